@@ -1,0 +1,81 @@
+/**
+ * The embedded DuckDB: one database file per run, one connection per running stage (so independent
+ * stages really run in parallel), and queries that stop when the stage's AbortSignal fires.
+ */
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+
+export type Row = Record<string, unknown>;
+
+/** What stages see of the database. */
+export interface Database {
+  /** Runs SQL (one or more statements) and returns nothing. */
+  exec(sql: string, signal?: AbortSignal): Promise<void>;
+  /** Runs a query and returns its rows as JSON-safe objects (BIGINT → number or string). */
+  query(sql: string, signal?: AbortSignal): Promise<Row[]>;
+  /** Runs a query and returns the first column of the first row. */
+  scalar(sql: string, signal?: AbortSignal): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+export function quoteLiteral(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+export async function openDuckDb(path: string, options: { threads?: number } = {}): Promise<Database> {
+  // Imported lazily: the native module costs ~0.2 s to load, and validate/plan/history never need it.
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const config: Record<string, string> = {};
+  if (options.threads) config.threads = String(options.threads);
+  const instance = await DuckDBInstance.create(path, config);
+  return new DuckDbDatabase(instance);
+}
+
+class DuckDbDatabase implements Database {
+  readonly #instance: DuckDBInstance;
+  readonly #idle: DuckDBConnection[] = [];
+
+  constructor(instance: DuckDBInstance) {
+    this.#instance = instance;
+  }
+
+  async exec(sql: string, signal?: AbortSignal): Promise<void> {
+    await this.#withConnection(signal, (c) => c.run(sql));
+  }
+
+  async query(sql: string, signal?: AbortSignal): Promise<Row[]> {
+    const reader = await this.#withConnection(signal, (c) => c.runAndReadAll(sql));
+    return reader.getRowObjectsJson() as Row[];
+  }
+
+  async scalar(sql: string, signal?: AbortSignal): Promise<unknown> {
+    const rows = await this.query(sql, signal);
+    const first = rows[0];
+    return first === undefined ? undefined : Object.values(first)[0];
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.#idle.splice(0)) c.closeSync();
+    this.#instance.closeSync();
+  }
+
+  async #withConnection<T>(signal: AbortSignal | undefined, work: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    signal?.throwIfAborted();
+    const connection = this.#idle.pop() ?? (await this.#instance.connect());
+    // interrupt() cancels the running query; DuckDB then rejects it with an INTERRUPT error.
+    const onAbort = () => connection.interrupt();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await work(connection);
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason ?? error;
+      throw error;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      this.#idle.push(connection);
+    }
+  }
+}

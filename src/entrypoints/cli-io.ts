@@ -1,0 +1,15 @@
+/** What CLI commands need from the outside world, injected so tests can capture it. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** Raw write to stdout without a newline (TTY status line). */
+  write(text: string): void;
+  isTty: boolean;
+  cwd: string;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** Bad command-line usage: exit 2 with the message. */
+export class UsageError extends Error {}

@@ -1,0 +1,174 @@
+/** `weir validate`, `weir plan` and `weir run`. */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Diagnostic } from '../model/diagnostic.ts';
+import { formatDiagnostic, hasErrors } from '../model/diagnostic.ts';
+import type { RunEvent } from '../model/events.ts';
+import type { LoadedPipeline } from '../model/pipeline.ts';
+import { createPlan, PlanError } from '../planner/plan.ts';
+import { COLOR, PLAIN, formatEventLine, renderMermaid, renderPlan } from '../report/terminal.ts';
+import { parseIntervalOption } from '../run/interval.ts';
+import { parseParamPairs } from '../run/params.ts';
+import { runPipeline, type RunSummary } from '../run/run-pipeline.ts';
+import { findPipeline } from '../spec/discover.ts';
+import { validateProject } from '../spec/validate-project.ts';
+import { defaultStageKinds } from '../stages/registry.ts';
+import type { CliValues } from './cli.ts';
+import { EXIT, type Io, UsageError } from './cli-io.ts';
+
+const PIPELINES_DIR = 'pipelines';
+
+function rootOf(values: CliValues, io: Io): string {
+  return resolve(io.cwd, values.root ?? '.');
+}
+
+/** The offending line with a caret under the column, like a compiler. */
+function codeFrame(root: string, d: Diagnostic): string | undefined {
+  try {
+    const line = readFileSync(resolve(root, d.file), 'utf8').split(/\r?\n/)[d.line - 1];
+    if (line === undefined) return undefined;
+    const width = Math.max(1, (d.endLine === d.line && d.endColumn ? d.endColumn : d.column + 1) - d.column);
+    return `  ${String(d.line).padStart(4)} │ ${line}\n       │ ${' '.repeat(Math.max(0, d.column - 1))}${'^'.repeat(width)}`;
+  } catch {
+    return undefined;
+  }
+}
+
+function printDiagnostics(diagnostics: readonly Diagnostic[], root: string, io: Io): void {
+  const style = io.isTty ? COLOR : PLAIN;
+  for (const d of diagnostics) {
+    const text = formatDiagnostic(d);
+    io.err(d.severity === 'error' ? style.red(text) : style.yellow(text));
+    const frame = codeFrame(root, d);
+    if (frame) io.err(style.dim(frame));
+  }
+}
+
+function summarize(diagnostics: readonly Diagnostic[]): string {
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  const warnings = diagnostics.length - errors;
+  return `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`;
+}
+
+/** Loads and validates pipelines; prints diagnostics. Returns undefined when any has an error. */
+async function loadValid(paths: string[], values: CliValues, io: Io): Promise<LoadedPipeline[] | undefined> {
+  const root = rootOf(values, io);
+  const { pipelines, diagnostics } = await validateProject(paths, { root, kinds: defaultStageKinds() });
+  if (!values.json) printDiagnostics(diagnostics, root, io);
+  if (hasErrors(diagnostics)) {
+    if (values.json) io.out(JSON.stringify({ ok: false, diagnostics }, null, 2));
+    else io.err(`weir: ${summarize(diagnostics)}; nothing was run`);
+    return undefined;
+  }
+  return pipelines;
+}
+
+async function resolvePipelineArgs(args: string[], values: CliValues, io: Io): Promise<string[]> {
+  if (values.all) return [PIPELINES_DIR];
+  if (args.length === 0) throw new UsageError(`name a pipeline (or pass --all); see 'weir status' for the list`);
+  const root = rootOf(values, io);
+  return Promise.all(
+    args.map(async (arg) => {
+      const found = await findPipeline(arg, root);
+      if (found.file) return found.file;
+      const hint = found.suggestion ? ` (did you mean '${found.suggestion}'?)` : '';
+      const known = found.known.length ? `; pipelines: ${found.known.join(', ')}` : `; no pipelines found in ${PIPELINES_DIR}/`;
+      throw new UsageError(`no pipeline '${arg}'${hint}${known}`);
+    }),
+  );
+}
+
+export async function validateCommand(args: string[], values: CliValues, io: Io): Promise<number> {
+  const root = rootOf(values, io);
+  const paths = args.length ? args : [PIPELINES_DIR];
+  const { pipelines, diagnostics, files } = await validateProject(paths, { root, kinds: defaultStageKinds() });
+  const ok = !hasErrors(diagnostics);
+  if (values.json) {
+    io.out(JSON.stringify({ ok, files, pipelines: pipelines.map((p) => p.spec.name), diagnostics }, null, 2));
+  } else {
+    printDiagnostics(diagnostics, root, io);
+    const line = `${files.length} file${files.length === 1 ? '' : 's'} checked: ${summarize(diagnostics)}`;
+    if (ok) io.out(line);
+    else io.err(line);
+  }
+  return ok ? EXIT.ok : EXIT.usage;
+}
+
+export async function planCommand(args: string[], values: CliValues, io: Io): Promise<number> {
+  const pipelines = await loadValid(await resolvePipelineArgs(args, values, io), values, io);
+  if (!pipelines) return EXIT.usage;
+  for (const pipeline of pipelines) {
+    let plan;
+    try {
+      plan = createPlan(pipeline.spec, { only: values.only, from: values.from });
+    } catch (error) {
+      if (error instanceof PlanError) throw new UsageError(error.message);
+      throw error;
+    }
+    if (values.json) io.out(JSON.stringify({ pipeline: plan.pipeline, levels: plan.levels, stages: plan.stages.map(({ spec: _spec, ...s }) => s) }, null, 2));
+    else io.out(values.mermaid ? renderMermaid(plan) : renderPlan(plan));
+  }
+  return EXIT.ok;
+}
+
+function progressPrinter(values: CliValues, io: Io): (event: RunEvent) => void {
+  if (values.json) return () => {};
+  const style = io.isTty ? COLOR : PLAIN;
+  const running = new Set<string>();
+  let statusShown = false;
+  return (event) => {
+    if (event.type === 'stage.started') running.add(event.stage);
+    if (event.type === 'stage.succeeded' || event.type === 'stage.failed') running.delete(event.stage);
+    const quietOk = !values.quiet || event.type === 'run.finished' || event.type === 'stage.failed';
+    const line = quietOk ? formatEventLine(event, style, values.verbose) : undefined;
+    if (io.isTty && statusShown) io.write('\r\x1b[K');
+    if (line !== undefined) io.out(line);
+    statusShown = io.isTty && !values.quiet && running.size > 0 && event.type !== 'run.finished';
+    if (statusShown) io.write(style.dim(`  running: ${[...running].join(', ')}`));
+  };
+}
+
+export async function runCommand(args: string[], values: CliValues, io: Io): Promise<number> {
+  const root = rootOf(values, io);
+  const pipelines = await loadValid(await resolvePipelineArgs(args, values, io), values, io);
+  if (!pipelines) return EXIT.usage;
+  if (values.interval && values.date) throw new UsageError('give --interval or --date, not both');
+  const interval = values.interval ?? values.date ? parseIntervalOption((values.interval ?? values.date)!) : undefined;
+  const params = parseParamPairs(values.param ?? []);
+  const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) {
+    throw new UsageError(`--concurrency must be a positive integer, got '${values.concurrency}'`);
+  }
+  if (pipelines.length > 1 && Object.keys(params).length > 0) throw new UsageError('--param applies to one pipeline; run them one at a time');
+
+  const controller = new AbortController();
+  const onSignal = () => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const summaries: RunSummary[] = [];
+  try {
+    for (const pipeline of pipelines) {
+      summaries.push(
+        await runPipeline({
+          pipeline,
+          root,
+          kinds: defaultStageKinds(),
+          params,
+          interval,
+          only: values.only,
+          from: values.from,
+          concurrency,
+          listeners: [progressPrinter(values, io)],
+          signal: controller.signal,
+          env: io.env,
+        }),
+      );
+      if (controller.signal.aborted) break;
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (values.json) io.out(JSON.stringify(summaries.length === 1 ? summaries[0].record : summaries.map((s) => s.record), null, 2));
+  return summaries.every((s) => s.record.status === 'succeeded') ? EXIT.ok : EXIT.failed;
+}

@@ -1,0 +1,134 @@
+/**
+ * The ledger's record of a run is a fold over the run's events: `foldEvents(events)` rebuilds it,
+ * and the store applies events one by one as they arrive. Nothing else writes run records.
+ */
+import type { ErrorRecord } from '../model/errors.ts';
+import type { CheckResult, Interval, RunEvent, RunStatus, SkipReason, StageStatus } from '../model/events.ts';
+
+export interface AttemptRecord {
+  attempt: number;
+  startedAt: string;
+  finishedAt?: string;
+  error?: ErrorRecord;
+  /** Wait scheduled before the next attempt. */
+  delayMs?: number;
+}
+
+export interface StageRecord {
+  status: StageStatus;
+  startedAt?: string;
+  finishedAt?: string;
+  durationMs?: number;
+  attempts: AttemptRecord[];
+  rows?: number;
+  table?: string;
+  outputs?: Record<string, unknown>;
+  checks?: CheckResult[];
+  error?: ErrorRecord;
+  skipReason?: SkipReason;
+  skipDetail?: string;
+  deadLetters?: { count: number; total: number; file?: string; table?: string };
+  rateLimitWaitMs?: number;
+  breaker?: { key: string; from: string; to: string; at: string }[];
+}
+
+export interface RunRecord {
+  runId: string;
+  pipeline: string;
+  status: RunStatus;
+  trigger: string;
+  params: Record<string, unknown>;
+  interval: Interval;
+  startedAt: string;
+  finishedAt?: string;
+  durationMs?: number;
+  stages: Record<string, StageRecord>;
+  error?: ErrorRecord;
+}
+
+function stageOf(record: RunRecord, name: string): StageRecord {
+  record.stages[name] ??= { status: 'pending', attempts: [] };
+  return record.stages[name];
+}
+
+function lastAttempt(stage: StageRecord): AttemptRecord | undefined {
+  return stage.attempts[stage.attempts.length - 1];
+}
+
+/** Applies one event to a run record, mutating and returning it. `run.started` creates the record. */
+export function applyEvent(record: RunRecord | undefined, event: RunEvent): RunRecord {
+  if (event.type === 'run.started') {
+    const stages = Object.fromEntries(event.stages.map((name) => [name, { status: 'pending', attempts: [] } as StageRecord]));
+    return { runId: event.runId, pipeline: event.pipeline, status: 'running', trigger: event.trigger, params: event.params, interval: event.interval, startedAt: event.at, stages };
+  }
+  if (!record) throw new Error(`event ${event.type} arrived before run.started for run ${event.runId}`);
+  switch (event.type) {
+    case 'stage.started': {
+      const stage = stageOf(record, event.stage);
+      stage.status = 'running';
+      stage.startedAt ??= event.at;
+      stage.attempts.push({ attempt: event.attempt, startedAt: event.at });
+      break;
+    }
+    case 'stage.retrying': {
+      const stage = stageOf(record, event.stage);
+      const attempt = lastAttempt(stage);
+      if (attempt) Object.assign(attempt, { finishedAt: event.at, error: event.error, delayMs: event.delayMs });
+      stage.attempts.push({ attempt: event.attempt + 1, startedAt: new Date(Date.parse(event.at) + event.delayMs).toISOString() });
+      break;
+    }
+    case 'stage.succeeded':
+    case 'stage.failed': {
+      const stage = stageOf(record, event.stage);
+      const attempt = lastAttempt(stage);
+      if (attempt) {
+        attempt.finishedAt = event.at;
+        if (event.type === 'stage.failed') attempt.error = event.error;
+      }
+      stage.status = event.type === 'stage.succeeded' ? 'succeeded' : 'failed';
+      stage.finishedAt = event.at;
+      stage.durationMs = event.durationMs;
+      stage.checks = event.checks;
+      if (event.type === 'stage.succeeded') Object.assign(stage, { rows: event.rows, table: event.table, outputs: event.outputs });
+      else stage.error = event.error;
+      break;
+    }
+    case 'stage.skipped': {
+      const stage = stageOf(record, event.stage);
+      Object.assign(stage, { status: 'skipped', skipReason: event.reason, skipDetail: event.detail, finishedAt: event.at });
+      break;
+    }
+    case 'stage.dead_letters':
+      stageOf(record, event.stage).deadLetters = { count: event.count, total: event.total, file: event.file, table: event.table };
+      break;
+    case 'ratelimit.waited': {
+      const stage = stageOf(record, event.stage);
+      stage.rateLimitWaitMs = (stage.rateLimitWaitMs ?? 0) + event.waitedMs;
+      break;
+    }
+    case 'breaker.changed':
+      (stageOf(record, event.stage).breaker ??= []).push({ key: event.key, from: event.from, to: event.to, at: event.at });
+      break;
+    case 'run.finished':
+      Object.assign(record, { status: event.status, finishedAt: event.at, durationMs: event.durationMs, error: event.error });
+      break;
+    case 'stage.log':
+      break;
+    default: {
+      const unhandled: never = event;
+      throw new Error(`unhandled event ${(unhandled as RunEvent).type}`);
+    }
+  }
+  return record;
+}
+
+export function foldEvents(events: Iterable<RunEvent>): RunRecord | undefined {
+  let record: RunRecord | undefined;
+  for (const event of events) record = applyEvent(record, event);
+  return record;
+}
+
+/** Retries a stage needed in this run (attempts beyond the first). */
+export function retryCount(stage: StageRecord): number {
+  return Math.max(0, stage.attempts.length - 1);
+}

@@ -1,0 +1,87 @@
+/**
+ * Lifecycle events. The executor emits them; the ledger, the reports, the logs and the CLI's
+ * progress display are folds over them and never look inside the executor.
+ */
+import type { ErrorRecord } from './errors.ts';
+
+export type StageStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
+export type RunStatus = 'running' | 'succeeded' | 'failed';
+export type SkipReason = 'upstream_failed' | 'upstream_skipped' | 'condition_false' | 'disabled' | 'not_selected' | 'cancelled';
+
+export interface Interval {
+  /** ISO 8601 instant, inclusive. */
+  start: string;
+  /** ISO 8601 instant, exclusive. */
+  end: string;
+}
+
+export interface CheckResult {
+  name: string;
+  kind: string;
+  severity: 'error' | 'warn';
+  passed: boolean;
+  /** Rows that broke the check (or the row count for row_count). */
+  failing: number;
+  message: string;
+}
+
+interface Base {
+  runId: string;
+  /** ISO 8601 instant. */
+  at: string;
+}
+
+export type RunEvent =
+  | (Base & {
+      type: 'run.started';
+      pipeline: string;
+      params: Record<string, unknown>;
+      interval: Interval;
+      trigger: string;
+      stages: string[];
+    })
+  | (Base & { type: 'stage.started'; stage: string; attempt: number })
+  | (Base & {
+      type: 'stage.succeeded';
+      stage: string;
+      attempt: number;
+      durationMs: number;
+      rows?: number;
+      table?: string;
+      outputs?: Record<string, unknown>;
+      checks?: CheckResult[];
+    })
+  | (Base & {
+      type: 'stage.failed';
+      stage: string;
+      attempt: number;
+      durationMs: number;
+      error: ErrorRecord;
+      checks?: CheckResult[];
+    })
+  | (Base & { type: 'stage.skipped'; stage: string; reason: SkipReason; detail?: string })
+  | (Base & {
+      type: 'stage.retrying';
+      stage: string;
+      /** The attempt that failed. */
+      attempt: number;
+      error: ErrorRecord;
+      /** Wait before the next attempt. */
+      delayMs: number;
+    })
+  | (Base & {
+      type: 'breaker.changed';
+      stage: string;
+      /** Policy name + dependency key, e.g. `polite-api:api.example.com`. */
+      key: string;
+      from: 'closed' | 'open' | 'half_open';
+      to: 'closed' | 'open' | 'half_open';
+    })
+  | (Base & { type: 'ratelimit.waited'; stage: string; key: string; waitedMs: number })
+  | (Base & { type: 'stage.dead_letters'; stage: string; count: number; total: number; file?: string; table?: string })
+  | (Base & { type: 'stage.log'; stage: string; stream: 'stdout' | 'stderr' | 'info' | 'warn'; line: string })
+  | (Base & { type: 'run.finished'; status: Exclude<RunStatus, 'running'>; durationMs: number; error?: ErrorRecord });
+
+export type RunEventType = RunEvent['type'];
+export type EventOf<T extends RunEventType> = Extract<RunEvent, { type: T }>;
+export type RunEventListener = (event: RunEvent) => void;

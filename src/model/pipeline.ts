@@ -1,0 +1,118 @@
+/**
+ * The pipeline file, as zod schemas. These schemas are the single source of truth: validation, the
+ * TypeScript types and `schema/pipeline.schema.json` are all derived from them.
+ */
+import { z } from 'zod';
+import { DURATION_PATTERN } from './duration.ts';
+
+/** Current version of the pipeline file format. */
+export const SPEC_VERSION = 1;
+
+export const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+export const Duration = z
+  .union([z.number().nonnegative(), z.string().regex(DURATION_PATTERN, 'expected a duration such as 30s, 10m or 2h')])
+  .describe('Seconds, or a string with a unit: 500ms, 30s, 10m, 2h, 1d.');
+
+const Severity = z.enum(['error', 'warn']).describe("'error' fails the stage; 'warn' only records the result. Default: error.");
+const Columns = z.array(z.string().min(1)).min(1);
+const checkCommon = {
+  severity: Severity.optional(),
+  /** Table to check; default: the table the stage produced. */
+  table: z.string().optional().describe('Table to check. Default: the table the stage produced.'),
+  name: z.string().optional().describe('Name shown in reports. Default: derived from the check.'),
+};
+
+export const Check = z.union([
+  z.strictObject({ not_null: Columns.describe('Columns that must have no NULL values.'), ...checkCommon }),
+  z.strictObject({ unique: Columns.describe('Columns whose combination must be unique.'), ...checkCommon }),
+  z.strictObject({
+    accepted_values: z.strictObject({ column: z.string().min(1), values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1) }),
+    ...checkCommon,
+  }),
+  z.strictObject({
+    row_count: z
+      .strictObject({ min: z.number().int().nonnegative().optional(), max: z.number().int().nonnegative().optional() })
+      .refine((r) => r.min !== undefined || r.max !== undefined, 'row_count needs min, max or both'),
+    ...checkCommon,
+  }),
+  z.strictObject({ expression: z.string().min(1).describe('SQL predicate that every row must satisfy.'), ...checkCommon }),
+]);
+export type Check = z.infer<typeof Check>;
+export const CHECK_KINDS = ['not_null', 'unique', 'accepted_values', 'row_count', 'expression'] as const;
+export type CheckKind = (typeof CHECK_KINDS)[number];
+
+export const ParamType = z.enum(['string', 'number', 'integer', 'boolean', 'date', 'choice']);
+export const Param = z.strictObject({
+  type: ParamType.default('string').describe('Value type. Default: string.'),
+  description: z.string().optional(),
+  default: z.union([z.string(), z.number(), z.boolean()]).optional().describe('Value used when none is given.'),
+  required: z.boolean().optional().describe('A run without this parameter is refused. Default: false.'),
+  options: z.array(z.union([z.string(), z.number()])).min(1).optional().describe("Allowed values (required for type 'choice')."),
+});
+export type Param = z.infer<typeof Param>;
+
+export const Schedule = z.strictObject({
+  cron: z.string().describe('POSIX 5-field cron, at least 5 minutes apart (GitHub Actions rule).'),
+  timezone: z.string().default('UTC').describe('IANA time zone the cron is read in. Default: UTC.'),
+  catchup: z.enum(['all', 'last', 'none']).default('last').describe('Which missed intervals to run. Default: last.'),
+});
+export type Schedule = z.infer<typeof Schedule>;
+
+export const Notify = z.strictObject({
+  on: z.array(z.enum(['failure', 'success', 'recovery', 'sla_breach'])).min(1).default(['failure']),
+  to: z.array(z.string().min(1)).min(1).describe('Notification channel names.'),
+});
+
+/** Inline policy fields on a stage. The full policy model lives in src/policies (resilience issue). */
+export const PolicyRef = z.union([z.string().min(1), z.record(z.string(), z.unknown())]);
+
+export const Stage = z.strictObject({
+  uses: z.string().min(1).describe('Stage kind: sql, http, files, export, command.'),
+  description: z.string().optional(),
+  needs: z.union([z.string(), z.array(z.string())]).optional().describe('Stages that must succeed first.'),
+  with: z.record(z.string(), z.unknown()).optional().describe('Settings of the stage kind.'),
+  'runs-on': z.union([z.string(), z.array(z.string()).min(1)]).optional().describe('Runner labels. Default: the main job.'),
+  requires: z.array(z.enum(['gpu'])).optional().describe('Hardware the stage needs; absent hardware fails fast.'),
+  policy: PolicyRef.optional().describe('Name of a resilience policy, or inline policy fields.'),
+  checks: z.array(Check).optional().describe('Data-quality checks on the table the stage produces.'),
+  timeout: Duration.optional().describe('Stage time limit. Default: the policy timeout, else none.'),
+  if: z.string().optional().describe('Template condition; the stage is skipped when it renders false.'),
+  enabled: z.boolean().optional().describe('false skips the stage (and its dependents). Default: true.'),
+});
+export type Stage = z.infer<typeof Stage>;
+
+export const Pipeline = z.strictObject({
+  version: z.literal(SPEC_VERSION).default(SPEC_VERSION).describe('Pipeline file format version. Default: 1.'),
+  name: z.string().regex(NAME_PATTERN, 'use letters, digits, _ and -, starting with a letter or _'),
+  description: z.string().optional(),
+  schedule: Schedule.optional(),
+  params: z.record(z.string().regex(NAME_PATTERN), Param).optional(),
+  stages: z.record(z.string().regex(NAME_PATTERN, 'stage names use letters, digits, _ and -'), Stage),
+  concurrency: z.number().int().positive().optional().describe('Most stages running at once. Default: 4.'),
+  timeout: Duration.optional().describe('Whole-run time limit. Default: none.'),
+  sla: Duration.optional().describe('Expected run duration; longer runs are an SLA breach.'),
+  notify: Notify.optional(),
+});
+export type PipelineSpec = z.infer<typeof Pipeline>;
+export type PipelineInput = z.input<typeof Pipeline>;
+
+/** A validated pipeline with where it came from. */
+export interface LoadedPipeline {
+  spec: PipelineSpec;
+  /** Path of the file, as given (relative to the project root when found by discovery). */
+  file: string;
+  /** Source positions: `locate(['stages','load','needs',0])` → line/column. */
+  locate: (path: readonly (string | number)[]) => { line: number; column: number };
+}
+
+export function stageNeeds(stage: Stage): string[] {
+  if (stage.needs === undefined) return [];
+  return typeof stage.needs === 'string' ? [stage.needs] : stage.needs;
+}
+
+export function runsOnLabel(stage: Stage): string | undefined {
+  const value = stage['runs-on'];
+  if (value === undefined) return undefined;
+  return typeof value === 'string' ? value : value.join(',');
+}

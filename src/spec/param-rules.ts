@@ -1,0 +1,120 @@
+/**
+ * Rules about params and templates: every `{{ … }}` in the stages parses and reads known names,
+ * every param it reads is declared, declarations are coherent, declared params are used. The YAML
+ * tree of the stages is walked once; strings without `{{` cost one indexOf.
+ */
+import { isMap, isPair, isScalar, isSeq, type Node } from 'yaml';
+import { describeBadPath, findConditionExpressions, findTemplateExpressions, TEMPLATE_ROOTS, type TemplateExpression } from '../model/template.ts';
+import { didYouMean } from './did-you-mean.ts';
+import { asRecord, describeValue, report, type RuleContext } from './rule-context.ts';
+import { locateInScalar } from './yaml-positions.ts';
+
+/** Checks templates in the stages and the params block; `extraTemplates` are texts of referenced files. */
+export function checkParamsAndTemplates(ctx: RuleContext, params: Record<string, unknown>, extraTemplates: readonly string[]): void {
+  const declared = new Set(Object.keys(params));
+  const used = new Set<string>();
+  for (const { node, condition } of templateStrings(ctx.source.nodeAt(['stages']))) {
+    const text = String(node.value);
+    const expressions = condition ? findConditionExpressions(text) : findTemplateExpressions(text);
+    for (const expression of expressions) checkExpression(ctx, node, expression, declared, used);
+  }
+  for (const text of extraTemplates) {
+    for (const expression of findTemplateExpressions(text)) {
+      for (const path of expression.paths) if (path[0] === 'params' && path[1]) used.add(path[1]);
+    }
+  }
+  for (const [name, raw] of Object.entries(params)) {
+    const param = asRecord(raw);
+    if (param) checkDeclaration(ctx, name, param);
+    if (!used.has(name)) {
+      report(ctx, 'WEIR505', ['params', name], `param '${name}' is declared but never used: remove it, or use it as {{ params.${name} }}`, { key: true, severity: 'warning' });
+    }
+  }
+}
+
+function checkExpression(ctx: RuleContext, node: Node, expression: TemplateExpression, declared: ReadonlySet<string>, used: Set<string>): void {
+  if (expression.error !== undefined) {
+    const range = locateInScalar(ctx.source, node, expression.errorOffset ?? expression.offset);
+    report(ctx, 'WEIR502', [], `template ${expression.source} is invalid: ${expression.error}`, { range });
+    return;
+  }
+  const range = locateInScalar(ctx.source, node, expression.offset);
+  for (const path of expression.paths) {
+    const problem = describeBadPath(path);
+    if (problem) {
+      const hint = Object.hasOwn(TEMPLATE_ROOTS, path[0]) ? '' : didYouMean(path[0], Object.keys(TEMPLATE_ROOTS));
+      report(ctx, 'WEIR503', [], `template ${expression.source}: ${problem}${hint}`, { range });
+    } else if (path[0] === 'params') {
+      used.add(path[1]);
+      if (!declared.has(path[1])) {
+        report(ctx, 'WEIR501', [], `template ${expression.source} uses param '${path[1]}', which is not declared${didYouMean(path[1], declared)}: add it under params:`, { range });
+      }
+    }
+  }
+}
+
+/** Every string scalar under `stages` that may hold templates; `if:` values are whole conditions. */
+function* templateStrings(stages: Node | undefined): Generator<{ node: Node; condition: boolean }> {
+  if (!isMap(stages)) return;
+  for (const stagePair of stages.items) {
+    const stage = stagePair.value as Node | null;
+    if (!isMap(stage)) continue;
+    for (const pair of stage.items) {
+      const isCondition = isScalar(pair.key) && pair.key.value === 'if';
+      const value = pair.value as Node | null;
+      if (isCondition && isScalar(value) && typeof value.value === 'string') yield { node: value, condition: true };
+      else if (!isCondition) yield* stringsIn(value);
+    }
+  }
+}
+
+function* stringsIn(root: Node | null): Generator<{ node: Node; condition: boolean }> {
+  const stack: (Node | null)[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isScalar(node)) {
+      if (typeof node.value === 'string' && node.value.includes('{{')) yield { node, condition: false };
+    } else if (isMap(node)) {
+      for (const pair of node.items) if (isPair(pair)) stack.push(pair.value as Node | null);
+    } else if (isSeq(node)) {
+      for (const item of node.items) stack.push(item as Node | null);
+    }
+  }
+}
+
+const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Why `value` does not fit a param of `type` (with `options`), or undefined when it does. */
+function describeMismatch(type: unknown, value: unknown, options: unknown[] | undefined): string | undefined {
+  if (options && !options.includes(value)) return `is not one of the options ${options.map(String).join(', ')}`;
+  switch (type ?? 'string') {
+    case 'string':
+      return typeof value === 'string' ? undefined : 'is not a string: quote it';
+    case 'number':
+      return typeof value === 'number' ? undefined : 'is not a number';
+    case 'integer':
+      return Number.isInteger(value) ? undefined : 'is not an integer';
+    case 'boolean':
+      return typeof value === 'boolean' ? undefined : 'is not true or false';
+    case 'date':
+      return typeof value === 'string' && DATE_PATTERN.test(value) && !Number.isNaN(Date.parse(value)) ? undefined : 'is not a date (YYYY-MM-DD)';
+    default:
+      return undefined;
+  }
+}
+
+function checkDeclaration(ctx: RuleContext, name: string, param: Record<string, unknown>): void {
+  const options = Array.isArray(param.options) ? param.options : undefined;
+  if (param.type === 'choice' && !options) {
+    report(ctx, 'WEIR504', ['params', name, 'type'], `param '${name}' has type choice but no options: add options: [first, second]`);
+  }
+  if (param.default !== undefined) {
+    const mismatch = describeMismatch(param.type, param.default, options);
+    if (mismatch) {
+      report(ctx, 'WEIR504', ['params', name, 'default'], `default of param '${name}' (${describeValue(param.default)}) ${mismatch}: fix the default or the type`);
+    }
+    if (param.required === true) {
+      report(ctx, 'WEIR504', ['params', name, 'required'], `param '${name}' is required but has a default, so it can never be missing: remove required: true or the default`);
+    }
+  }
+}

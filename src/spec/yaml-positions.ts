@@ -1,0 +1,168 @@
+/**
+ * YAML with source positions: parses with `yaml`'s CST-backed documents and answers "where is
+ * stages.load.needs[0]?" in O(path length). Every mapping is indexed once at parse time, because
+ * `YAMLMap.get` is a linear scan and 10,000 stage lookups would make validation quadratic.
+ */
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, type Scalar } from 'yaml';
+import type { Diagnostic } from '../model/diagnostic.ts';
+
+export type YamlPath = readonly (string | number)[];
+
+export interface SourceRange {
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+}
+
+export interface YamlSource {
+  /** The document as plain JavaScript (last value wins for duplicate keys, which are reported). */
+  value: unknown;
+  /** Range of the value at `path`, or of its nearest existing parent. */
+  locate(path: YamlPath): SourceRange;
+  /** Range of the key at the end of `path` (for unknown fields), or of the nearest existing node. */
+  locateKey(path: YamlPath): SourceRange;
+  /** The node at `path` itself, when it exists. */
+  nodeAt(path: YamlPath): Node | undefined;
+  /** Range of characters [start, end) of the source. */
+  rangeOf(start: number, end: number): SourceRange;
+  /** Source text, for mapping offsets inside scalars. */
+  text: string;
+}
+
+interface Entry {
+  key: Node;
+  value: Node | null;
+}
+
+const YAML_HINTS: Readonly<Record<string, string>> = {
+  TAB_AS_INDENT: 'indent with spaces, not tabs',
+  BAD_INDENT: 'check the indentation and closing brackets of this block',
+  MISSING_CHAR: 'add the missing closing character',
+  BLOCK_AS_IMPLICIT_KEY: "quote the value (it contains ': ') or put the nested mapping on its own lines",
+  MULTILINE_IMPLICIT_KEY: 'a key must fit on one line: check for a missing ":" or quote',
+};
+
+/** Parses `text`; YAML syntax errors (WEIR100) and duplicate keys (WEIR103) come back as diagnostics. */
+export function parseYamlSource(text: string, file: string): { source?: YamlSource; diagnostics: Diagnostic[] } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
+  const rangeOf = (start: number, end: number): SourceRange => {
+    const from = lineCounter.linePos(start);
+    const to = lineCounter.linePos(Math.max(start, end));
+    return { line: from.line, column: from.col, endLine: to.line, endColumn: to.col };
+  };
+  if (doc.errors.length > 0) {
+    const diagnostics = doc.errors.map((error): Diagnostic => {
+      const range = rangeOf(error.pos[0], error.pos[1]);
+      const reason = error.message.replace(/ at line \d+, column \d+[\s\S]*$/, '');
+      const hint = YAML_HINTS[error.code] ?? 'fix the YAML syntax here';
+      return { code: 'WEIR100', severity: 'error', file, ...range, message: `YAML syntax error: ${reason}: ${hint}` };
+    });
+    return { diagnostics };
+  }
+  const index = new Map<Node, Map<string, Entry>>();
+  const diagnostics = indexMappings(doc.contents, index, rangeOf, file);
+  const source = createSource(doc.contents, index, rangeOf, text);
+  return { source: { ...source, value: doc.toJS({ maxAliasCount: 1000 }) }, diagnostics };
+}
+
+type RangeOf = (start: number, end: number) => SourceRange;
+
+function createSource(root: Node | null, index: Map<Node, Map<string, Entry>>, rangeOf: RangeOf, text: string): Omit<YamlSource, 'value'> {
+  const nodeRange = (node: Node): SourceRange => (node.range ? rangeOf(node.range[0], node.range[1]) : rangeOf(0, 0));
+  // Walks down `path`; returns the deepest node reached and the entry of the last step when found.
+  const walk = (path: YamlPath): { node: Node | null; entry?: Entry; complete: boolean } => {
+    let node = root;
+    let entry: Entry | undefined;
+    for (const step of path) {
+      const next = childOf(node, step, index);
+      if (!next?.value) return { node, entry: next, complete: false };
+      node = next.value;
+      entry = next;
+    }
+    return { node, entry, complete: true };
+  };
+  return {
+    text,
+    rangeOf,
+    nodeAt: (path) => {
+      const found = walk(path);
+      return found.complete ? (found.node ?? undefined) : undefined;
+    },
+    locate: (path) => {
+      const found = walk(path);
+      if (!found.complete && found.entry) return nodeRange(found.entry.key);
+      return found.node ? nodeRange(found.node) : rangeOf(0, 0);
+    },
+    locateKey: (path) => {
+      const parent = walk(path.slice(0, -1));
+      const entry = parent.complete ? childOf(parent.node, path[path.length - 1], index) : undefined;
+      if (entry && isScalar(entry.key)) return nodeRange(entry.key);
+      return parent.node ? nodeRange(parent.node) : rangeOf(0, 0);
+    },
+  };
+}
+
+function childOf(node: Node | null, step: string | number, index: Map<Node, Map<string, Entry>>): Entry | undefined {
+  const target = isAlias(node) ? null : node;
+  if (isMap(target)) return index.get(target)?.get(String(step));
+  if (isSeq(target) && typeof step === 'number') {
+    const item = target.items[step];
+    return item ? { key: item as Node, value: item as Node } : undefined;
+  }
+  return undefined;
+}
+
+/** Indexes every mapping by key (first occurrence wins) and reports duplicate keys. Iterative. */
+function indexMappings(root: Node | null, index: Map<Node, Map<string, Entry>>, rangeOf: RangeOf, file: string): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  const stack: Node[] = root ? [root] : [];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (isSeq(node)) {
+      for (const item of node.items) if (item) stack.push(item as Node);
+      continue;
+    }
+    if (!isMap(node)) continue;
+    const entries = new Map<string, Entry>();
+    index.set(node, entries);
+    for (const pair of node.items) {
+      if (!isPair(pair) || !pair.key) continue;
+      const key = pair.key as Node;
+      const name = isScalar(key) ? String(key.value) : String(key);
+      const value = (pair.value as Node | null) ?? null;
+      const first = entries.get(name);
+      if (first) diagnostics.push(duplicateKey(name, first.key, key, rangeOf, file));
+      else entries.set(name, { key, value });
+      if (value) stack.push(value);
+    }
+  }
+  return diagnostics;
+}
+
+function duplicateKey(name: string, first: Node, second: Node, rangeOf: RangeOf, file: string): Diagnostic {
+  const firstLine = rangeOf(first.range![0], first.range![0]).line;
+  const range = rangeOf(second.range![0], second.range![1]);
+  return {
+    code: 'WEIR103',
+    severity: 'error',
+    file,
+    ...range,
+    message: `duplicate key '${name}' on lines ${firstLine} and ${range.line}: keys must be unique, so rename or remove one (only the last would be kept)`,
+  };
+}
+
+/**
+ * Where offset `offset` of a string value lies in the file, when the scalar's text in the file is
+ * exactly its value (plain or quoted without escapes, on one line); otherwise the scalar's start.
+ */
+export function locateInScalar(source: YamlSource, node: Node | undefined, offset: number): SourceRange | undefined {
+  if (!isScalar(node) || !node.range || typeof node.value !== 'string') return undefined;
+  const [start, end] = node.range;
+  const quoted = (node as Scalar).type === 'QUOTE_DOUBLE' || (node as Scalar).type === 'QUOTE_SINGLE';
+  const innerStart = quoted ? start + 1 : start;
+  const raw = source.text.slice(innerStart, quoted ? end - 1 : end);
+  if (raw !== node.value || raw.includes('\n')) return source.rangeOf(start, end);
+  return source.rangeOf(innerStart + offset, end);
+}

@@ -1,0 +1,261 @@
+/**
+ * Fetching and paginating an HTTP API, independent of the stage context so that the resilience
+ * layer (retries, rate limits, Retry-After) can wrap each request by wrapping the `HttpRequester`.
+ * `extractRecords` yields one `Page` per response; the `http` stage loads them into DuckDB.
+ */
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { StageFailedError } from '../model/errors.ts';
+import type { StageLogger } from './stage-kind.ts';
+
+/** One HTTP request; the seam that retry and rate-limit policies wrap. */
+export type HttpRequester = (url: string, init: RequestInit) => Promise<Response>;
+
+/** Default safety limit on pages per run: a looping API must not run forever. */
+export const DEFAULT_MAX_PAGES = 1000;
+/** How much of an error response body goes into the error message. */
+const SNIPPET_CHARS = 300;
+/** Query parameters whose values never appear in logs or errors. */
+const SECRET_PARAM = /key|token|secret|pass|sig|auth|credential|session/i;
+
+const maxPages = z.number().int().positive().default(DEFAULT_MAX_PAGES).describe(`Most pages fetched; more stops with a warning. Default: ${DEFAULT_MAX_PAGES}.`);
+
+export const Pagination = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('next_link'),
+    path: z.string().min(1).optional().describe('Dot path to the next URL in the JSON body. Default: the Link header (rel="next").'),
+    max_pages: maxPages,
+  }),
+  z.strictObject({
+    type: z.literal('page'),
+    param: z.string().min(1).default('page').describe('Query parameter holding the page number. Default: page.'),
+    start: z.number().int().nonnegative().default(1).describe('First page number. Default: 1.'),
+    size_param: z.string().min(1).default('per_page').describe('Query parameter holding the page size (sent only when size is set). Default: per_page.'),
+    size: z.number().int().positive().optional().describe('Page size to ask for. Default: the API default.'),
+    max_pages: maxPages,
+  }),
+  z.strictObject({
+    type: z.literal('cursor'),
+    param: z.string().min(1).default('cursor').describe('Query parameter the cursor is sent in. Default: cursor.'),
+    path: z.string().min(1).describe('Dot path to the next cursor in the JSON body; missing, null or "" ends.'),
+    max_pages: maxPages,
+  }),
+]);
+export type Pagination = z.infer<typeof Pagination>;
+
+/** The part of the `http` stage's `with` block that extraction needs. */
+export interface ExtractConfig {
+  url: string;
+  method: 'GET' | 'POST';
+  headers: Record<string, string>;
+  body?: unknown;
+  format?: 'json' | 'csv';
+  records?: string;
+  pagination?: Pagination;
+}
+
+export interface ExtractOptions {
+  fetch: HttpRequester;
+  signal: AbortSignal;
+  log: Pick<StageLogger, 'info' | 'warn'>;
+}
+
+export type Page = { url: string; format: 'json'; records: unknown[] } | { url: string; format: 'csv'; text: string; empty: boolean };
+
+/** Fetches every page, following `pagination`; yields empty pages too so callers can count them. */
+export async function* extractRecords(config: ExtractConfig, options: ExtractOptions): AsyncGenerator<Page> {
+  const seen = new Set<string>();
+  const limit = config.pagination?.max_pages ?? 1;
+  let url: string | undefined = firstPageUrl(config);
+  let format = config.format;
+  for (let number = 1; url !== undefined; number++) {
+    if (number > limit) {
+      options.log.warn(`stopped after max_pages (${limit}) pages; ${redactUrl(url)} was not fetched. Raise pagination.max_pages if the API really has more.`);
+      return;
+    }
+    seen.add(url);
+    const response = await request(url, config, options);
+    format ??= formatOf(response);
+    const { page, body } = await readPage(response, url, format, config.records, number === 1 ? options.log : undefined);
+    yield page;
+    const next = nextPageUrl(config.pagination, url, number, response, page, body);
+    if (next !== undefined && seen.has(next)) {
+      options.log.warn(`stopped paginating: the next page ${redactUrl(next)} was already fetched (the API repeats itself).`);
+      return;
+    }
+    url = next;
+  }
+}
+
+/** Reads `file://` URLs from disk (relative paths against `root`); everything else goes to `fetchImpl`. */
+export function createRequester(root: string, fetchImpl: HttpRequester = fetch): HttpRequester {
+  return (url, init) => (url.startsWith('file://') ? readLocalFile(url, root) : fetchImpl(url, init));
+}
+
+/** The URL with secret-looking query values and user info replaced by `***`, for logs and errors. */
+export function redactUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url.split('?')[0] ?? url;
+  }
+  if (parsed.username || parsed.password) [parsed.username, parsed.password] = ['***', ''];
+  for (const key of new Set(parsed.searchParams.keys())) if (SECRET_PARAM.test(key)) parsed.searchParams.set(key, '***');
+  return parsed.toString();
+}
+
+/** The `rel="next"` target of an RFC 8288 Link header, if any. */
+export function parseLinkNext(header: string | null): string | undefined {
+  if (!header) return undefined;
+  for (const [, target, params] of header.matchAll(/<([^>]*)>([^,<]*)/g)) {
+    const rel = /;\s*rel\s*=\s*"?([^";]+)"?/i.exec(params ?? '')?.[1];
+    if (rel?.split(/\s+/).includes('next')) return target;
+  }
+  return undefined;
+}
+
+/** Value at a dot path such as `data.items` (array indexes allowed: `results.0.items`). */
+export function valueAtPath(value: unknown, path: string): unknown {
+  let current = value;
+  for (const key of path.split('.')) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+function firstPageUrl(config: ExtractConfig): string {
+  const p = config.pagination;
+  if (p?.type !== 'page') return config.url;
+  return withParams(config.url, { [p.param]: String(p.start), ...(p.size ? { [p.size_param]: String(p.size) } : {}) });
+}
+
+function nextPageUrl(p: Pagination | undefined, url: string, number: number, response: Response, page: Page, body: unknown): string | undefined {
+  switch (p?.type) {
+    case undefined:
+      return undefined;
+    case 'next_link': {
+      const next = p.path ? valueAtPath(body, p.path) : parseLinkNext(response.headers.get('link'));
+      return typeof next === 'string' && next !== '' ? new URL(next, url).toString() : undefined;
+    }
+    case 'page':
+      // Only an empty page ends: a short page may just mean the API caps the size we asked for.
+      return isEmpty(page) ? undefined : withParams(url, { [p.param]: String(p.start + number) });
+    case 'cursor': {
+      const cursor = valueAtPath(body, p.path);
+      return cursor === undefined || cursor === null || cursor === '' ? undefined : withParams(url, { [p.param]: String(cursor) });
+    }
+  }
+}
+
+function isEmpty(page: Page): boolean {
+  return page.format === 'json' ? page.records.length === 0 : page.empty;
+}
+
+function withParams(url: string, params: Record<string, string>): string {
+  const parsed = new URL(url);
+  for (const [key, value] of Object.entries(params)) parsed.searchParams.set(key, value);
+  return parsed.toString();
+}
+
+async function request(url: string, config: ExtractConfig, options: ExtractOptions): Promise<Response> {
+  const headers = new Headers(config.headers);
+  const init: RequestInit = { method: config.method, headers, signal: options.signal };
+  if (config.body !== undefined) {
+    if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+    init.body = JSON.stringify(config.body);
+  }
+  let response: Response;
+  try {
+    response = await options.fetch(url, init);
+  } catch (error) {
+    if (options.signal.aborted) throw options.signal.reason ?? error;
+    if (error instanceof StageFailedError) throw error;
+    const reason = error instanceof Error ? [error.message, (error.cause as Error | undefined)?.message].filter(Boolean).join(': ') : String(error);
+    throw new StageFailedError(`${config.method} ${redactUrl(url)} failed: ${reason}. Check the URL and that the server is reachable.`, { cause: error });
+  }
+  if (!response.ok) throw await HttpStatusError.from(config.method, url, response);
+  return response;
+}
+
+/** The API answered with a non-2xx status; `status` lets retry policies tell 429/5xx from 4xx. */
+export class HttpStatusError extends StageFailedError {
+  readonly status: number;
+  readonly url: string;
+  constructor(message: string, status: number, url: string) {
+    super(message);
+    this.status = status;
+    this.url = url;
+  }
+
+  static async from(method: string, url: string, response: Response): Promise<HttpStatusError> {
+    const text = await response.text().catch(() => '');
+    const snippet = text.replaceAll(/\s+/g, ' ').trim().slice(0, SNIPPET_CHARS);
+    const status = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
+    const message = `${method} ${redactUrl(url)} returned ${status}${snippet ? `: ${snippet}` : ' with an empty body'}. ${statusHint(response.status)}`;
+    return new HttpStatusError(message, response.status, redactUrl(url));
+  }
+}
+
+function statusHint(status: number): string {
+  if (status === 401 || status === 403) return 'Check the credentials sent in with.headers (e.g. {{ env.TOKEN }}).';
+  if (status === 404) return 'Check with.url.';
+  if (status === 429) return 'The API is rate-limiting: add a policy with retries and a rate limit.';
+  if (status >= 500) return 'The server failed: retry later or add a policy with retries.';
+  return 'Check with.url, with.method, with.headers and with.body.';
+}
+
+function formatOf(response: Response): 'json' | 'csv' {
+  return /csv/i.test(response.headers.get('content-type') ?? '') ? 'csv' : 'json';
+}
+
+async function readPage(response: Response, url: string, format: 'json' | 'csv', recordsPath: string | undefined, log?: ExtractOptions['log']): Promise<{ page: Page; body: unknown }> {
+  const text = await response.text();
+  if (format === 'csv') {
+    // A header line alone (or nothing) is an empty page.
+    const empty = text.split(/\r?\n/).filter((line) => line.trim() !== '').length <= 1;
+    return { page: { url, format, text, empty }, body: undefined };
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    const type = response.headers.get('content-type') ?? 'none';
+    throw new StageFailedError(`${redactUrl(url)} did not return valid JSON (content-type: ${type}): ${text.slice(0, SNIPPET_CHARS)}. Set with.format: csv for CSV responses.`, { cause: error });
+  }
+  return { page: { url, format, records: selectRecords(body, recordsPath, url, log) }, body };
+}
+
+/**
+ * The records of a JSON response: the value at `records` when given; else the body if it is an
+ * array; else its first array-valued top-level property; else the body itself as one record.
+ */
+export function selectRecords(body: unknown, path: string | undefined, url: string, log?: ExtractOptions['log']): unknown[] {
+  if (path !== undefined) {
+    const value = valueAtPath(body, path);
+    if (Array.isArray(value)) return value;
+    if (value !== null && typeof value === 'object') return [value];
+    const keys = body !== null && typeof body === 'object' ? Object.keys(body).join(', ') : typeof body;
+    throw new StageFailedError(`with.records '${path}' is ${value === undefined ? 'missing' : `not an array (${value})`} in the response from ${redactUrl(url)} (top-level keys: ${keys}). Fix with.records.`);
+  }
+  if (Array.isArray(body)) return body;
+  if (body === null || typeof body !== 'object') return [body];
+  const entry = Object.entries(body).find(([, value]) => Array.isArray(value));
+  log?.info(entry ? `records taken from '${entry[0]}' (set with.records to choose another path)` : 'the response has no array: loading it as one record');
+  return entry ? (entry[1] as unknown[]) : [body];
+}
+
+async function readLocalFile(url: string, root: string): Promise<Response> {
+  const raw = decodeURIComponent(url.slice('file://'.length));
+  const path = isAbsolute(raw) ? raw : resolve(root, raw);
+  let content: Buffer;
+  try {
+    content = await readFile(path);
+  } catch (error) {
+    throw new StageFailedError(`cannot read ${url} (${path}): ${(error as Error).message}. Paths in file:// URLs are relative to the project root.`, { cause: error });
+  }
+  const type = path.toLowerCase().endsWith('.csv') ? 'text/csv' : 'application/json';
+  return new Response(new Uint8Array(content), { status: 200, headers: { 'content-type': type } });
+}

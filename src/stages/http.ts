@@ -1,0 +1,119 @@
+/**
+ * `uses: http` — extract records from an HTTP API (or a local file:// URL) into a table. Pages are
+ * written to NDJSON (or CSV) files under the run folder and loaded by DuckDB, which infers the
+ * schema; the files are removed afterwards so raw API data does not end up in run artifacts.
+ */
+import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { quoteIdent, quoteLiteral } from '../adapters/duckdb.ts';
+import { StageFailedError } from '../model/errors.ts';
+import { createRequester, extractRecords, Pagination, redactUrl, type HttpRequester, type Page } from './http-extract.ts';
+import type { StageContext, StageKind, StageResult } from './stage-kind.ts';
+
+export const HttpWith = z
+  .strictObject({
+    url: z.string().min(1).describe('http(s):// URL, or file:// path (relative to the project root).'),
+    method: z.enum(['GET', 'POST']).default('GET').describe('Default: GET.'),
+    headers: z.record(z.string(), z.string()).default({}).describe('Request headers; values are never logged. Secrets: {{ env.TOKEN }}.'),
+    body: z.unknown().optional().describe('JSON request body (POST only).'),
+    format: z.enum(['json', 'csv']).optional().describe('Response format. Default: csv if the content-type says so, else json.'),
+    records: z.string().min(1).optional().describe('Dot path to the records array, e.g. data.items. Default: see docs/stage-kinds.md.'),
+    table: z.string().min(1).optional().describe('Table to create. Default: the stage name.'),
+    pagination: Pagination.optional().describe('How to fetch further pages. Default: one request.'),
+    allow_empty: z.boolean().default(false).describe('Succeed with no table when there are no records. Default: false (fail).'),
+  })
+  .refine((w) => w.body === undefined || w.method === 'POST', { message: 'body needs method: POST', path: ['body'] });
+export type HttpWith = z.infer<typeof HttpWith>;
+
+/** Replaced by the resilience layer to wrap every request (retries, rate limits). */
+export interface HttpStageDeps {
+  requester?: (ctx: StageContext) => HttpRequester;
+}
+
+export function createHttpStage(deps: HttpStageDeps = {}): StageKind<HttpWith> {
+  const requesterFor = deps.requester ?? ((ctx: StageContext) => createRequester(ctx.root));
+  return {
+    name: 'http',
+    summary: 'Extract records from an HTTP API (JSON or CSV, paginated) into a table.',
+    with: HttpWith,
+    producesTable: true,
+    run: (ctx, config) => runHttp(ctx, config, requesterFor(ctx)),
+  };
+}
+
+export const httpStage = createHttpStage();
+
+async function runHttp(ctx: StageContext, config: HttpWith, requester: HttpRequester): Promise<StageResult> {
+  assertUrlSupported(config);
+  const table = config.table ?? ctx.stage;
+  const url = redactUrl(config.url);
+  const dir = join(ctx.runDir, 'http', ctx.stage);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  try {
+    const pages = extractRecords(config, { fetch: requester, signal: ctx.signal, log: ctx.log });
+    const spooled = await spoolPages(pages, dir);
+    if (spooled.files.length === 0) return emptyResult(ctx, config, spooled.pages);
+    await ctx.db.exec(`CREATE OR REPLACE TABLE ${quoteIdent(table)} AS SELECT * FROM ${readerSql(spooled.format, spooled.files)}`, ctx.signal);
+    const rows = Number(await ctx.db.scalar(`SELECT count(*) FROM ${quoteIdent(table)}`, ctx.signal));
+    ctx.log.info(`loaded ${rows} rows from ${spooled.pages} ${spooled.pages === 1 ? 'page' : 'pages'} into ${table}`);
+    return { table, rows, outputs: { pages: spooled.pages, url } };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+interface Spooled {
+  pages: number;
+  format: Page['format'];
+  /** Files holding at least one record. */
+  files: string[];
+}
+
+/** Writes JSON records to one NDJSON file, and each CSV page to its own file (each has a header). */
+async function spoolPages(pages: AsyncIterable<Page>, dir: string): Promise<Spooled> {
+  const spooled: Spooled = { pages: 0, format: 'json', files: [] };
+  const ndjson = join(dir, 'records.ndjson');
+  for await (const page of pages) {
+    spooled.pages++;
+    spooled.format = page.format;
+    if (page.format === 'csv') {
+      if (page.empty) continue;
+      const file = join(dir, `page-${String(spooled.pages).padStart(5, '0')}.csv`);
+      await writeFile(file, page.text);
+      spooled.files.push(file);
+    } else if (page.records.length > 0) {
+      await appendFile(ndjson, `${page.records.map((r) => JSON.stringify(r)).join('\n')}\n`);
+      if (spooled.files.length === 0) spooled.files.push(ndjson);
+    }
+  }
+  return spooled;
+}
+
+function readerSql(format: Page['format'], files: string[]): string {
+  const list = `[${files.map(quoteLiteral).join(', ')}]`;
+  // sample_size=-1: infer types from every record, so a field first seen late is neither dropped nor mistyped.
+  return format === 'csv'
+    ? `read_csv_auto(${list}, union_by_name = true, sample_size = -1)`
+    : `read_json_auto(${list}, format = 'newline_delimited', sample_size = -1)`;
+}
+
+function emptyResult(ctx: StageContext, config: HttpWith, pages: number): StageResult {
+  const where = `${redactUrl(config.url)} (${pages} ${pages === 1 ? 'page' : 'pages'}${config.records ? `, records at '${config.records}'` : ''})`;
+  if (!config.allow_empty) {
+    throw new StageFailedError(`no records from ${where}: there is nothing to infer a table from. Check with.url and with.records, or set allow_empty: true if an empty answer is normal.`);
+  }
+  ctx.log.info(`no records from ${where}; no table created (allow_empty)`);
+  return { rows: 0, outputs: { pages, url: redactUrl(config.url) } };
+}
+
+function assertUrlSupported(config: HttpWith): void {
+  if (config.url.startsWith('file://')) {
+    if (config.pagination) throw new StageFailedError(`pagination does not apply to file:// URLs (${config.url}): remove with.pagination.`);
+    return;
+  }
+  if (!/^https?:\/\//i.test(config.url)) {
+    throw new StageFailedError(`with.url must start with http://, https:// or file:// (got '${redactUrl(config.url)}').`);
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * A minimal, real `StageContext` for stage tests: a temp project root, a real DuckDB file, a run
+ * folder and a logger that records every line. `dispose()` closes the database and removes it all.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDuckDb, type Database } from '../../src/adapters/duckdb.ts';
+import type { StageContext } from '../../src/stages/stage-kind.ts';
+
+export interface LoggedLine {
+  stream: 'info' | 'warn' | 'stdout' | 'stderr';
+  line: string;
+  at: number;
+}
+
+export interface TestContext extends StageContext {
+  lines: LoggedLine[];
+  /** Lines of one stream, in order. */
+  logged(stream: LoggedLine['stream']): string[];
+  dispose(): Promise<void>;
+}
+
+export interface TestContextOptions {
+  stage?: string;
+  signal?: AbortSignal;
+  env?: Record<string, string | undefined>;
+  /** Content hashes that earlier runs processed. */
+  processed?: Iterable<string>;
+  /** Reuse a root (and database) across "runs". */
+  root?: string;
+  db?: Database;
+}
+
+export async function createTestContext(options: TestContextOptions = {}): Promise<TestContext> {
+  const root = options.root ?? (await mkdtemp(join(tmpdir(), 'weir-stage-')));
+  const runId = `run-${Math.random().toString(36).slice(2, 8)}`;
+  const runDir = join(root, '.weir', 'runs', runId);
+  await mkdir(runDir, { recursive: true });
+  const ownsDb = options.db === undefined;
+  const db = options.db ?? (await openDuckDb(join(runDir, 'run.duckdb')));
+  const processed = new Set(options.processed ?? []);
+  const lines: LoggedLine[] = [];
+  const record = (stream: LoggedLine['stream']) => (line: string) => lines.push({ stream, line, at: Date.now() });
+  const env = options.env ?? {};
+  return {
+    runId,
+    pipeline: 'test-pipeline',
+    stage: options.stage ?? 'stage',
+    attempt: 1,
+    signal: options.signal ?? new AbortController().signal,
+    db,
+    root,
+    runDir,
+    // Enough of the template language for tests: `{{ env.NAME }}`.
+    render: (template) => template.replaceAll(/\{\{\s*env\.(\w+)\s*\}\}/g, (_, name: string) => env[name] ?? ''),
+    log: { info: record('info'), warn: record('warn'), stdout: record('stdout'), stderr: record('stderr') },
+    state: { isFileProcessed: (hash) => processed.has(hash), watermark: () => undefined },
+    env,
+    lines,
+    logged: (stream) => lines.filter((l) => l.stream === stream).map((l) => l.line),
+    async dispose() {
+      if (ownsDb) await db.close();
+      if (options.root === undefined) await rm(root, { recursive: true, force: true });
+    },
+  };
+}
