@@ -25,11 +25,18 @@ export function quoteLiteral(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 
-export async function openDuckDb(path: string, options: { threads?: number } = {}): Promise<Database> {
+export interface OpenOptions {
+  threads?: number;
+  /** Folder that relative paths in SQL (read_csv('data/x.csv')) resolve against: the project root. */
+  searchPath?: string;
+}
+
+export async function openDuckDb(path: string, options: OpenOptions = {}): Promise<Database> {
   // Imported lazily: the native module costs ~0.2 s to load, and validate/plan/history never need it.
   const { DuckDBInstance } = await import('@duckdb/node-api');
   const config: Record<string, string> = {};
   if (options.threads) config.threads = String(options.threads);
+  if (options.searchPath) config.file_search_path = options.searchPath;
   const instance = await DuckDBInstance.create(path, config);
   return new DuckDbDatabase(instance);
 }

@@ -64,6 +64,9 @@ export function computeDelay(settings: BackoffSettings, attempt: number, random:
 }
 
 const DELTA_SECONDS = /^\d+$/;
+// All three HTTP-date formats (IMF-fixdate, RFC 850, asctime) start with the day name; Date.parse
+// alone would also take '-5' or '2025' as dates.
+const HTTP_DATE_START = /^[A-Za-z]{3}/;
 
 /**
  * A `Retry-After` header value in ms from `now` (epoch ms): delta-seconds (`120`) or an HTTP-date
@@ -73,7 +76,7 @@ export function retryAfterMs(headerValue: string | null | undefined, now: number
   if (headerValue === null || headerValue === undefined) return undefined;
   const value = headerValue.trim();
   if (DELTA_SECONDS.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
+  const at = HTTP_DATE_START.test(value) ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - now);
 }

@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { ConfigError, type ErrorCode } from '../model/errors.ts';
-import { parseDuration } from '../model/duration.ts';
+import { parseDuration, tryParseDuration } from '../model/duration.ts';
 import { Duration, NAME_PATTERN } from '../model/pipeline.ts';
 import { didYouMean } from '../spec/did-you-mean.ts';
 import { BACKOFF_KINDS, JITTER_KINDS, type BackoffSettings } from './backoff.ts';
@@ -26,7 +26,8 @@ void allCodesListed;
 export const DEPENDENCY_SCOPES = ['host', 'stage', 'policy'] as const;
 export type DependencyScope = (typeof DEPENDENCY_SCOPES)[number];
 
-const PositiveDuration = Duration.refine((value) => parseDuration(value) > 0, 'must be greater than 0');
+// A value that is no duration at all is reported by Duration itself, not again here.
+const PositiveDuration = Duration.refine((value) => (tryParseDuration(value) ?? 1) > 0, 'must be greater than 0');
 
 const ErrorMatcherInput = z.strictObject({
   errors: z.array(z.enum(ERROR_CODES)).optional().describe('Error codes, e.g. stage_failed, stage_timeout.'),
@@ -47,7 +48,7 @@ const RateLimitInput = z.strictObject({
   per_second: z.number().positive().optional().describe('Most calls started per second. Default: unlimited.'),
   max_concurrent: z.number().int().positive().optional().describe('Most calls in flight at once. Default: unlimited.'),
   key: z.enum(DEPENDENCY_SCOPES).optional().describe('One limit per host, stage or policy. Default: host.'),
-}).refine((r) => r.per_second !== undefined || r.max_concurrent !== undefined, 'rate_limit needs per_second, max_concurrent or both');
+}).refine((r) => r.per_second !== undefined || r.max_concurrent !== undefined, 'needs per_second, max_concurrent or both');
 
 export const PolicyInput = z.strictObject({
   extends: z.string().regex(NAME_PATTERN, 'policy names use letters, digits, _ and -').optional()
@@ -158,19 +159,39 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Where following `extends` from `name` leads: the chain, and what stopped it short if anything. */
+export interface ExtendsChain {
+  chain: string[];
+  /** `unknown`: the last name is not defined. `cycle`: the last name already appears earlier. */
+  problem?: 'unknown' | 'cycle';
+}
+
+export function followExtends(name: string, config: PolicyConfig): ExtendsChain {
+  const chain: string[] = [];
+  let current: string | undefined = name;
+  while (current !== undefined) {
+    if (chain.includes(current)) return { chain: [...chain, current], problem: 'cycle' };
+    chain.push(current);
+    const definition = findPolicyDefinition(current, config);
+    if (!definition) return { chain, problem: 'unknown' };
+    current = definition.extends ?? (current === 'default' ? undefined : 'default');
+  }
+  return { chain };
+}
+
 /** All fields of `name` after following `extends` (not defaulted). Throws ConfigError on unknown names and cycles. */
-export function flattenPolicy(name: string, config: PolicyConfig, seen: readonly string[] = []): PolicyInput {
-  if (seen.includes(name)) {
-    throw new ConfigError(`policy '${seen[0]}' extends itself through ${[...seen, name].join(' → ')}; remove one of the extends`);
+export function flattenPolicy(name: string, config: PolicyConfig): PolicyInput {
+  const { chain, problem } = followExtends(name, config);
+  if (problem === 'cycle') {
+    throw new ConfigError(`policy '${name}' extends itself through ${chain.join(' → ')}; remove one of the extends`);
   }
-  const own = findPolicyDefinition(name, config);
-  if (!own) {
+  if (problem === 'unknown') {
+    const missing = chain[chain.length - 1];
     const known = policyNames(config);
-    throw new ConfigError(`policy '${name}' is not defined${didYouMean(name, known)}; known policies: ${known.join(', ')}`);
+    const via = chain.length > 1 ? ` (extended by '${chain[chain.length - 2]}')` : '';
+    throw new ConfigError(`policy '${missing}'${via} is not defined${didYouMean(missing, known)}; known policies: ${known.join(', ')}`);
   }
-  const parent = own.extends ?? (name === 'default' ? undefined : 'default');
-  const base = parent === undefined ? {} : flattenPolicy(parent, config, [...seen, name]);
-  return mergePolicyInputs(base, own);
+  return chain.reduceRight<PolicyInput>((merged, link) => mergePolicyInputs(merged, findPolicyDefinition(link, config)!), {});
 }
 
 /**

@@ -90,7 +90,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   const env = options.env ?? process.env;
   const trigger = options.trigger ?? 'manual';
   const state = await ledger.readState(spec.name);
-  const db = await openDuckDb(join(runDir, 'weir.duckdb'));
+  const db = await openDuckDb(join(runDir, 'weir.duckdb'), { searchPath: root });
   const eventLog = createWriteStream(join(runDir, 'events.jsonl'), { flags: 'a' });
   const results: [string, StageResult][] = [];
   const templateContext = (stage?: string): TemplateContext => ({

@@ -3,9 +3,14 @@
  * Levenshtein distance, hand-written: twenty lines do not justify a dependency.
  */
 
-/** Edit distance between `a` and `b`, giving up (returning `limit + 1`) once it exceeds `limit`. */
+/**
+ * Edit distance between `a` and `b` where swapping two neighbours counts as one edit (optimal
+ * string alignment: 'tabel' is one typo away from 'table'). Gives up, returning `limit + 1`, once
+ * the distance exceeds `limit`, so scanning many candidates stays cheap.
+ */
 export function editDistance(a: string, b: string, limit = Number.POSITIVE_INFINITY): number {
   if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  let before: number[] = [];
   let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
@@ -13,9 +18,11 @@ export function editDistance(a: string, b: string, limit = Number.POSITIVE_INFIN
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) current[j] = Math.min(current[j], before[j - 2] + 1);
       rowMin = Math.min(rowMin, current[j]);
     }
     if (rowMin > limit) return limit + 1;
+    before = previous;
     previous = current;
   }
   return previous[b.length];

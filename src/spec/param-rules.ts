@@ -3,7 +3,7 @@
  * every param it reads is declared, declarations are coherent, declared params are used. The YAML
  * tree of the stages is walked once; strings without `{{` cost one indexOf.
  */
-import { isMap, isPair, isScalar, isSeq, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, type Node, type Scalar } from 'yaml';
 import { describeBadPath, findConditionExpressions, findTemplateExpressions, TEMPLATE_ROOTS, type TemplateExpression } from '../model/template.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { asRecord, describeValue, report, type RuleContext } from './rule-context.ts';
@@ -33,28 +33,31 @@ export function checkParamsAndTemplates(ctx: RuleContext, params: Record<string,
 }
 
 function checkExpression(ctx: RuleContext, node: Node, expression: TemplateExpression, declared: ReadonlySet<string>, used: Set<string>): void {
+  const what = expression.source.startsWith('{{') ? `template ${expression.source}` : `condition '${expression.source}'`;
   if (expression.error !== undefined) {
     const range = locateInScalar(ctx.source, node, expression.errorOffset ?? expression.offset);
-    report(ctx, 'WEIR502', [], `template ${expression.source} is invalid: ${expression.error}`, { range });
+    report(ctx, 'WEIR502', [], `${what} is invalid: ${expression.error}`, { range });
     return;
   }
   const range = locateInScalar(ctx.source, node, expression.offset);
   for (const path of expression.paths) {
     const problem = describeBadPath(path);
-    if (problem) {
-      const hint = Object.hasOwn(TEMPLATE_ROOTS, path[0]) ? '' : didYouMean(path[0], Object.keys(TEMPLATE_ROOTS));
-      report(ctx, 'WEIR503', [], `template ${expression.source}: ${problem}${hint}`, { range });
+    if (problem && !Object.hasOwn(TEMPLATE_ROOTS, path[0])) {
+      const roots = Object.keys(TEMPLATE_ROOTS);
+      report(ctx, 'WEIR503', [], `${what} uses unknown name '${path[0]}'${didYouMean(path[0], roots)}: templates can use ${roots.join(', ')}`, { range });
+    } else if (problem) {
+      report(ctx, 'WEIR503', [], `${what}: ${problem}`, { range });
     } else if (path[0] === 'params') {
       used.add(path[1]);
       if (!declared.has(path[1])) {
-        report(ctx, 'WEIR501', [], `template ${expression.source} uses param '${path[1]}', which is not declared${didYouMean(path[1], declared)}: add it under params:`, { range });
+        report(ctx, 'WEIR501', [], `${what} uses param '${path[1]}', which is not declared${didYouMean(path[1], declared)}: add it under params:`, { range });
       }
     }
   }
 }
 
 /** Every string scalar under `stages` that may hold templates; `if:` values are whole conditions. */
-function* templateStrings(stages: Node | undefined): Generator<{ node: Node; condition: boolean }> {
+function* templateStrings(stages: Node | undefined): Generator<{ node: Scalar; condition: boolean }> {
   if (!isMap(stages)) return;
   for (const stagePair of stages.items) {
     const stage = stagePair.value as Node | null;
@@ -68,7 +71,7 @@ function* templateStrings(stages: Node | undefined): Generator<{ node: Node; con
   }
 }
 
-function* stringsIn(root: Node | null): Generator<{ node: Node; condition: boolean }> {
+function* stringsIn(root: Node | null): Generator<{ node: Scalar; condition: boolean }> {
   const stack: (Node | null)[] = [root];
   while (stack.length > 0) {
     const node = stack.pop();

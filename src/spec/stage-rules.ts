@@ -40,7 +40,7 @@ function checkKind(ctx: RuleContext, name: string, stage: Record<string, unknown
   const base = ['stages', name, 'with'];
   const parsed = kind.with.safeParse(stage.with ?? {}, { reportInput: true });
   if (!parsed.success) {
-    reportIssues(ctx, parsed.error.issues, { base: stage.with === undefined ? ['stages', name] : base, schema: kind.with, code: 'WEIR302' });
+    reportIssues(ctx, parsed.error.issues, { base, schema: kind.with, code: 'WEIR302' });
   } else {
     for (const reference of kind.references?.(parsed.data) ?? []) {
       // A templated path is only known at run time.

@@ -55,7 +55,7 @@ async function runHttp(ctx: StageContext, config: HttpWith, requester: HttpReque
     const pages = extractRecords(config, { fetch: requester, signal: ctx.signal, log: ctx.log });
     const spooled = await spoolPages(pages, dir);
     if (spooled.files.length === 0) return emptyResult(ctx, config, spooled.pages);
-    await ctx.db.exec(`CREATE OR REPLACE TABLE ${quoteIdent(table)} AS SELECT * FROM ${readerSql(spooled.format, spooled.files)}`, ctx.signal);
+    await loadTable(ctx, table, spooled);
     const rows = Number(await ctx.db.scalar(`SELECT count(*) FROM ${quoteIdent(table)}`, ctx.signal));
     ctx.log.info(`loaded ${rows} rows from ${spooled.pages} ${spooled.pages === 1 ? 'page' : 'pages'} into ${table}`);
     return { table, rows, outputs: { pages: spooled.pages, url } };
@@ -89,6 +89,15 @@ async function spoolPages(pages: AsyncIterable<Page>, dir: string): Promise<Spoo
     }
   }
   return spooled;
+}
+
+async function loadTable(ctx: StageContext, table: string, spooled: Spooled): Promise<void> {
+  try {
+    await ctx.db.exec(`CREATE OR REPLACE TABLE ${quoteIdent(table)} AS SELECT * FROM ${readerSql(spooled.format, spooled.files)}`, ctx.signal);
+  } catch (error) {
+    if (ctx.signal.aborted) throw error;
+    throw new StageFailedError(`could not load the ${spooled.format} records into ${table}: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 function readerSql(format: Page['format'], files: string[]): string {

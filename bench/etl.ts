@@ -1,0 +1,54 @@
+/**
+ * ETL throughput: a sql-stage pipeline over flights-3m.parquet (3 M real rows, from the
+ * vega-datasets package) — load, aggregate, join with airports, export Parquet — against the very
+ * same SQL run straight through @duckdb/node-api. Both are whole processes on a fresh database file.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { measure, REPO, round, tempProject, timeProcess, WEIR } from './lib.ts';
+
+const DATA = join(REPO, 'node_modules', 'vega-datasets', 'data');
+
+const STEPS: [name: string, sql: string][] = [
+  ['flights', `select * from read_parquet('${DATA}/flights-3m.parquet')`],
+  ['airports', `select * from read_csv('${DATA}/airports.csv')`],
+  [
+    'routes',
+    `select origin, destination, count(*) as flights, avg(delay) as avg_delay, quantile_cont(delay, 0.9) as p90_delay,
+            sum(case when delay > 15 then 1 else 0 end) as late, max(distance) as distance
+     from flights group by origin, destination`,
+  ],
+  [
+    'enriched',
+    `select r.*, o.city as origin_city, o.state as origin_state, d.city as destination_city, d.state as destination_state
+     from routes r left join airports o on o.iata = r.origin left join airports d on d.iata = r.destination`,
+  ],
+];
+
+function pipelineYaml(): string {
+  const stages = STEPS.map(([name, sql], i) => {
+    const needs = i < 2 ? '' : name === 'routes' ? '    needs: [flights]\n' : '    needs: [routes, airports]\n';
+    return `  ${name}:\n    uses: sql\n${needs}    with:\n      query: |\n${sql.split('\n').map((l) => `        ${l.trim()}`).join('\n')}\n`;
+  });
+  stages.push(`  save:\n    uses: export\n    needs: [enriched]\n    with: { table: enriched, path: out/enriched.parquet }\n`);
+  return `name: flights\nconcurrency: 1\nstages:\n${stages.join('')}`;
+}
+
+function directSql(): string {
+  const creates = STEPS.map(([name, sql]) => `create or replace table ${name} as ${sql}`);
+  return [...creates, `copy enriched to 'out/enriched-direct.parquet' (format parquet)`].join(';;\n');
+}
+
+export function benchEtl(runs = 5) {
+  const project = tempProject({ 'pipelines/flights.yml': pipelineYaml(), 'direct.sql': directSql(), 'out/.keep': '' });
+  try {
+    const direct = measure(runs, 1, () => {
+      rmSync(join(project, 'direct.duckdb'), { force: true });
+      return timeProcess([join(REPO, 'bench', 'direct-sql.ts'), 'direct.duckdb', 'direct.sql'], project);
+    }).median;
+    const weir = measure(runs, 1, () => timeProcess([WEIR, 'run', 'flights', '--quiet'], project)).median;
+    return { rows: 3_000_000, directMs: round(direct), weirMs: round(weir), ratio: round(weir / direct, 3) };
+  } finally {
+    rmSync(project, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * Runs every benchmark and prints the results as JSON (also written to bench/results.json).
+ * Usage: npm run bench [-- overhead|etl|scale]
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { benchEtl } from './etl.ts';
+import { REPO } from './lib.ts';
+import { benchOverhead } from './overhead.ts';
+import { benchScale } from './scale.ts';
+
+const suites = { overhead: benchOverhead, etl: benchEtl, scale: benchScale } as const;
+const selected = process.argv.slice(2).filter((a) => a in suites) as (keyof typeof suites)[];
+const results: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpus: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
+};
+for (const name of selected.length ? selected : (Object.keys(suites) as (keyof typeof suites)[])) {
+  process.stderr.write(`running ${name}…\n`);
+  results[name] = suites[name]();
+  process.stderr.write(`${JSON.stringify(results[name])}\n`);
+}
+writeFileSync(join(REPO, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+console.log(JSON.stringify(results, null, 2));

@@ -1,0 +1,54 @@
+/**
+ * Scale: validate and plan a generated 10,000-stage pipeline (a wide fan-out of chains, every
+ * stage with a needs list, a with block, checks and templates). Baseline in the same run: parsing
+ * the same YAML text with the yaml library alone, the floor for any YAML-based tool.
+ */
+import { rmSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { createPlan } from '../src/planner/plan.ts';
+import { loadPipelineSource } from '../src/spec/load-pipeline.ts';
+import { defaultStageKinds } from '../src/stages/registry.ts';
+import { measure, round, tempProject, timeProcess, WEIR } from './lib.ts';
+
+export function bigPipeline(stages: number): string {
+  const lines = ['name: big', 'params:', '  day: { type: date, default: "2026-11-01" }', 'stages:'];
+  for (let i = 0; i < stages; i++) {
+    lines.push(`  s${i}:`, '    uses: sql');
+    if (i >= 100) lines.push(`    needs: [s${i - 100}${i % 7 === 0 ? `, s${i - 99}` : ''}]`);
+    lines.push(`    with: { query: "select '{{ params.day }}' as day, ${i} as n" }`);
+    if (i % 10 === 0) lines.push('    checks: [ { not_null: [n] }, { row_count: { min: 1 } } ]');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function timeIt(work: () => void): number {
+  const started = process.hrtime.bigint();
+  work();
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+export function benchScale(runs = 5) {
+  const source = bigPipeline(10_000);
+  const kinds = defaultStageKinds();
+  const parseOnly = measure(runs, 1, () => timeIt(() => parseDocument(source))).median;
+  const validatePlan = measure(runs, 1, () =>
+    timeIt(() => {
+      const { pipeline, diagnostics } = loadPipelineSource(source, 'pipelines/big.yml', { kinds, fileExists: () => true });
+      if (!pipeline || diagnostics.some((d) => d.severity === 'error')) throw new Error(`big pipeline invalid: ${JSON.stringify(diagnostics[0])}`);
+      createPlan(pipeline.spec);
+    }),
+  ).median;
+  const project = tempProject({ 'pipelines/big.yml': source });
+  try {
+    const cli = measure(3, 1, () => timeProcess([WEIR, 'plan', 'big', '--json'], project)).median;
+    return {
+      stages: 10_000,
+      yamlParseMs: round(parseOnly),
+      validateAndPlanMs: round(validatePlan),
+      ratioVsYamlParse: round(validatePlan / parseOnly, 2),
+      cliPlanProcessMs: round(cli),
+    };
+  } finally {
+    rmSync(project, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Writes schema/pipeline.schema.json (the JSON Schema editors use for completion and inline
+ * errors) from the zod schemas, with each stage kind's `with` block under `if uses == kind`.
+ *
+ *   node scripts/generate-schema.ts          # write the file
+ *   node scripts/generate-schema.ts --check  # exit 1 when the committed file is stale (CI)
+ *
+ * Draft-07: the newest draft VS Code's yaml-language-server handles fully.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { Pipeline } from '../src/model/pipeline.ts';
+import { defaultStageKinds, type StageKindRegistry } from '../src/stages/registry.ts';
+
+const SCHEMA_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'schema', 'pipeline.schema.json');
+
+type JsonSchema = Record<string, unknown>;
+
+function toJsonSchema(schema: z.ZodType): JsonSchema {
+  // io 'input': fields with defaults are optional in the file, as users write it.
+  return z.toJSONSchema(schema, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as JsonSchema;
+}
+
+/** The pipeline schema with per-kind `with` schemas; pure, so the check mode compares text. */
+export function buildPipelineSchema(kinds: StageKindRegistry): JsonSchema {
+  const schema = toJsonSchema(Pipeline);
+  const stages = (schema.properties as Record<string, JsonSchema>).stages;
+  const stage = stages.additionalProperties as JsonSchema;
+  const properties = stage.properties as Record<string, JsonSchema>;
+  const names = [...kinds.keys()].sort();
+  // anyOf keeps unknown kinds valid for the editor (weir validate reports them) but completes known ones.
+  properties.uses = { ...properties.uses, anyOf: [{ enum: names }, { type: 'string' }] };
+  stage.allOf = names.map((name) => {
+    const { $schema: _ignored, ...withSchema } = toJsonSchema(kinds.get(name)!.with);
+    return {
+      if: { properties: { uses: { const: name } }, required: ['uses'] },
+      then: { properties: { with: { ...withSchema, description: kinds.get(name)!.summary } } },
+    };
+  });
+  return { $id: 'https://weir.dev/schema/pipeline.schema.json', title: 'weir pipeline', ...schema };
+}
+
+function main(): void {
+  const text = `${JSON.stringify(buildPipelineSchema(defaultStageKinds()), null, 2)}\n`;
+  if (process.argv.includes('--check')) {
+    let committed = '';
+    try {
+      committed = readFileSync(SCHEMA_FILE, 'utf8');
+    } catch {
+      // A missing file is stale too.
+    }
+    if (committed !== text) {
+      console.error(`${path.relative(process.cwd(), SCHEMA_FILE)} is stale: run node scripts/generate-schema.ts and commit the result`);
+      process.exit(1);
+    }
+    console.log('schema/pipeline.schema.json is up to date');
+    return;
+  }
+  writeFileSync(SCHEMA_FILE, text);
+  console.log(`wrote ${path.relative(process.cwd(), SCHEMA_FILE)}`);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

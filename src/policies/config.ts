@@ -1,0 +1,214 @@
+/**
+ * `weir.yml`: the repo-level config holding named policies, and the validation of policies
+ * (named in weir.yml, or inline on a stage) into positioned diagnostics. Validation is pure and
+ * returns issues with YAML paths; weir.yml positions them here, the pipeline validator in its file.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { compareDiagnostics, type Diagnostic } from '../model/diagnostic.ts';
+import { parseDuration } from '../model/duration.ts';
+import { NAME_PATTERN } from '../model/pipeline.ts';
+import { didYouMean } from '../spec/did-you-mean.ts';
+import { describeValue, formatPath } from '../spec/rule-context.ts';
+import { parseYamlSource, type YamlPath } from '../spec/yaml-positions.ts';
+import {
+  EMPTY_POLICY_CONFIG, MAX_DELAY_MESSAGE, POLICY_DEFAULTS, PolicyInput, flattenPolicy, followExtends,
+  mergePolicyInputs, policyNames, type PolicyConfig,
+} from './policy.ts';
+
+export const WEIR_CONFIG_FILE = 'weir.yml';
+
+/** Codes of policy diagnostics (docs/policies.md lists them). YAML syntax errors keep WEIR100/WEIR103. */
+export const POLICY_CODES = {
+  invalid: 'WEIR601',
+  unknownPolicy: 'WEIR602',
+  maxDelay: 'WEIR603',
+  extendsCycle: 'WEIR604',
+} as const;
+
+/** A problem in a policy, at a YAML path; `key` points at the key rather than its value. */
+export interface PolicyIssue {
+  code: string;
+  path: YamlPath;
+  message: string;
+  key?: boolean;
+}
+
+/** Top level of weir.yml as far as policies go; other sections are left to their owners. */
+export const WeirConfigFile = z.looseObject({
+  policies: z.record(z.string(), z.unknown()).optional().describe('Named resilience policies. Built-ins: default, gpu-bound, polite-api.'),
+});
+
+export interface LoadedWeirConfig {
+  config: PolicyConfig;
+  diagnostics: Diagnostic[];
+}
+
+/** Reads `<root>/weir.yml`. No file means the built-in policies only, without a diagnostic. */
+export async function loadWeirConfig(root: string): Promise<LoadedWeirConfig> {
+  let text: string;
+  try {
+    text = await readFile(join(root, WEIR_CONFIG_FILE), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { config: EMPTY_POLICY_CONFIG, diagnostics: [] };
+    throw error;
+  }
+  return parseWeirConfig(text, WEIR_CONFIG_FILE);
+}
+
+/** Parses weir.yml text. Invalid policies are left out of `config` and reported in `diagnostics`. */
+export function parseWeirConfig(text: string, file: string): LoadedWeirConfig {
+  const { source, diagnostics } = parseYamlSource(text, file);
+  if (!source) return { config: EMPTY_POLICY_CONFIG, diagnostics };
+  const toDiagnostic = (issue: PolicyIssue): Diagnostic => {
+    const range = issue.key ? source.locateKey(issue.path) : source.locate(issue.path);
+    return { code: issue.code, severity: 'error', file, ...range, message: issue.message };
+  };
+  const { config, issues } = readPolicies(source.value ?? {});
+  return { config, diagnostics: [...diagnostics, ...issues.map(toDiagnostic)].sort(compareDiagnostics) };
+}
+
+function readPolicies(document: unknown): { config: PolicyConfig; issues: PolicyIssue[] } {
+  const top = WeirConfigFile.safeParse(document, { reportInput: true });
+  if (!top.success) return { config: EMPTY_POLICY_CONFIG, issues: toPolicyIssues(top.error.issues, []) };
+  const issues: PolicyIssue[] = [];
+  const policies: Record<string, PolicyInput> = {};
+  for (const [name, raw] of Object.entries(top.data.policies ?? {})) {
+    const path = ['policies', name];
+    if (!NAME_PATTERN.test(name)) {
+      issues.push({ code: POLICY_CODES.invalid, path, key: true, message: `'${name}' is not a valid policy name: use letters, digits, _ and -, starting with a letter or _` });
+      continue;
+    }
+    const parsed = PolicyInput.safeParse(raw ?? {}, { reportInput: true });
+    if (parsed.success) policies[name] = parsed.data;
+    else issues.push(...toPolicyIssues(parsed.error.issues, path));
+  }
+  const config: PolicyConfig = { policies };
+  for (const name of Object.keys(policies)) issues.push(...checkNamedPolicy(name, config));
+  return { config, issues };
+}
+
+/** `extends` and max_delay checks of the weir.yml entry `name` (already schema-valid). */
+function checkNamedPolicy(name: string, config: PolicyConfig): PolicyIssue[] {
+  const path = ['policies', name];
+  const own = config.policies[name];
+  const { chain, problem } = followExtends(name, config);
+  if (problem === 'unknown' && chain.length === 2 && own.extends !== undefined) {
+    return [unknownPolicy(own.extends, [...path, 'extends'], config)];
+  }
+  if (problem === 'cycle' && chain[chain.length - 1] === name) {
+    return [{ code: POLICY_CODES.extendsCycle, path: [...path, 'extends'], message: `policy '${name}' extends itself through ${chain.join(' → ')}: remove one of these extends` }];
+  }
+  if (problem) return []; // reported on the entry where the chain breaks
+  return checkDelays(flattenPolicy(name, config), own, path);
+}
+
+/**
+ * Checks a stage's `policy:` (a name or inline fields) at `path` (e.g. ['stages','load','policy']).
+ * Pure: the pipeline validator positions the issues in its file.
+ */
+export function validatePolicyRef(ref: unknown, path: YamlPath, config: PolicyConfig = EMPTY_POLICY_CONFIG): PolicyIssue[] {
+  if (typeof ref === 'string') return followExtends(ref, config).problem ? [unknownPolicy(ref, path, config)] : [];
+  return validateInlinePolicy(ref, path, config);
+}
+
+/** Checks inline policy fields at `path`: schema, `extends` and max_delay ≥ initial_delay. */
+export function validateInlinePolicy(record: unknown, path: YamlPath, config: PolicyConfig = EMPTY_POLICY_CONFIG): PolicyIssue[] {
+  const parsed = PolicyInput.safeParse(record, { reportInput: true });
+  if (!parsed.success) return toPolicyIssues(parsed.error.issues, path);
+  const base = parsed.data.extends ?? 'default';
+  if (followExtends(base, config).problem) return [unknownPolicy(base, [...path, 'extends'], config)];
+  return checkDelays(mergePolicyInputs(flattenPolicy(base, config), parsed.data), parsed.data, path);
+}
+
+function unknownPolicy(name: string, path: YamlPath, config: PolicyConfig): PolicyIssue {
+  const known = policyNames(config);
+  const hint = didYouMean(name, known) || `; known policies: ${known.join(', ')}`;
+  return { code: POLICY_CODES.unknownPolicy, path, message: `policy '${name}' is not defined${hint}; define it under policies: in ${WEIR_CONFIG_FILE}` };
+}
+
+/** max_delay ≥ initial_delay on the merged policy, reported where the user wrote one of them. */
+function checkDelays(merged: PolicyInput, own: PolicyInput, path: YamlPath): PolicyIssue[] {
+  const initial = parseDuration(merged.initial_delay ?? POLICY_DEFAULTS.initial_delay);
+  const max = parseDuration(merged.max_delay ?? POLICY_DEFAULTS.max_delay);
+  if (max >= initial) return [];
+  const field = own.max_delay !== undefined ? 'max_delay' : own.initial_delay !== undefined ? 'initial_delay' : undefined;
+  return [{ code: POLICY_CODES.maxDelay, path: field ? [...path, field] : path, message: MAX_DELAY_MESSAGE }];
+}
+
+type Issue = z.core.$ZodIssue;
+
+const EXPECTED_WORDS: Readonly<Record<string, string>> = { object: 'a mapping', record: 'a mapping', array: 'a list', boolean: 'true or false' };
+
+const FIELD_SHAPES: Readonly<Record<string, string>> = {
+  initial_delay: 'a duration such as 500ms, 1s or 2m',
+  max_delay: 'a duration such as 30s or 2m',
+  timeout: 'a duration such as 30s or 10m',
+  window: 'a duration such as 60s',
+  half_open_after: 'a duration such as 60s',
+  breaker: 'false or a mapping with failures, window, half_open_after, key',
+  rate_limit: 'false or a mapping with per_second, max_concurrent, key',
+  http_status: "'any' or a list of HTTP statuses",
+  exit_codes: "'any' or a list of exit codes",
+};
+
+/** Zod issues as policy issues, in the words the rest of weir's diagnostics use. */
+export function toPolicyIssues(issues: readonly Issue[], base: YamlPath): PolicyIssue[] {
+  return issues.flatMap((issue) => {
+    if (issue.code !== 'unrecognized_keys') return [toPolicyIssue(issue, base)];
+    const path: YamlPath = [...base, ...(issue.path as (string | number)[])];
+    const allowed = allowedFields(issue.path as (string | number)[]);
+    return issue.keys.map((key) => {
+      const hint = didYouMean(key, allowed) || `; allowed fields: ${allowed.join(', ')}`;
+      return { code: POLICY_CODES.invalid, path: [...path, key], key: true, message: `unknown field '${key}' in ${formatPath(path)}${hint}` };
+    });
+  });
+}
+
+function toPolicyIssue(issue: Issue, base: YamlPath): PolicyIssue {
+  const path: YamlPath = [...base, ...(issue.path as (string | number)[])];
+  const where = formatPath(path);
+  const input = (issue as { input?: unknown }).input;
+  const code = POLICY_CODES.invalid;
+  switch (issue.code) {
+    case 'invalid_union':
+    case 'invalid_format': {
+      const shape = FIELD_SHAPES[String(path[path.length - 1])];
+      const best = issue.code === 'invalid_union' ? pickBranch(issue.errors, input) : undefined;
+      if (best) return toPolicyIssues([best], path)[0];
+      return { code, path, message: `${where} must be ${shape ?? 'another value'}, got ${describeValue(input)}` };
+    }
+    case 'invalid_type':
+      return { code, path, message: `${where} must be ${EXPECTED_WORDS[issue.expected] ?? `a ${issue.expected}`}, got ${describeValue(input)}` };
+    case 'invalid_value': {
+      const values = issue.values.map(String);
+      const hint = typeof input === 'string' ? didYouMean(input, values) : '';
+      return { code, path, message: `${where} must be one of ${values.join(', ')}, got ${describeValue(input)}${hint}` };
+    }
+    case 'too_small':
+    case 'too_big':
+      return { code, path, message: `${where} must be ${issue.code === 'too_small' ? 'at least' : 'at most'} ${String(issue.code === 'too_small' ? issue.minimum : issue.maximum)}, got ${describeValue(input)}` };
+    default:
+      return { code, path, message: `${where} ${issue.message}` };
+  }
+}
+
+/** For a mapping that failed a `false | {…}` union, the object branch's first issue says the most. */
+function pickBranch(branches: readonly (readonly Issue[])[], input: unknown): Issue | undefined {
+  if (input === null || typeof input !== 'object') return undefined;
+  const fitting = branches.filter((branch) => !branch.some((i) => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value')));
+  return fitting.length === 1 ? fitting[0][0] : undefined;
+}
+
+function allowedFields(path: readonly (string | number)[]): string[] {
+  const nested: Record<string, string[]> = {
+    breaker: ['failures', 'window', 'half_open_after', 'key'],
+    rate_limit: ['per_second', 'max_concurrent', 'key'],
+    retry_on: ['errors', 'http_status', 'exit_codes'],
+    no_retry_on: ['errors', 'http_status', 'exit_codes'],
+  };
+  const last = path[path.length - 1];
+  if (typeof last === 'string' && nested[last]) return nested[last];
+  return Object.keys(PolicyInput.shape);
+}

@@ -1,0 +1,100 @@
+/**
+ * Loads one pipeline file into a validated `LoadedPipeline`, or diagnostics saying what to fix.
+ * Reads the YAML and, when asked, referenced files; never runs stage code and never writes.
+ *
+ * Every rule reads the raw document defensively, so one pass reports schema errors together with
+ * graph, reference, schedule and template errors instead of one layer at a time.
+ */
+import { readFile } from 'node:fs/promises';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { compareDiagnostics, type Diagnostic, hasErrors } from '../model/diagnostic.ts';
+import { type LoadedPipeline, Pipeline } from '../model/pipeline.ts';
+import type { StageKindRegistry } from '../stages/registry.ts';
+import { checkCron } from './cron.ts';
+import { checkParamsAndTemplates } from './param-rules.ts';
+import { asRecord, report, type RuleContext } from './rule-context.ts';
+import { reportIssues } from './schema-issues.ts';
+import { checkStages } from './stage-rules.ts';
+import { parseYamlSource, type YamlSource } from './yaml-positions.ts';
+
+export interface LoadOptions {
+  kinds: StageKindRegistry;
+  /** Whether a path relative to the project root exists (SQL files, scripts). */
+  fileExists: (relPath: string) => boolean;
+  /** Text of a referenced file, to count the params its templates use; omitted: not read. */
+  readFile?: (relPath: string) => string | undefined;
+  /** Named resilience policies; when given, `policy: <name>` must be one of them. */
+  policyNames?: ReadonlySet<string>;
+}
+
+export interface LoadResult {
+  /** Present when there is no error (warnings allowed). */
+  pipeline?: LoadedPipeline;
+  /** Sorted by position. */
+  diagnostics: Diagnostic[];
+}
+
+/** Validates the text of a pipeline file named `file`. Pure apart from the injected callbacks. */
+export function loadPipelineSource(text: string, file: string, options: LoadOptions): LoadResult {
+  const parsed = parseYamlSource(text, file);
+  if (!parsed.source) return { diagnostics: parsed.diagnostics };
+  const ctx: RuleContext = { source: parsed.source, file, diagnostics: parsed.diagnostics };
+  const document = asRecord(parsed.source.value);
+  if (!document) {
+    const what = parsed.source.value === null || parsed.source.value === undefined ? 'is empty' : 'is not a mapping';
+    report(ctx, 'WEIR101', [], `the pipeline file ${what}: write a mapping with at least name: and stages:`);
+    return { diagnostics: ctx.diagnostics };
+  }
+  const result = Pipeline.safeParse(document, { reportInput: true });
+  if (!result.success) reportIssues(ctx, result.error.issues, { base: [], schema: Pipeline });
+  checkDocument(ctx, document, options);
+  const diagnostics = ctx.diagnostics.sort(compareDiagnostics);
+  if (!result.success || hasErrors(diagnostics)) return { diagnostics };
+  return { pipeline: { spec: result.data, file, locate: positionLocator(parsed.source) }, diagnostics };
+}
+
+function checkDocument(ctx: RuleContext, document: Record<string, unknown>, options: LoadOptions): void {
+  const stages = asRecord(document.stages);
+  if (stages && Object.keys(stages).length === 0) {
+    report(ctx, 'WEIR104', ['stages'], 'the pipeline has no stages: add at least one under stages:');
+  }
+  const existingFiles = stages ? checkStages(ctx, stages, options) : [];
+  checkSchedule(ctx, asRecord(document.schedule));
+  const referenced = options.readFile ? existingFiles.flatMap((file) => options.readFile?.(file) ?? []) : [];
+  checkParamsAndTemplates(ctx, asRecord(document.params) ?? {}, referenced);
+}
+
+function checkSchedule(ctx: RuleContext, schedule: Record<string, unknown> | undefined): void {
+  if (!schedule || typeof schedule.cron !== 'string') return;
+  const timezone = typeof schedule.timezone === 'string' ? schedule.timezone : 'UTC';
+  for (const problem of checkCron(schedule.cron, timezone)) {
+    report(ctx, problem.code, ['schedule', problem.field], problem.message, { severity: problem.severity });
+  }
+}
+
+function positionLocator(source: YamlSource): LoadedPipeline['locate'] {
+  return (at) => {
+    const range = source.locate(at);
+    return { line: range.line, column: range.column };
+  };
+}
+
+export interface LoadFileOptions {
+  /** Project root: the folder holding pipelines/; referenced paths resolve against it. */
+  root: string;
+  kinds: StageKindRegistry;
+  policyNames?: ReadonlySet<string>;
+}
+
+/** Reads and validates `file` (relative to `root`, or absolute). Diagnostics name `file` as given. */
+export async function loadPipelineFile(file: string, options: LoadFileOptions): Promise<LoadResult> {
+  const text = await readFile(path.resolve(options.root, file), 'utf8');
+  const resolve = (relPath: string): string => path.resolve(options.root, relPath);
+  return loadPipelineSource(text, file, {
+    kinds: options.kinds,
+    policyNames: options.policyNames,
+    fileExists: (relPath) => existsSync(resolve(relPath)),
+    readFile: (relPath) => (statSync(resolve(relPath)).isFile() ? readFileSync(resolve(relPath), 'utf8') : undefined),
+  });
+}

@@ -1,0 +1,52 @@
+/**
+ * `weir validate`: every pipeline of the project, with diagnostics across files (two files with
+ * the same pipeline name would share run history in the ledger).
+ */
+import { compareDiagnostics, type Diagnostic } from '../model/diagnostic.ts';
+import type { LoadedPipeline } from '../model/pipeline.ts';
+import type { StageKindRegistry } from '../stages/registry.ts';
+import { discoverPipelineFiles } from './discover.ts';
+import { loadPipelineFile } from './load-pipeline.ts';
+
+export interface ValidateOptions {
+  /** Project root: the folder holding pipelines/. */
+  root: string;
+  kinds: StageKindRegistry;
+  policyNames?: ReadonlySet<string>;
+}
+
+export interface ProjectValidation {
+  /** Pipelines without errors. */
+  pipelines: LoadedPipeline[];
+  /** Sorted by file, line, column. */
+  diagnostics: Diagnostic[];
+  /** Every file validated, relative to the root when inside it. */
+  files: string[];
+}
+
+/** Validates the pipeline files under `paths` (default: pipelines/). Throws when a path does not exist. */
+export async function validateProject(paths: readonly string[], options: ValidateOptions): Promise<ProjectValidation> {
+  const files = await discoverPipelineFiles(paths, options.root);
+  const results = await Promise.all(files.map((file) => loadPipelineFile(file, options)));
+  const diagnostics = results.flatMap((result) => result.diagnostics);
+  const pipelines: LoadedPipeline[] = [];
+  const firstFileByName = new Map<string, string>();
+  for (const result of results) {
+    const pipeline = result.pipeline;
+    if (!pipeline) continue;
+    const first = firstFileByName.get(pipeline.spec.name);
+    if (first === undefined) {
+      firstFileByName.set(pipeline.spec.name, pipeline.file);
+      pipelines.push(pipeline);
+      continue;
+    }
+    diagnostics.push({
+      code: 'WEIR105',
+      severity: 'error',
+      file: pipeline.file,
+      ...pipeline.locate(['name']),
+      message: `pipeline name '${pipeline.spec.name}' is already used by ${first}: names must be unique in a project, so rename one`,
+    });
+  }
+  return { pipelines, diagnostics: diagnostics.sort(compareDiagnostics), files };
+}

@@ -1,0 +1,142 @@
+/**
+ * `uses: command` — run a shell command or a script (dbt, python, a training job). Output streams
+ * into the run log line by line as it arrives. The child leads its own process group, so a timeout
+ * or cancellation kills everything it started, not just the shell.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { constants } from 'node:os';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { z } from 'zod';
+import { StageFailedError } from '../model/errors.ts';
+import type { StageContext, StageKind, StageResult } from './stage-kind.ts';
+
+/** Time between SIGTERM and SIGKILL on abort: enough for a clean shutdown, short for a timeout. */
+export const KILL_GRACE_MS = 2000;
+/** Lines of stderr quoted in the error of a failed command. */
+const STDERR_TAIL_LINES = 20;
+
+export const CommandWith = z
+  .strictObject({
+    run: z.string().min(1).optional().describe('Shell command, run with `<shell> -c`; args are "$1", "$2", … (this or script).'),
+    script: z.string().min(1).optional().describe('Executable script, relative to the project root, run directly (this or run).'),
+    args: z.array(z.string()).default([]).describe('Arguments. Default: none.'),
+    env: z.record(z.string(), z.string()).default({}).describe('Extra environment variables, over the runner environment.'),
+    cwd: z.string().min(1).optional().describe('Working folder, relative to the project root. Default: the project root.'),
+    shell: z.string().min(1).default('/bin/sh').describe('Shell for run. Default: /bin/sh.'),
+  })
+  .refine((w) => (w.run === undefined) !== (w.script === undefined), { message: 'set exactly one of run or script', path: ['run'] });
+export type CommandWith = z.infer<typeof CommandWith>;
+
+export const commandStage: StageKind<CommandWith> = {
+  name: 'command',
+  summary: 'Run a shell command or script; its output streams into the run log.',
+  with: CommandWith,
+  producesTable: false,
+  references: (config) => (config.script === undefined ? [] : [{ field: ['script'], path: config.script }]),
+  run: runCommand,
+};
+
+async function runCommand(ctx: StageContext, config: CommandWith): Promise<StageResult> {
+  ctx.signal.throwIfAborted();
+  const cwd = resolve(ctx.root, config.cwd ?? '.');
+  await assertFolder(cwd, config.cwd);
+  const [file, args] = config.script === undefined ? [config.shell, ['-c', config.run ?? '', 'weir', ...config.args]] : [resolve(ctx.root, config.script), config.args];
+  const child = spawn(file, args, { cwd, env: childEnv(ctx, config), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stderrTail: string[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => ctx.log.stdout(line));
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    ctx.log.stderr(line);
+    stderrTail.push(line);
+    if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
+  });
+  const code = await waitForExit(child, ctx.signal, config);
+  if (code !== 0) {
+    const tail = stderrTail.length > 0 ? `; last lines of stderr:\n${stderrTail.join('\n')}` : ' and printed nothing on stderr';
+    throw new StageFailedError(`${commandLabel(config)} exited with code ${code}${tail}`);
+  }
+  return { outputs: { exit_code: code } };
+}
+
+/** Resolves with the exit code once the output is drained; on abort, kills the group and rejects. */
+function waitForExit(child: ChildProcess, signal: AbortSignal, config: CommandWith): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    let killTimer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      killGroup(child, 'SIGTERM');
+      killTimer = setTimeout(() => {
+        killGroup(child, 'SIGKILL');
+        // A process that left the group may still hold our pipes; stop waiting for it.
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }, KILL_GRACE_MS);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    const settle = () => {
+      signal.removeEventListener('abort', onAbort);
+      clearTimeout(killTimer);
+    };
+    child.once('error', (error) => {
+      settle();
+      reject(startError(error as NodeJS.ErrnoException, config));
+    });
+    // Background processes the command left behind would hold the pipes open and hang the stage.
+    child.once('exit', () => killGroup(child, 'SIGTERM'));
+    child.once('close', (code, killedBy) => {
+      settle();
+      if (signal.aborted) reject(signal.reason);
+      else resolvePromise(code ?? 128 + signalNumber(killedBy));
+    });
+  });
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+function childEnv(ctx: StageContext, config: CommandWith): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    ...config.env,
+    WEIR_RUN_ID: ctx.runId,
+    WEIR_PIPELINE: ctx.pipeline,
+    WEIR_STAGE: ctx.stage,
+    WEIR_ATTEMPT: String(ctx.attempt),
+    WEIR_ROOT: ctx.root,
+    WEIR_RUN_DIR: ctx.runDir,
+  };
+}
+
+async function assertFolder(path: string, asWritten: string | undefined): Promise<void> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isDirectory()) throw new StageFailedError(`with.cwd '${asWritten}' is not a folder under the project root (${path}).`);
+}
+
+function startError(error: NodeJS.ErrnoException, config: CommandWith): StageFailedError {
+  const what = config.script === undefined ? `shell ${config.shell}` : `script ${config.script}`;
+  const hint =
+    error.code === 'EACCES' ? `make it executable (chmod +x ${config.script ?? config.shell}) or use run: "sh ${config.script ?? ''}"`
+    : error.code === 'ENOENT' ? 'check the path (scripts are relative to the project root)'
+    : 'check the command';
+  return new StageFailedError(`could not start ${what}: ${error.message}; ${hint}.`, { cause: error });
+}
+
+function commandLabel(config: CommandWith): string {
+  return config.script === undefined ? `command '${firstLine(config.run ?? '')}'` : `script ${config.script}`;
+}
+
+function firstLine(text: string): string {
+  const [first = '', ...rest] = text.trim().split('\n');
+  return rest.length > 0 ? `${first} …` : first;
+}
+
+/** Shell convention: a process killed by signal N exits with 128 + N. */
+function signalNumber(name: NodeJS.Signals | null): number {
+  return name ? (constants.signals[name] ?? 0) : 0;
+}
