@@ -11,6 +11,12 @@ import { dependencyKey, type ResolvedPolicy } from './policy.ts';
 import type { RateLimiterRegistry } from './rate-limit.ts';
 import { executeWithPolicy, type RetryDeps } from './retry.ts';
 
+/**
+ * Queueing shorter than this is bottleneck's own bookkeeping (a few ms even when the limit is not
+ * reached), not throttling; reporting it would emit a `ratelimit.waited` event for every request.
+ */
+export const REPORTED_WAIT_MS = 10;
+
 /** Statuses whose Retry-After header is honoured (RFC 9110 §10.2.3). */
 const RETRY_AFTER_STATUSES = new Set([429, 503]);
 
@@ -40,7 +46,7 @@ async function fetchOnce(url: string, init: RequestInit, policy: ResolvedPolicy,
     if (!rateLimit || !deps.limiters) return request();
     const key = dependencyKey(policy.name, rateLimit.key, { stage: deps.stage, url });
     const { value, waitedMs } = await deps.limiters.schedule(key, rateLimit, request, deps.signal);
-    if (waitedMs >= 1) deps.onRateLimitWait?.(key, waitedMs);
+    if (waitedMs >= REPORTED_WAIT_MS) deps.onRateLimitWait?.(key, waitedMs);
     return value;
   };
   const { breaker } = policy;
