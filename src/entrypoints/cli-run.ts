@@ -10,6 +10,7 @@ import { COLOR, PLAIN, formatEventLine, renderMermaid, renderPlan } from '../rep
 import { parseIntervalOption } from '../run/interval.ts';
 import { parseParamPairs } from '../run/params.ts';
 import { runPipeline, type RunSummary } from '../run/run-pipeline.ts';
+import { suggest } from '../spec/did-you-mean.ts';
 import { findPipeline } from '../spec/discover.ts';
 import { validateProject } from '../spec/validate-project.ts';
 import { defaultStageKinds } from '../stages/registry.ts';
@@ -70,10 +71,10 @@ async function resolvePipelineArgs(args: string[], values: CliValues, io: Io): P
   return Promise.all(
     args.map(async (arg) => {
       const found = await findPipeline(arg, root);
-      if (found.file) return found.file;
-      const hint = found.suggestion ? ` (did you mean '${found.suggestion}'?)` : '';
-      const known = found.known.length ? `; pipelines: ${found.known.join(', ')}` : `; no pipelines found in ${PIPELINES_DIR}/`;
-      throw new UsageError(`no pipeline '${arg}'${hint}${known}`);
+      if (found.found) return found.file;
+      const hint = suggest(arg, found.knownNames);
+      const known = found.knownNames.length ? `; pipelines: ${found.knownNames.join(', ')}` : `; no pipelines found in ${PIPELINES_DIR}/`;
+      throw new UsageError(`no pipeline '${arg}'${hint ? ` (did you mean '${hint}'?)` : ''}${known}`);
     }),
   );
 }

@@ -77,7 +77,8 @@ export function nextDelay(error: unknown, attempt: number, policy: ResolvedPolic
 /**
  * Calls `work(attempt)` (1-based) until it succeeds, fails with a non-retriable error, or
  * `policy.retries` retries are spent; then rejects with the last error. Timeouts per attempt are
- * the caller's (it wraps `work`); aborting `deps.signal` rejects with its reason.
+ * the caller's (it wraps `work`); aborting `deps.signal` rejects with its reason. A plain
+ * `TypeError` that is not a network error is rethrown at once by p-retry: it is a bug, not bad luck.
  */
 export function executeWithPolicy<T>(work: (attempt: number) => Promise<T>, policy: ResolvedPolicy, deps: RetryDeps): Promise<T> {
   return pRetry(work, {

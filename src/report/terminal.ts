@@ -17,7 +17,7 @@ export const COLOR: Style = { green: wrap(32, 39), red: wrap(31, 39), yellow: wr
 export const PLAIN: Style = { green: (s) => s, red: (s) => s, yellow: (s) => s, dim: (s) => s, bold: (s) => s };
 
 function rowsText(rows: number | undefined): string {
-  return rows === undefined ? '' : ` ${rows.toLocaleString('en-US')} rows`;
+  return rows === undefined ? '' : ` ${rows.toLocaleString('en-US')} row${rows === 1 ? '' : 's'}`;
 }
 
 /** One line per lifecycle event, or undefined for events the progress display does not show. */

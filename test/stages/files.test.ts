@@ -94,6 +94,20 @@ describe('files stage', () => {
     expect(await readFile(join(ctx.root, 'archive/a-2.csv'), 'utf8')).toBe('id\n2\n');
   });
 
+  it('archives already-processed files still in the folder (a move that failed last time) without reloading them', async () => {
+    await put('incoming/a.csv', 'id\n1\n');
+    const first = await run({ path: 'incoming/*.csv' });
+    const second = await nextRun([first]);
+    try {
+      const result = await run({ path: 'incoming/*.csv', archive: 'archive' }, second);
+      expect(result).toMatchObject({ rows: 0, outputs: { new_files: 0, skipped_files: 1 } });
+      await result.afterCommit?.();
+      expect(await list('archive')).toEqual(['a.csv']);
+    } finally {
+      await second.dispose();
+    }
+  });
+
   it('never picks archived files up again when the archive is inside the globbed folder', async () => {
     await put('incoming/a.csv', 'id\n1\n');
     const result = await run({ path: 'incoming/**', format: 'csv', archive: 'incoming/done/' });
