@@ -5,6 +5,7 @@ import type { Diagnostic } from '../model/diagnostic.ts';
 import { formatDiagnostic, hasErrors } from '../model/diagnostic.ts';
 import type { RunEvent } from '../model/events.ts';
 import type { LoadedPipeline } from '../model/pipeline.ts';
+import type { PolicyConfig } from '../policies/policy.ts';
 import { createPlan, PlanError } from '../planner/plan.ts';
 import { COLOR, PLAIN, formatEventLine, renderMermaid, renderPlan } from '../report/terminal.ts';
 import { parseIntervalOption } from '../run/interval.ts';
@@ -52,16 +53,16 @@ function summarize(diagnostics: readonly Diagnostic[]): string {
 }
 
 /** Loads and validates pipelines; prints diagnostics. Returns undefined when any has an error. */
-async function loadValid(paths: string[], values: CliValues, io: Io): Promise<LoadedPipeline[] | undefined> {
+async function loadValid(paths: string[], values: CliValues, io: Io): Promise<{ pipelines: LoadedPipeline[]; policies: PolicyConfig } | undefined> {
   const root = rootOf(values, io);
-  const { pipelines, diagnostics } = await validateProject(paths, { root, kinds: defaultStageKinds() });
+  const { pipelines, diagnostics, policies } = await validateProject(paths, { root, kinds: defaultStageKinds() });
   if (!values.json) printDiagnostics(diagnostics, root, io);
   if (hasErrors(diagnostics)) {
     if (values.json) io.out(JSON.stringify({ ok: false, diagnostics }, null, 2));
     else io.err(`weir: ${summarize(diagnostics)}; nothing was run`);
     return undefined;
   }
-  return pipelines;
+  return { pipelines, policies };
 }
 
 async function resolvePipelineArgs(args: string[], values: CliValues, io: Io): Promise<string[]> {
@@ -96,9 +97,9 @@ export async function validateCommand(args: string[], values: CliValues, io: Io)
 }
 
 export async function planCommand(args: string[], values: CliValues, io: Io): Promise<number> {
-  const pipelines = await loadValid(await resolvePipelineArgs(args, values, io), values, io);
-  if (!pipelines) return EXIT.usage;
-  for (const pipeline of pipelines) {
+  const loaded = await loadValid(await resolvePipelineArgs(args, values, io), values, io);
+  if (!loaded) return EXIT.usage;
+  for (const pipeline of loaded.pipelines) {
     let plan;
     try {
       plan = createPlan(pipeline.spec, { only: values.only, from: values.from });
@@ -131,8 +132,9 @@ function progressPrinter(values: CliValues, io: Io): (event: RunEvent) => void {
 
 export async function runCommand(args: string[], values: CliValues, io: Io): Promise<number> {
   const root = rootOf(values, io);
-  const pipelines = await loadValid(await resolvePipelineArgs(args, values, io), values, io);
-  if (!pipelines) return EXIT.usage;
+  const loaded = await loadValid(await resolvePipelineArgs(args, values, io), values, io);
+  if (!loaded) return EXIT.usage;
+  const { pipelines, policies } = loaded;
   if (values.interval && values.date) throw new UsageError('give --interval or --date, not both');
   const interval = values.interval ?? values.date ? parseIntervalOption((values.interval ?? values.date)!) : undefined;
   const params = parseParamPairs(values.param ?? []);
@@ -154,6 +156,7 @@ export async function runCommand(args: string[], values: CliValues, io: Io): Pro
           pipeline,
           root,
           kinds: defaultStageKinds(),
+          policies,
           params,
           interval,
           only: values.only,

@@ -29,7 +29,13 @@ export interface StageRecord {
   skipDetail?: string;
   deadLetters?: { count: number; total: number; file?: string; table?: string };
   rateLimitWaitMs?: number;
-  breaker?: { key: string; from: string; to: string; at: string }[];
+}
+
+export interface BreakerTransition {
+  key: string;
+  from: string;
+  to: string;
+  at: string;
 }
 
 export interface RunRecord {
@@ -43,6 +49,8 @@ export interface RunRecord {
   finishedAt?: string;
   durationMs?: number;
   stages: Record<string, StageRecord>;
+  /** Circuit breaker state changes during the run (breakers are shared by stages, per policy and key). */
+  breakers?: BreakerTransition[];
   error?: ErrorRecord;
 }
 
@@ -107,7 +115,7 @@ export function applyEvent(record: RunRecord | undefined, event: RunEvent): RunR
       break;
     }
     case 'breaker.changed':
-      (stageOf(record, event.stage).breaker ??= []).push({ key: event.key, from: event.from, to: event.to, at: event.at });
+      (record.breakers ??= []).push({ key: event.key, from: event.from, to: event.to, at: event.at });
       break;
     case 'run.finished':
       Object.assign(record, { status: event.status, finishedAt: event.at, durationMs: event.durationMs, error: event.error });

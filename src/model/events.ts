@@ -68,10 +68,11 @@ export type RunEvent =
       error: ErrorRecord;
       /** Wait before the next attempt. */
       delayMs: number;
+      /** What was retried when not the whole stage: a request URL. */
+      target?: string;
     })
   | (Base & {
       type: 'breaker.changed';
-      stage: string;
       /** Policy name + dependency key, e.g. `polite-api:api.example.com`. */
       key: string;
       from: 'closed' | 'open' | 'half_open';

@@ -1,18 +1,24 @@
 /**
- * Runs one stage for the executor: renders its `with`, parses it with the kind's schema, runs it
- * under the stage timeout, then runs its data-quality checks.
+ * Runs one stage for the executor: resolves its policy, then for each attempt renders `with`,
+ * parses it with the kind's schema, runs the kind under the attempt's timeout, sets aside dead
+ * letters and runs the stage's checks. Retries, breakers and rate limits come from src/policies.
  */
 import type { ZodError } from 'zod';
 import type { Database } from '../adapters/duckdb.ts';
 import { formatDuration, parseDuration } from '../model/duration.ts';
-import { CheckFailedError, StageFailedError, StageTimeoutError } from '../model/errors.ts';
+import { ConfigError, ResourceUnavailableError, StageTimeoutError, toErrorRecord } from '../model/errors.ts';
 import type { CheckResult, RunEvent } from '../model/events.ts';
 import { renderDeep, renderTemplate, type TemplateContext } from '../model/template.ts';
 import type { StageOutcome } from '../executor/execute-plan.ts';
 import type { PlannedStage } from '../planner/plan.ts';
-import { assertChecksPassed, runChecks } from '../stages/checks.ts';
-import type { StageKindRegistry } from '../stages/registry.ts';
+import type { BreakerRegistry } from '../policies/circuit-breaker.ts';
+import { fetchWithPolicy } from '../policies/http.ts';
+import { dependencyKey, resolvePolicy, type PolicyConfig, type ResolvedPolicy } from '../policies/policy.ts';
+import type { RateLimiterRegistry } from '../policies/rate-limit.ts';
+import { executeWithPolicy } from '../policies/retry.ts';
+import type { AnyStageKind, StageKindRegistry } from '../stages/registry.ts';
 import type { PipelineStateView, StageContext, StageResult } from '../stages/stage-kind.ts';
+import { settleDeadLetters, type DeadLetterSummary } from './dead-letter-stage.ts';
 
 export interface InvokeDeps {
   runId: string;
@@ -23,11 +29,29 @@ export interface InvokeDeps {
   runDir: string;
   state: PipelineStateView;
   env: Readonly<Record<string, string | undefined>>;
+  policies: PolicyConfig;
+  breakers: BreakerRegistry;
+  limiters: RateLimiterRegistry;
+  /** Whether the machine has a resource a stage `requires` (e.g. gpu). */
+  hasResource(name: string): boolean;
   templateContext(stage: string): TemplateContext;
   emit(event: RunEvent): void;
   now(): number;
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+  random(): number;
   /** Called with each successful stage's result, to commit its state when the run succeeds. */
   collect(stage: string, result: StageResult): void;
+}
+
+interface Attempt {
+  stage: PlannedStage;
+  kind: AnyStageKind;
+  policy: ResolvedPolicy;
+  number: number;
+  signal: AbortSignal;
+  deps: InvokeDeps;
+  /** Counts attempts across stage retries and request retries, for the ledger. */
+  counter: { attempts: number };
 }
 
 function describeZodError(error: ZodError): string {
@@ -44,71 +68,126 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-function stageContext(stage: PlannedStage, attempt: number, signal: AbortSignal, deps: InvokeDeps): StageContext {
+function stageContext(a: Attempt, sink: StageContext['deadLetter']): StageContext {
+  const { stage, deps } = a;
   const template = deps.templateContext(stage.name);
   const at = () => new Date(deps.now()).toISOString();
   const log = (stream: 'stdout' | 'stderr' | 'info' | 'warn') => (line: string) =>
     deps.emit({ type: 'stage.log', runId: deps.runId, at: at(), stage: stage.name, stream, line });
+  const fetch = (url: string, init: RequestInit = {}) =>
+    fetchWithPolicy(url, init, a.policy, {
+      stage: stage.name,
+      signal: a.signal,
+      sleep: deps.sleep,
+      random: deps.random,
+      now: deps.now,
+      breakers: deps.breakers,
+      limiters: deps.limiters,
+      onRateLimitWait: (key, waitedMs) => deps.emit({ type: 'ratelimit.waited', runId: deps.runId, at: at(), stage: stage.name, key, waitedMs }),
+      onRetry: (_n, error, delayMs) => {
+        deps.emit({ type: 'stage.retrying', runId: deps.runId, at: at(), stage: stage.name, attempt: a.counter.attempts, error: toErrorRecord(error), delayMs, target: url });
+        a.counter.attempts++;
+      },
+    });
   return {
     runId: deps.runId,
     pipeline: deps.pipeline,
     stage: stage.name,
-    attempt,
-    signal,
+    attempt: a.number,
+    signal: a.signal,
     db: deps.db,
     root: deps.root,
     runDir: deps.runDir,
     render: (text) => renderTemplate(text, template),
     log: { info: log('info'), warn: log('warn'), stdout: log('stdout'), stderr: log('stderr') },
+    fetch,
+    deadLetter: sink,
     state: deps.state,
     env: deps.env,
   };
 }
 
-async function runAttempt(stage: PlannedStage, attempt: number, signal: AbortSignal, deps: InvokeDeps) {
-  const kind = deps.kinds.get(stage.uses);
-  if (!kind) throw new StageFailedError(`stage kind '${stage.uses}' is not known`, { stage: stage.name });
-  const ctx = stageContext(stage, attempt, signal, deps);
+interface AttemptResult {
+  result: StageResult;
+  checks?: CheckResult[];
+  deadLetters?: DeadLetterSummary;
+}
+
+async function runAttempt(a: Attempt): Promise<AttemptResult> {
+  const { stage, kind, deps } = a;
   const rendered = renderDeep(stage.spec.with ?? {}, deps.templateContext(stage.name));
   const parsed = kind.with.safeParse(rendered);
   if (!parsed.success) {
-    throw new StageFailedError(`stage '${stage.name}' settings are invalid after templating: ${describeZodError(parsed.error)}`, { stage: stage.name });
+    throw new ConfigError(`stage '${stage.name}' settings are invalid after templating: ${describeZodError(parsed.error)}`);
   }
-  const result = await untilAborted(kind.run(ctx, parsed.data), signal);
-  let checks: CheckResult[] | undefined;
-  if (stage.spec.checks?.length) {
-    const table = result.table ?? (parsed.data as { table?: string }).table ?? stage.name;
-    const results = await runChecks(deps.db, table, stage.spec.checks, signal);
-    checks = results;
-    try {
-      assertChecksPassed(results, stage.name);
-    } catch (error) {
-      throw Object.assign(error as Error, { checks: results });
-    }
+  const letters: { record: unknown; reason: string; origin: object }[] = [];
+  const ctx = stageContext(a, (record, reason, origin = {}) => letters.push({ record, reason, origin }));
+  const result = await untilAborted(kind.run(ctx, parsed.data), a.signal);
+  const table = result.table;
+  return settleDeadLetters({ stage: stage.name, kind, policy: a.policy, result, table, letters, checks: stage.spec.checks, db: deps.db, runDir: deps.runDir, signal: a.signal, emit: deps.emit, runId: deps.runId, now: deps.now });
+}
+
+/** One attempt under its own timeout, and under the policy's breaker/rate limit for non-HTTP work. */
+async function guardedAttempt(a: Attempt, timeoutMs: number | undefined): Promise<AttemptResult> {
+  const timeout = new AbortController();
+  const correlationId = `${a.deps.runId}/${a.stage.name}`;
+  const timer =
+    timeoutMs === undefined || timeoutMs <= 0
+      ? undefined
+      : setTimeout(() => {
+          const message = `stage '${a.stage.name}' exceeded its timeout of ${formatDuration(timeoutMs)} and was stopped; raise 'timeout' or make the stage faster`;
+          timeout.abort(new StageTimeoutError(message, { stage: a.stage.name, attempt: a.number, correlationId }));
+        }, timeoutMs);
+  const attempt = { ...a, signal: AbortSignal.any([a.signal, timeout.signal]) };
+  try {
+    const usesFetch = a.stage.uses === 'http';
+    const { breaker, rateLimit } = a.policy;
+    const target = { stage: a.stage.name };
+    const limited = () =>
+      rateLimit && !usesFetch
+        ? a.deps.limiters.schedule(dependencyKey(a.policy.name, rateLimit.key, target), rateLimit, () => runAttempt(attempt), attempt.signal).then((r) => r.value)
+        : runAttempt(attempt);
+    return await (breaker && !usesFetch ? a.deps.breakers.guard(dependencyKey(a.policy.name, breaker.key, target), breaker, limited) : limited());
+  } finally {
+    if (timer) clearTimeout(timer);
   }
-  return { result, checks };
 }
 
 export async function invokeStage(stage: PlannedStage, runSignal: AbortSignal, deps: InvokeDeps): Promise<StageOutcome> {
-  const attempt = 1;
-  const timeoutMs = stage.spec.timeout === undefined ? undefined : parseDuration(stage.spec.timeout);
-  const timeout = new AbortController();
-  const timer =
-    timeoutMs === undefined
-      ? undefined
-      : setTimeout(() => {
-          const message = `stage '${stage.name}' exceeded its timeout of ${formatDuration(timeoutMs)} and was stopped; raise 'timeout' or make the stage faster`;
-          timeout.abort(new StageTimeoutError(message, { stage: stage.name, attempt, correlationId: `${deps.runId}/${stage.name}` }));
-        }, timeoutMs);
-  const signal = AbortSignal.any([runSignal, timeout.signal]);
+  const counter = { attempts: 1 };
+  let checks: CheckResult[] | undefined;
   try {
-    const { result, checks } = await runAttempt(stage, attempt, signal, deps);
-    deps.collect(stage.name, result);
-    return { ok: true, attempt, rows: result.rows, table: result.table, outputs: result.outputs, checks };
+    const kind = deps.kinds.get(stage.uses);
+    if (!kind) throw new ConfigError(`stage kind '${stage.uses}' is not known`);
+    for (const resource of stage.spec.requires ?? []) {
+      if (!deps.hasResource(resource)) {
+        throw new ResourceUnavailableError(`stage '${stage.name}' requires a ${resource} and this machine has none; run it on a runner that has one (runs-on) — not retried`, { stage: stage.name, attempt: 1 });
+      }
+    }
+    const policy = resolvePolicy(stage.spec.policy, deps.policies);
+    const timeoutMs = stage.spec.timeout !== undefined ? parseDuration(stage.spec.timeout) : policy.timeoutMs;
+    const at = () => new Date(deps.now()).toISOString();
+    const outcome = await executeWithPolicy(
+      (number) => guardedAttempt({ stage, kind, policy, number, signal: runSignal, deps, counter }, timeoutMs).catch((error) => {
+        if (error && typeof error === 'object' && 'checks' in error) checks = (error as { checks: CheckResult[] }).checks;
+        throw error;
+      }),
+      policy,
+      {
+        signal: runSignal,
+        sleep: deps.sleep,
+        random: deps.random,
+        isRetriable: kind.isRetriable?.bind(kind),
+        onRetry: (_n, error, delayMs) => {
+          deps.emit({ type: 'stage.retrying', runId: deps.runId, at: at(), stage: stage.name, attempt: counter.attempts, error: toErrorRecord(error), delayMs });
+          counter.attempts++;
+        },
+      },
+    );
+    deps.collect(stage.name, outcome.result);
+    const { result } = outcome;
+    return { ok: true, attempt: counter.attempts, rows: result.rows, table: result.table, outputs: result.outputs, checks: outcome.checks };
   } catch (error) {
-    const checks = error instanceof CheckFailedError ? (error as CheckFailedError & { checks?: CheckResult[] }).checks : undefined;
-    return { ok: false, attempt, error, checks };
-  } finally {
-    if (timer) clearTimeout(timer);
+    return { ok: false, attempt: counter.attempts, error, checks };
   }
 }

@@ -7,6 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { copyFile, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { openDuckDb } from '../adapters/duckdb.ts';
+import { hasGpu } from '../adapters/hardware.ts';
 import { executePlan } from '../executor/execute-plan.ts';
 import { parseDuration } from '../model/duration.ts';
 import { ConfigError } from '../model/errors.ts';
@@ -17,6 +18,10 @@ import { createPlan, PlanError, type Plan, type PlannedStage } from '../planner/
 import { FsLedgerStore } from '../ledger/fs-ledger-store.ts';
 import type { LedgerStore } from '../ledger/ledger-store.ts';
 import { applyEvent, type RunRecord } from '../ledger/run-record.ts';
+import { BreakerRegistry } from '../policies/circuit-breaker.ts';
+import { EMPTY_POLICY_CONFIG, type PolicyConfig } from '../policies/policy.ts';
+import { RateLimiterRegistry } from '../policies/rate-limit.ts';
+import { sleep as realSleep } from '../policies/retry.ts';
 import type { StageKindRegistry } from '../stages/registry.ts';
 import type { StageResult, StateCommit } from '../stages/stage-kind.ts';
 import { invokeStage } from './invoke-stage.ts';
@@ -45,7 +50,14 @@ export interface RunOptions {
   listeners?: readonly RunEventListener[];
   signal?: AbortSignal;
   env?: Readonly<Record<string, string | undefined>>;
+  /** Named policies from weir.yml (built-ins are always there). */
+  policies?: PolicyConfig;
   now?: () => number;
+  /** Injected for tests: waits between retries. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  random?: () => number;
+  /** Whether this machine has a resource stages may `require` (default: probes for a GPU). */
+  hasResource?: (name: string) => boolean;
 }
 
 export interface RunSummary {
@@ -102,6 +114,13 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     stage: stage === undefined ? undefined : { name: stage },
   });
 
+  const at = () => new Date(now()).toISOString();
+  const breakers = new BreakerRegistry({
+    now,
+    onChange: (key, from, to) => emit({ type: 'breaker.changed', runId, at: at(), key, from, to }),
+  });
+  const limiters = new RateLimiterRegistry();
+
   let record: RunRecord | undefined;
   let lastSave = 0;
   let pendingSave: Promise<void> = Promise.resolve();
@@ -116,8 +135,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     }
   };
 
-  const at = new Date(now()).toISOString();
-  emit({ type: 'run.started', runId, at, pipeline: spec.name, params, interval, trigger, stages: plan.stages.map((s) => s.name) });
+  emit({ type: 'run.started', runId, at: at(), pipeline: spec.name, params, interval, trigger, stages: plan.stages.map((s) => s.name) });
   try {
     await executePlan(plan, {
       runId,
@@ -139,11 +157,18 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
           now,
           emit,
           templateContext,
+          policies: options.policies ?? EMPTY_POLICY_CONFIG,
+          breakers,
+          limiters,
+          hasResource: options.hasResource ?? ((name) => name === 'gpu' && hasGpu(env)),
+          sleep: options.sleep ?? realSleep,
+          random: options.random ?? Math.random,
           state: { isFileProcessed: (hash) => hash in state.processedFiles, watermark: (key) => state.watermarks[key] },
           collect: (name, result) => results.push([name, result]),
         }),
     });
   } finally {
+    await limiters.stop();
     await db.close();
     await new Promise<void>((done) => eventLog.end(done));
     await pendingSave;

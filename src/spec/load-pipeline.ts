@@ -5,6 +5,7 @@
  * Every rule reads the raw document defensively, so one pass reports schema errors together with
  * graph, reference, schedule and template errors instead of one layer at a time.
  */
+import type { PolicyConfig } from '../policies/policy.ts';
 import { readFile } from 'node:fs/promises';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -24,8 +25,8 @@ export interface LoadOptions {
   fileExists: (relPath: string) => boolean;
   /** Text of a referenced file, to count the params its templates use; omitted: not read. */
   readFile?: (relPath: string) => string | undefined;
-  /** Named resilience policies; when given, `policy: <name>` must be one of them. */
-  policyNames?: ReadonlySet<string>;
+  /** Policies from weir.yml; built-ins are always known. */
+  policies?: PolicyConfig;
 }
 
 export interface LoadResult {
@@ -84,7 +85,7 @@ export interface LoadFileOptions {
   /** Project root: the folder holding pipelines/; referenced paths resolve against it. */
   root: string;
   kinds: StageKindRegistry;
-  policyNames?: ReadonlySet<string>;
+  policies?: PolicyConfig;
 }
 
 /** Reads and validates `file` (relative to `root`, or absolute). Diagnostics name `file` as given. */
@@ -93,7 +94,7 @@ export async function loadPipelineFile(file: string, options: LoadFileOptions): 
   const resolve = (relPath: string): string => path.resolve(options.root, relPath);
   return loadPipelineSource(text, file, {
     kinds: options.kinds,
-    policyNames: options.policyNames,
+    policies: options.policies,
     fileExists: (relPath) => existsSync(resolve(relPath)),
     readFile: (relPath) => (statSync(resolve(relPath)).isFile() ? readFileSync(resolve(relPath), 'utf8') : undefined),
   });

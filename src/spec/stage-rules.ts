@@ -3,6 +3,8 @@
  * `needs` graph (unknown stages, self-dependencies, cycles). Linear in the number of stages:
  * did-you-mean only runs for names that are already known to be wrong.
  */
+import { POLICY_CODES, validatePolicyRef } from '../policies/config.ts';
+import { EMPTY_POLICY_CONFIG, type PolicyConfig } from '../policies/policy.ts';
 import { findCycles } from '../planner/graph.ts';
 import type { StageKindRegistry } from '../stages/registry.ts';
 import { didYouMean } from './did-you-mean.ts';
@@ -13,7 +15,8 @@ import type { YamlPath } from './yaml-positions.ts';
 export interface StageRuleOptions {
   kinds: StageKindRegistry;
   fileExists: (relPath: string) => boolean;
-  policyNames?: ReadonlySet<string>;
+  /** Policies from weir.yml (built-ins are always known). */
+  policies?: PolicyConfig;
 }
 
 /** Checks every stage; returns the referenced files that exist (their templates count as param uses). */
@@ -23,7 +26,7 @@ export function checkStages(ctx: RuleContext, stages: Record<string, unknown>, o
     const stage = asRecord(raw);
     if (!stage) continue;
     checkKind(ctx, name, stage, options, existingFiles);
-    checkPolicy(ctx, name, stage.policy, options.policyNames);
+    checkPolicy(ctx, name, stage.policy, options.policies ?? EMPTY_POLICY_CONFIG);
   }
   checkNeeds(ctx, stages);
   return existingFiles;
@@ -54,11 +57,13 @@ function checkKind(ctx: RuleContext, name: string, stage: Record<string, unknown
   }
 }
 
-function checkPolicy(ctx: RuleContext, name: string, policy: unknown, policyNames: ReadonlySet<string> | undefined): void {
-  if (typeof policy !== 'string' || !policyNames || policyNames.has(policy)) return;
-  const known = [...policyNames];
-  const listed = known.length > 0 ? `; defined policies: ${known.join(', ')}` : '; no policies are defined';
-  report(ctx, 'WEIR305', ['stages', name, 'policy'], `stage '${name}' uses policy '${policy}', which is not defined${didYouMean(policy, known)}${listed}`);
+/** A stage's `policy:`: a name defined in weir.yml or built in, or inline fields (src/policies). */
+function checkPolicy(ctx: RuleContext, name: string, policy: unknown, policies: PolicyConfig): void {
+  if (policy === undefined) return;
+  for (const issue of validatePolicyRef(policy, ['stages', name, 'policy'], policies)) {
+    const code = issue.code === POLICY_CODES.unknownPolicy ? 'WEIR305' : issue.code;
+    report(ctx, code, issue.path, `stage '${name}': ${issue.message}`, { key: issue.key !== undefined });
+  }
 }
 
 /** The needs of a raw stage with the YAML path of each, skipping values of the wrong type. */

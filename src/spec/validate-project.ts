@@ -2,6 +2,8 @@
  * `weir validate`: every pipeline of the project, with diagnostics across files (two files with
  * the same pipeline name would share run history in the ledger).
  */
+import { loadWeirConfig } from '../policies/config.ts';
+import type { PolicyConfig } from '../policies/policy.ts';
 import { compareDiagnostics, type Diagnostic } from '../model/diagnostic.ts';
 import type { LoadedPipeline } from '../model/pipeline.ts';
 import type { StageKindRegistry } from '../stages/registry.ts';
@@ -12,7 +14,7 @@ export interface ValidateOptions {
   /** Project root: the folder holding pipelines/. */
   root: string;
   kinds: StageKindRegistry;
-  policyNames?: ReadonlySet<string>;
+  policies?: PolicyConfig;
 }
 
 export interface ProjectValidation {
@@ -22,13 +24,18 @@ export interface ProjectValidation {
   diagnostics: Diagnostic[];
   /** Every file validated, relative to the root when inside it. */
   files: string[];
+  /** Policies from weir.yml (empty when it is absent), to run the pipelines with. */
+  policies: PolicyConfig;
 }
 
 /** Validates the pipeline files under `paths` (default: pipelines/). Throws when a path does not exist. */
 export async function validateProject(paths: readonly string[], options: ValidateOptions): Promise<ProjectValidation> {
   const files = await discoverPipelineFiles(paths, options.root);
-  const results = await Promise.all(files.map((file) => loadPipelineFile(file, options)));
-  const diagnostics = results.flatMap((result) => result.diagnostics);
+  // weir.yml is validated with the pipelines: a stage's policy is only as valid as the config it names.
+  const weirConfig = options.policies ? { config: options.policies, diagnostics: [] } : await loadWeirConfig(options.root);
+  const policies = weirConfig.config;
+  const results = await Promise.all(files.map((file) => loadPipelineFile(file, { ...options, policies })));
+  const diagnostics = [...weirConfig.diagnostics, ...results.flatMap((result) => result.diagnostics)];
   const pipelines: LoadedPipeline[] = [];
   const firstFileByName = new Map<string, string>();
   for (const result of results) {
@@ -48,5 +55,5 @@ export async function validateProject(paths: readonly string[], options: Validat
       message: `pipeline name '${pipeline.spec.name}' is already used by ${first}: names must be unique in a project, so rename one`,
     });
   }
-  return { pipelines, diagnostics: diagnostics.sort(compareDiagnostics), files };
+  return { pipelines, diagnostics: diagnostics.sort(compareDiagnostics), files, policies };
 }

@@ -129,3 +129,18 @@ function rowsText(count: number): string {
 function firstLine(message: string): string {
   return message.split('\n')[0]?.trim() ?? message;
 }
+
+/**
+ * For row-level checks (not_null, accepted_values, expression): a SQL predicate true for the rows
+ * that break the check, so they can be set aside as dead letters. Undefined for table-level checks.
+ */
+export function rowFailurePredicate(check: Check): string | undefined {
+  if ('not_null' in check) return check.not_null.map((c) => `${quoteIdent(c)} IS NULL`).join(' OR ');
+  if ('accepted_values' in check) {
+    const { column, values } = check.accepted_values;
+    const col = quoteIdent(column);
+    return `${col} IS NOT NULL AND ${col} NOT IN (${values.map((v) => quoteLiteral(String(v))).join(', ')})`;
+  }
+  if ('expression' in check) return `(${check.expression}) IS NOT TRUE`;
+  return undefined;
+}

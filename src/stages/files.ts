@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join, posix, relative, sep } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { glob } from 'tinyglobby';
 import { z } from 'zod';
 import { quoteIdent, quoteLiteral } from '../adapters/duckdb.ts';
@@ -101,7 +100,7 @@ async function hashFiles(ctx: StageContext, paths: string[]): Promise<FoundFile[
 async function hashFile(ctx: StageContext, path: string): Promise<FoundFile> {
   const absolute = join(ctx.root, path);
   const hash = createHash('sha256');
-  await pipeline(createReadStream(absolute), hash, { signal: ctx.signal });
+  for await (const chunk of createReadStream(absolute, { signal: ctx.signal })) hash.update(chunk);
   return { path, hash: hash.digest('hex'), bytes: (await stat(absolute)).size };
 }
 

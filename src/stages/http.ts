@@ -122,7 +122,7 @@ function assertUrlSupported(config: HttpWith): void {
     if (config.pagination) throw new StageFailedError(`pagination does not apply to file:// URLs (${config.url}): remove with.pagination.`);
     return;
   }
-  if (!/^https?:\/\//i.test(config.url)) {
-    throw new StageFailedError(`with.url must start with http://, https:// or file:// (got '${redactUrl(config.url)}').`);
+  if (!/^https?:\/\//i.test(config.url) || !URL.canParse(config.url)) {
+    throw new StageFailedError(`with.url must be an http://, https:// or file:// URL (got '${redactUrl(config.url)}').`);
   }
 }

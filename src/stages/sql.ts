@@ -22,6 +22,8 @@ const SqlConfig = z
   .refine((c) => (c.query === undefined) !== (c.file === undefined), 'give exactly one of query or file');
 export type SqlConfig = z.infer<typeof SqlConfig>;
 
+const DETERMINISTIC_ERROR = /\b(Parser|Binder|Catalog|Conversion|Constraint|Invalid Input|Not implemented|Dependency) Error\b/;
+
 /** A `query` that is a single word ending in .sql names a file rather than holding SQL. */
 function queryFile(config: SqlConfig): string | undefined {
   if (config.file) return config.file;
@@ -39,6 +41,10 @@ export const sqlStage: StageKind<SqlConfig> = {
   summary: 'Run DuckDB SQL and keep the result as a table for later stages.',
   with: SqlConfig,
   producesTable: true,
+  isRetriable(error) {
+    // These DuckDB errors come from the SQL itself: running it again gives the same answer.
+    return DETERMINISTIC_ERROR.test((error as Error | undefined)?.message ?? '') ? false : undefined;
+  },
   references(config) {
     const file = queryFile(config);
     if (!file) return [];

@@ -42,6 +42,13 @@ export interface StateCommit {
   watermarks?: Record<string, string>;
 }
 
+/** Where a dead letter came from, for the reason file. */
+export interface DeadLetterOrigin {
+  file?: string;
+  url?: string;
+  line?: number;
+}
+
 export interface StageContext {
   runId: string;
   pipeline: string;
@@ -58,6 +65,13 @@ export interface StageContext {
   /** Renders `{{ … }}` templates with this run's context (params, interval, run, env). */
   render(template: string): string;
   log: StageLogger;
+  /**
+   * `fetch` under the stage's policy: rate limit, circuit breaker and per-request retries with
+   * backoff and Retry-After. Non-2xx answers reject with HttpStatusError. Use it for every request.
+   */
+  fetch(url: string, init?: RequestInit): Promise<Response>;
+  /** Sets a record aside (unparseable, or failing a row-level check) with the reason. */
+  deadLetter(record: unknown, reason: string, origin?: DeadLetterOrigin): void;
   state: PipelineStateView;
   env: Readonly<Record<string, string | undefined>>;
 }
@@ -69,6 +83,8 @@ export interface StageResult {
   /** Small facts for reports and ledger (paths written, pages fetched, exit code). */
   outputs?: Record<string, unknown>;
   commit?: StateCommit;
+  /** Records the stage saw in all, dead letters included: the base of max_dead_letter_ratio. Default: rows + dead letters. */
+  total?: number;
   /** Runs after the ledger recorded `commit` (e.g. move processed files to the archive). */
   afterCommit?: () => Promise<void>;
 }
@@ -82,8 +98,19 @@ export interface StageKind<W = Record<string, unknown>> {
   with: z.ZodType<W>;
   /** Whether the stage produces a table that `checks` can run against. */
   producesTable: boolean;
+  /**
+   * Whether the kind takes in outside data whose bad rows become dead letters: rows failing a
+   * row-level error check are set aside instead of failing the stage (see max_dead_letter_ratio).
+   */
+  deadLetters?: boolean;
   /** Files the stage reads that must exist before it runs (SQL files, scripts). */
   references?(config: W): FileReference[];
+  /**
+   * The kind's say on whether an error it threw is worth running the stage again: true/false
+   * decides, undefined defers to the policy's retry_on. (An http stage says false for HTTP errors:
+   * ctx.fetch has already retried those per request.)
+   */
+  isRetriable?(error: unknown): boolean | undefined;
   /** `with` has been rendered (templates in strings resolved) before this is called. */
   run(ctx: StageContext, config: W): Promise<StageResult>;
 }

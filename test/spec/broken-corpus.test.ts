@@ -9,14 +9,13 @@ import { loadPipelineFile } from '../../src/spec/load-pipeline.ts';
 import { fakeStageKinds } from './fake-kinds.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures');
-const POLICY_NAMES = new Set(['polite-api', 'default']);
 
 function pipelineFiles(folder: string): string[] {
   return readdirSync(path.join(FIXTURES, folder)).filter((name) => name.endsWith('.yml')).sort();
 }
 
 async function load(folder: string, file: string) {
-  return loadPipelineFile(file, { root: path.join(FIXTURES, folder), kinds: fakeStageKinds(), policyNames: POLICY_NAMES });
+  return loadPipelineFile(file, { root: path.join(FIXTURES, folder), kinds: fakeStageKinds() });
 }
 
 describe('broken pipeline corpus', () => {

@@ -92,12 +92,12 @@ describe('schema diagnostics', () => {
     expect(diagnose(source, { readFile: () => 'select {{ params.base | sql }}' })).toEqual([]);
   });
 
-  it('checks policy names only when the project defines them', () => {
+  it('checks policy names against the built-in policies and those of weir.yml', () => {
     const source = `name: p\nstages:\n  a:\n    uses: http\n    with: { url: "https://x" }\n    policy: politee\n`;
-    expect(diagnose(source)).toEqual([]);
-    expect(diagnose(source, { policyNames: new Set(['polite']) })[0].message).toBe(
-      "stage 'a' uses policy 'politee', which is not defined (did you mean 'polite'?); defined policies: polite",
-    );
+    expect(diagnose(source)[0]).toMatchObject({ code: 'WEIR305', line: 6, column: 13 });
+    expect(diagnose(source)[0].message).toBe("stage 'a': policy 'politee' is not defined; known policies: default, gpu-bound, polite-api; define it under policies: in weir.yml");
+    expect(diagnose(source, { policies: { policies: { politer: {} } } })[0].message).toContain("(did you mean 'politer'?)");
+    expect(diagnose(source.replace('politee', 'polite-api'))).toEqual([]);
   });
 
   it('returns the pipeline with a locator when there are only warnings', () => {

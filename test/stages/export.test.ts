@@ -65,6 +65,14 @@ describe('export stage', () => {
     await expect(run({ table: 'nope', path: 'x.csv' })).rejects.toThrow(/^could not export table nope to x\.csv: Catalog Error/);
   });
 
+  it('writes only the header for an empty result, and gzips a .csv.gz target', async () => {
+    expect(await run({ query: 'SELECT * FROM rates WHERE false', path: 'empty.csv' })).toMatchObject({ rows: 0 });
+    expect(await readFile(join(ctx.root, 'empty.csv'), 'utf8')).toBe('code,rate\n');
+    await run({ table: 'rates', path: 'rates.csv.gz' });
+    expect((await readFile(join(ctx.root, 'rates.csv.gz')).then((b) => [b[0], b[1]]))).toEqual([0x1f, 0x8b]);
+    expect(await readBack(`read_csv('${join(ctx.root, 'rates.csv.gz')}')`)).toEqual(expected);
+  });
+
   it('asks for a format when the extension says nothing', async () => {
     await expect(run({ table: 'rates', path: 'out.dat' })).rejects.toThrow('cannot tell the export format of out.dat from its extension');
   });
