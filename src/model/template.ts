@@ -25,7 +25,20 @@ export interface TemplateContext {
   env: Readonly<Record<string, string | undefined>>;
   pipeline: { name: string };
   stage?: { name: string };
+  /** What upstream stages of this run produced, by stage name. */
+  stages?: Readonly<Record<string, StageFacts>>;
 }
+
+/** What a template can read of another stage: `{{ stages.load.rows }}`. */
+export interface StageFacts {
+  status: string;
+  rows?: number;
+  table?: string;
+  outputs?: Record<string, unknown>;
+}
+
+/** Fields of `stages.<name>`. */
+export const STAGE_FACTS = ['status', 'rows', 'table', 'outputs'] as const;
 
 /** Fields each root offers; `null` means any name (params and env are open-ended). */
 export const TEMPLATE_ROOTS: Readonly<Record<string, readonly string[] | null>> = {
@@ -35,6 +48,7 @@ export const TEMPLATE_ROOTS: Readonly<Record<string, readonly string[] | null>> 
   run: ['id', 'date', 'trigger'],
   pipeline: ['name'],
   stage: ['name'],
+  stages: null,
 };
 
 /** Why `path` cannot be read from any context, or undefined when it is well-formed. */
@@ -44,6 +58,13 @@ export function describeBadPath(path: readonly string[]): string | undefined {
     return `unknown name '${root}': templates can use ${Object.keys(TEMPLATE_ROOTS).join(', ')}`;
   }
   if (field === undefined) return `'${root}' needs a field, e.g. ${root}.${TEMPLATE_ROOTS[root]?.[0] ?? 'name'}`;
+  if (root === 'stages') {
+    const [fact] = rest;
+    if (fact === undefined || !(STAGE_FACTS as readonly string[]).includes(fact)) {
+      return `'stages.${field}' needs one of ${STAGE_FACTS.map((f) => `stages.${field}.${f}`).join(', ')}`;
+    }
+    return rest.length > 1 && fact !== 'outputs' ? `'stages.${field}.${fact}' is a single value and has no field '${rest[1]}'` : undefined;
+  }
   const fields = TEMPLATE_ROOTS[root];
   if (fields && !fields.includes(field)) return `'${root}' has no field '${field}': use ${fields.map((f) => `${root}.${f}`).join(', ')}`;
   if (rest.length > 0) return `'${root}.${field}' is a single value and has no field '${rest[0]}'`;
@@ -260,9 +281,20 @@ function resolvePath(segments: readonly string[], offset: number, context: Templ
       return formatIntervalField(field, context.interval);
     case 'stage':
       return context.stage ? context.stage.name : new Missing("'stage.name' is only available inside a stage", offset);
+    case 'stages':
+      return readStageFact(segments, offset, context);
     default:
       return (context[root as 'run' | 'pipeline'] as Record<string, unknown>)[field];
   }
+}
+
+function readStageFact(segments: readonly string[], offset: number, context: TemplateContext): unknown {
+  const [, name, fact, ...rest] = segments;
+  const facts = context.stages?.[name];
+  if (!facts) return new Missing(`stage '${name}' has not run in this run (yet): make this stage need it, or write stages.${name}.${fact} | default(…)`, offset);
+  let value: unknown = facts[fact as keyof StageFacts];
+  for (const key of rest) value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+  return value === undefined ? new Missing(`stage '${name}' has no ${[fact, ...rest].join('.')} (its status is ${facts.status}): write stages.${name}.${[fact, ...rest].join('.')} | default(…)`, offset) : value;
 }
 
 function formatIntervalField(field: string, interval: TemplateContext['interval']): string {

@@ -1,12 +1,13 @@
 /**
  * One HTTP request under a policy: rate limit, then circuit breaker, then fetch, retried with the
  * policy's backoff. Non-2xx answers become HttpStatusError (with Retry-After on 429/503) and broken
- * connections NetworkError, so retry_on can tell them apart. `fetch` is injected for tests and
+ * connections NetworkError, so retry_on can tell them apart. The error message quotes the start of
+ * the answer's body (what the API says went wrong) and a hint. `fetch` is injected for tests and
  * adapters; the default is the global one.
  */
 import { retryAfterMs } from './backoff.ts';
 import type { BreakerRegistry } from './circuit-breaker.ts';
-import { HttpStatusError, NetworkError } from './errors.ts';
+import { HttpStatusError, NetworkError, statusHint } from './errors.ts';
 import { dependencyKey, type ResolvedPolicy } from './policy.ts';
 import type { RateLimiterRegistry } from './rate-limit.ts';
 import { executeWithPolicy, type RetryDeps } from './retry.ts';
@@ -19,6 +20,14 @@ export const REPORTED_WAIT_MS = 10;
 
 /** Statuses whose Retry-After header is honoured (RFC 9110 §10.2.3). */
 const RETRY_AFTER_STATUSES = new Set([429, 503]);
+
+/** How much of an error answer's body goes into the message: enough for an API's error text. */
+export const SNIPPET_CHARS = 200;
+/**
+ * Longest wait for that snippet: a server that sends its headers and then stalls must not hold
+ * the retry loop (a real timer, but tests never reach it; the snippet is only for the message).
+ */
+const SNIPPET_WAIT_MS = 2000;
 
 export interface HttpPolicyDeps extends RetryDeps {
   /** Stage making the request: used in errors and as the key when a policy's key is `stage`. */
@@ -64,11 +73,50 @@ async function requestOnce(url: string, init: RequestInit, deps: HttpPolicyDeps)
     throw new NetworkError(url, { cause: (error as { cause?: unknown }).cause ?? error, stage: deps.stage });
   }
   if (response.ok) return response;
-  // Free the connection: the body of an error answer is not used.
-  await response.body?.cancel().catch(() => {});
+  throw await toHttpStatusError(response, { url, method: init.method }, { signal, now: deps.now, stage: deps.stage });
+}
+
+/**
+ * The HttpStatusError for a non-2xx answer: status, Retry-After (on 429/503), the first
+ * SNIPPET_CHARS of the body and a hint. Reads at most that much of the body, then frees the connection.
+ */
+export async function toHttpStatusError(
+  response: Response,
+  request: { url: string; method?: string },
+  options: { signal: AbortSignal; now?: () => number; stage?: string },
+): Promise<HttpStatusError> {
   const header = RETRY_AFTER_STATUSES.has(response.status) ? response.headers.get('retry-after') : null;
-  throw new HttpStatusError(
-    { status: response.status, url, method: init.method, retryAfterMs: retryAfterMs(header, (deps.now ?? Date.now)()) },
-    { stage: deps.stage },
-  );
+  const retryAfter = retryAfterMs(header, (options.now ?? Date.now)());
+  const snippet = await readSnippet(response, options.signal);
+  const detail = `${snippet || '(empty body)'}. ${statusHint(response.status)}`;
+  const details = { status: response.status, statusText: response.statusText, url: request.url, method: request.method, retryAfterMs: retryAfter, detail };
+  return new HttpStatusError(details, { stage: options.stage });
+}
+
+/** The start of the body, whitespace collapsed; '' when there is none or it does not come in time. */
+async function readSnippet(response: Response, signal: AbortSignal): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return '';
+  const deadline = AbortSignal.any([signal, AbortSignal.timeout(SNIPPET_WAIT_MS)]);
+  const expired = new Promise<undefined>((resolve) => {
+    if (deadline.aborted) resolve(undefined);
+    deadline.addEventListener('abort', () => resolve(undefined), { once: true });
+  });
+  const decoder = new TextDecoder();
+  let text = '';
+  try {
+    // Bytes, not characters, bound the read: a multi-byte body still stops after a few chunks.
+    for (let bytes = 0; bytes < SNIPPET_CHARS * 4; ) {
+      const chunk = await Promise.race([reader.read(), expired]);
+      if (chunk === undefined || chunk.done) break;
+      bytes += chunk.value.byteLength;
+      text += decoder.decode(chunk.value, { stream: true });
+      if (text.length >= SNIPPET_CHARS) break;
+    }
+  } catch {
+    // A body that breaks off is no reason to lose the status: keep what came.
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return text.replaceAll(/\s+/g, ' ').trim().slice(0, SNIPPET_CHARS);
 }

@@ -112,6 +112,10 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     env,
     pipeline: { name: spec.name },
     stage: stage === undefined ? undefined : { name: stage },
+    // Read lazily: a stage's templates see what its upstream stages have produced so far.
+    get stages() {
+      return Object.fromEntries(Object.entries(record?.stages ?? {}).map(([name, s]) => [name, { status: s.status, rows: s.rows, table: s.table, outputs: s.outputs }]));
+    },
   });
 
   const at = () => new Date(now()).toISOString();

@@ -5,6 +5,7 @@
  */
 import { isMap, isPair, isScalar, isSeq, type Node, type Scalar } from 'yaml';
 import { describeBadPath, findConditionExpressions, findTemplateExpressions, TEMPLATE_ROOTS, type TemplateExpression } from '../model/template.ts';
+import { upstreamOf } from '../planner/graph.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { asRecord, describeValue, report, type RuleContext } from './rule-context.ts';
 import { locateInScalar } from './yaml-positions.ts';
@@ -13,10 +14,11 @@ import { locateInScalar } from './yaml-positions.ts';
 export function checkParamsAndTemplates(ctx: RuleContext, params: Record<string, unknown>, extraTemplates: readonly string[]): void {
   const declared = new Set(Object.keys(params));
   const used = new Set<string>();
-  for (const { node, condition } of templateStrings(ctx.source.nodeAt(['stages']))) {
+  const graph = new StageGraph(asRecord(asRecord(ctx.source.value)?.stages) ?? {});
+  for (const { node, condition, stage } of templateStrings(ctx.source.nodeAt(['stages']))) {
     const text = String(node.value);
     const expressions = condition ? findConditionExpressions(text) : findTemplateExpressions(text);
-    for (const expression of expressions) checkExpression(ctx, node, expression, declared, used);
+    for (const expression of expressions) checkExpression(ctx, node, expression, declared, used, { stage, graph });
   }
   for (const text of extraTemplates) {
     for (const expression of findTemplateExpressions(text)) {
@@ -32,7 +34,37 @@ export function checkParamsAndTemplates(ctx: RuleContext, params: Record<string,
   }
 }
 
-function checkExpression(ctx: RuleContext, node: Node, expression: TemplateExpression, declared: ReadonlySet<string>, used: Set<string>): void {
+/** Stage names and their transitive needs, computed only for stages whose templates read `stages.*`. */
+class StageGraph {
+  readonly #needs: Map<string, string[]>;
+  readonly #upstream = new Map<string, Set<string>>();
+  constructor(stages: Record<string, unknown>) {
+    this.#needs = new Map(Object.entries(stages).map(([name, raw]) => {
+      const needs = asRecord(raw)?.needs;
+      return [name, typeof needs === 'string' ? [needs] : Array.isArray(needs) ? needs.filter((n): n is string => typeof n === 'string') : []];
+    }));
+  }
+  names(): string[] {
+    return [...this.#needs.keys()];
+  }
+  upstream(stage: string): Set<string> {
+    let found = this.#upstream.get(stage);
+    if (!found) this.#upstream.set(stage, (found = upstreamOf(this.#needs, this.#needs.get(stage) ?? [])));
+    return found;
+  }
+}
+
+/** A template reading `stages.<name>` must name a stage that runs before it: one it needs, directly or not. */
+function checkStageReference(ctx: RuleContext, what: string, target: string, at: { stage: string; graph: StageGraph }, range: ReturnType<typeof locateInScalar>): void {
+  const names = at.graph.names();
+  if (!names.includes(target)) {
+    report(ctx, 'WEIR506', [], `${what} reads stage '${target}', which is not defined${didYouMean(target, names)}`, { range });
+  } else if (!at.graph.upstream(at.stage).has(target)) {
+    report(ctx, 'WEIR507', [], `${what} reads stage '${target}', which stage '${at.stage}' does not need, so it may not have run yet: add '${target}' to needs`, { range });
+  }
+}
+
+function checkExpression(ctx: RuleContext, node: Node, expression: TemplateExpression, declared: ReadonlySet<string>, used: Set<string>, at: { stage: string; graph: StageGraph }): void {
   const what = expression.source.startsWith('{{') ? `template ${expression.source}` : `condition '${expression.source}'`;
   if (expression.error !== undefined) {
     const range = locateInScalar(ctx.source, node, expression.errorOffset ?? expression.offset);
@@ -47,6 +79,8 @@ function checkExpression(ctx: RuleContext, node: Node, expression: TemplateExpre
       report(ctx, 'WEIR503', [], `${what} uses unknown name '${path[0]}'${didYouMean(path[0], roots)}: templates can use ${roots.join(', ')}`, { range });
     } else if (problem) {
       report(ctx, 'WEIR503', [], `${what}: ${problem}`, { range });
+    } else if (path[0] === 'stages') {
+      checkStageReference(ctx, what, path[1], at, range);
     } else if (path[0] === 'params') {
       used.add(path[1]);
       if (!declared.has(path[1])) {
@@ -57,16 +91,17 @@ function checkExpression(ctx: RuleContext, node: Node, expression: TemplateExpre
 }
 
 /** Every string scalar under `stages` that may hold templates; `if:` values are whole conditions. */
-function* templateStrings(stages: Node | undefined): Generator<{ node: Scalar; condition: boolean }> {
+function* templateStrings(stages: Node | undefined): Generator<{ node: Scalar; condition: boolean; stage: string }> {
   if (!isMap(stages)) return;
   for (const stagePair of stages.items) {
     const stage = stagePair.value as Node | null;
     if (!isMap(stage)) continue;
+    const name = String(isScalar(stagePair.key) ? stagePair.key.value : stagePair.key);
     for (const pair of stage.items) {
       const isCondition = isScalar(pair.key) && pair.key.value === 'if';
       const value = pair.value as Node | null;
-      if (isCondition && isScalar(value) && typeof value.value === 'string') yield { node: value, condition: true };
-      else if (!isCondition) yield* stringsIn(value);
+      if (isCondition && isScalar(value) && typeof value.value === 'string') yield { node: value, condition: true, stage: name };
+      else if (!isCondition) for (const found of stringsIn(value)) yield { ...found, stage: name };
     }
   }
 }

@@ -83,7 +83,7 @@ describe('renderTemplate', () => {
   it('throws on an unknown root, naming the roots that exist', () => {
     const error = renderError('{{ parms.base }}');
     expect(error.offset).toBe(3);
-    expect(error.message).toBe("{{ parms.base }}: unknown name 'parms': templates can use params, env, interval, run, pipeline, stage");
+    expect(error.message).toBe("{{ parms.base }}: unknown name 'parms': templates can use params, env, interval, run, pipeline, stage, stages");
   });
 
   it('throws on syntax errors with the offset of the bad token', () => {
@@ -137,5 +137,26 @@ describe('findTemplateExpressions', () => {
     const [found] = findConditionExpressions('params.a ==');
     expect(found.errorOffset).toBe(11);
     expect(findConditionExpressions('params.a == 1')[0].paths).toEqual([['params', 'a']]);
+  });
+});
+
+describe('stages root', () => {
+  const withStages: TemplateContext = {
+    ...context,
+    stages: { load: { status: 'succeeded', rows: 0, table: 'load', outputs: { new_files: 2, info: { pages: 3 } } }, skipped: { status: 'skipped' } },
+  };
+
+  it('reads what an upstream stage produced', () => {
+    expect(evaluateCondition('{{ stages.load.rows > 0 }}', withStages)).toBe(false);
+    expect(evaluateCondition('stages.load.rows == 0', withStages)).toBe(true);
+    expect(renderTemplate('{{ stages.load.outputs.new_files }}/{{ stages.load.outputs.info.pages }}', withStages)).toBe('2/3');
+    expect(renderTemplate('{{ stages.load.status }}', withStages)).toBe('succeeded');
+  });
+
+  it('refuses a fact a stage does not have, unless a default is given', () => {
+    expect(() => renderTemplate('{{ stages.skipped.rows }}', withStages)).toThrow(/stage 'skipped' has no rows \(its status is skipped\)/);
+    expect(renderTemplate("{{ stages.skipped.rows | default('0') }}", withStages)).toBe('0');
+    expect(() => renderTemplate('{{ stages.later.rows }}', withStages)).toThrow(/stage 'later' has not run in this run/);
+    expect(() => renderTemplate('{{ stages.load.size }}', withStages)).toThrow(/needs one of stages.load.status/);
   });
 });
