@@ -118,5 +118,6 @@ async function readSnippet(response: Response, signal: AbortSignal): Promise<str
   } finally {
     await reader.cancel().catch(() => {});
   }
-  return text.replaceAll(/\s+/g, ' ').trim().slice(0, SNIPPET_CHARS);
+  const collapsed = text.replaceAll(/\s+/g, ' ').trim();
+  return collapsed.length > SNIPPET_CHARS ? `${collapsed.slice(0, SNIPPET_CHARS)}…` : collapsed;
 }

@@ -12,6 +12,7 @@ import { renderDeep, renderTemplate, type TemplateContext } from '../model/templ
 import type { StageOutcome } from '../executor/execute-plan.ts';
 import type { PlannedStage } from '../planner/plan.ts';
 import type { BreakerRegistry } from '../policies/circuit-breaker.ts';
+import { redactUrl } from '../policies/errors.ts';
 import { fetchWithPolicy } from '../policies/http.ts';
 import { dependencyKey, resolvePolicy, type PolicyConfig, type ResolvedPolicy } from '../policies/policy.ts';
 import type { RateLimiterRegistry } from '../policies/rate-limit.ts';
@@ -85,7 +86,7 @@ function stageContext(a: Attempt, sink: StageContext['deadLetter']): StageContex
       limiters: deps.limiters,
       onRateLimitWait: (key, waitedMs) => deps.emit({ type: 'ratelimit.waited', runId: deps.runId, at: at(), stage: stage.name, key, waitedMs }),
       onRetry: (_n, error, delayMs) => {
-        deps.emit({ type: 'stage.retrying', runId: deps.runId, at: at(), stage: stage.name, attempt: a.counter.attempts, error: toErrorRecord(error), delayMs, target: url });
+        deps.emit({ type: 'stage.retrying', runId: deps.runId, at: at(), stage: stage.name, attempt: a.counter.attempts, error: toErrorRecord(error), delayMs, target: redactUrl(url) });
         a.counter.attempts++;
       },
     });

@@ -2,7 +2,8 @@
  * `uses: files` — load the files in a folder that no earlier successful run processed. A file is
  * known by the sha256 of its content, so renamed copies are not loaded twice and an edited file is
  * loaded again. Files move to the archive only in `afterCommit`, once the ledger has recorded their
- * hashes: a failed run leaves every file where it was.
+ * hashes: a failed run leaves every file where it was. CSV lines DuckDB cannot parse go to dead
+ * letters (the rest of the file loads); a malformed JSON or Parquet file fails the stage.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
@@ -32,12 +33,19 @@ type Format = NonNullable<FilesWith['format']>;
 
 /** Files hashed at once: enough to keep the disk busy without opening thousands of handles. */
 const HASH_CONCURRENCY = 8;
+/**
+ * Where DuckDB stores the CSV lines it rejected (`store_rejects`). Temporary tables live on one
+ * connection, so the load and the read of its rejects are one multi-statement query.
+ */
+const REJECTS_TABLE = 'weir_csv_rejects';
+const REJECTS_SCAN = 'weir_csv_rejects_scan';
 
 export const filesStage: StageKind<FilesWith> = {
   name: 'files',
   summary: 'Load new files from a folder (by content hash) into one table, then archive them.',
   with: FilesWith,
   producesTable: true,
+  deadLetters: true,
   run: runFiles,
 };
 
@@ -46,6 +54,16 @@ interface FoundFile {
   path: string;
   hash: string;
   bytes: number;
+}
+
+/** A CSV line DuckDB could not load, with every error it found on that line. */
+export interface RejectedLine {
+  /** Relative to the project root, with forward slashes. */
+  file: string;
+  /** 1-based line in the file (the header is line 1). */
+  line: number;
+  text: string;
+  reasons: string[];
 }
 
 async function runFiles(ctx: StageContext, config: FilesWith): Promise<StageResult> {
@@ -59,16 +77,31 @@ async function runFiles(ctx: StageContext, config: FilesWith): Promise<StageResu
     return { rows: 0, outputs, afterCommit };
   }
   const table = config.table ?? ctx.stage;
-  await loadTable(ctx, table, fresh, config);
+  const rejected = await loadTable(ctx, table, fresh, config);
+  for (const r of rejected) ctx.deadLetter({ line: r.text }, r.reasons.join('; '), { file: r.file, line: r.line });
   const rows = Number(await ctx.db.scalar(`SELECT count(*) FROM ${quoteIdent(table)}`, ctx.signal));
-  ctx.log.info(`loaded ${rows} rows from ${fresh.length} new ${fresh.length === 1 ? 'file' : 'files'} into ${table}`);
+  const letters = rejected.length > 0 ? ` (${rejected.length} malformed CSV ${rejected.length === 1 ? 'line' : 'lines'} to dead letters)` : '';
+  ctx.log.info(`loaded ${rows} rows from ${fresh.length} new ${fresh.length === 1 ? 'file' : 'files'} into ${table}${letters}`);
   const processedFiles: ProcessedFile[] = fresh.map((f) => ({ hash: f.hash, path: f.path, bytes: f.bytes, archivedTo: archive?.get(f.path) }));
-  return { table, rows, outputs, commit: { processedFiles }, afterCommit };
+  return { table, rows, total: rows + rejected.length, outputs, commit: { processedFiles }, afterCommit };
 }
 
-async function loadTable(ctx: StageContext, table: string, files: FoundFile[], config: FilesWith): Promise<void> {
+/** Creates `table` from the files; returns the CSV lines DuckDB rejected (they are not in the table). */
+async function loadTable(ctx: StageContext, table: string, files: FoundFile[], config: FilesWith): Promise<RejectedLine[]> {
+  const create = `CREATE OR REPLACE TABLE ${quoteIdent(table)} AS ${selectSql(ctx.root, files, config)}`;
+  const hasCsv = files.some((f) => formatOf(f.path, config) === 'csv');
   try {
-    await ctx.db.exec(`CREATE OR REPLACE TABLE ${quoteIdent(table)} AS ${selectSql(ctx.root, files, config)}`, ctx.signal);
+    if (!hasCsv) {
+      await ctx.db.exec(create, ctx.signal);
+      return [];
+    }
+    const rows = await ctx.db.query(
+      `DROP TABLE IF EXISTS temp.${REJECTS_TABLE}; DROP TABLE IF EXISTS temp.${REJECTS_SCAN}; ${create};
+       SELECT s.file_path, e.line, e.csv_line, e.error_message FROM temp.${REJECTS_TABLE} e JOIN temp.${REJECTS_SCAN} s USING (scan_id, file_id)
+       ORDER BY s.file_path, e.line, e.byte_position`,
+      ctx.signal,
+    );
+    return groupRejects(ctx.root, rows);
   } catch (error) {
     if (ctx.signal.aborted) throw error;
     const names = files.length > 3 ? `${files.slice(0, 3).map((f) => f.path).join(', ')} and ${files.length - 3} more` : files.map((f) => f.path).join(', ');
@@ -144,32 +177,57 @@ async function archiveFiles(ctx: StageContext, plan: Map<string, string>): Promi
   }
 }
 
+/** One RejectedLine per line: DuckDB reports a line once per error on it (a bad cast and a column too many). */
+export function groupRejects(root: string, rows: readonly Record<string, unknown>[]): RejectedLine[] {
+  const byLine = new Map<string, RejectedLine>();
+  for (const row of rows) {
+    const file = toPosix(relative(root, String(row.file_path)));
+    const line = Number(row.line);
+    const key = `${file}:${line}`;
+    const entry = byLine.get(key) ?? { file, line, text: String(row.csv_line ?? ''), reasons: [] };
+    const reason = String(row.error_message);
+    if (!entry.reasons.includes(reason)) entry.reasons.push(reason);
+    byLine.set(key, entry);
+  }
+  return [...byLine.values()];
+}
+
 function selectSql(root: string, files: FoundFile[], config: FilesWith): string {
   const groups = new Map<Format, string[]>();
   for (const file of files) {
-    const format = config.format ?? formatOf(file.path);
+    const format = formatOf(file.path, config);
     groups.set(format, [...(groups.get(format) ?? []), join(root, file.path)]);
   }
-  const selects = [...groups].map(([format, paths]) => `SELECT * FROM ${readerSql(format, paths, config.options)}`);
+  // CSV files are read one by one: DuckDB cannot store rejects with union_by_name, and UNION ALL
+  // BY NAME unifies their columns the same way.
+  const selects = [...groups].flatMap(([format, paths]) =>
+    format === 'csv' ? paths.map((path) => `SELECT * FROM ${csvReaderSql(path, config.options)}`) : [`SELECT * FROM ${readerSql(format, paths)}`],
+  );
   // The readers report absolute paths; keep them relative so results do not depend on the checkout.
   const prefix = root.endsWith(sep) ? root.length : root.length + 1;
   return `SELECT * REPLACE (replace(substr(_source_file, ${prefix + 1}), '\\', '/') AS _source_file) FROM (${selects.join(' UNION ALL BY NAME ')})`;
 }
 
-function readerSql(format: Format, paths: string[], options: FilesWith['options']): string {
+// sample_size=-1: infer types from every row, so a late odd value does not fail the load.
+function readerSql(format: Exclude<Format, 'csv'>, paths: string[]): string {
   const list = `[${paths.map(quoteLiteral).join(', ')}]`;
-  // sample_size=-1: infer types from every row, so a late odd value does not fail the load.
   const common = `union_by_name = true, filename = '_source_file'`;
-  if (format === 'parquet') return `read_parquet(${list}, ${common})`;
-  if (format === 'json') return `read_json_auto(${list}, ${common}, sample_size = -1)`;
+  // JSON has no store_rejects, and ignore_errors turns a broken line into a row of NULLs: a
+  // malformed JSON file fails the stage instead.
+  return format === 'parquet' ? `read_parquet(${list}, ${common})` : `read_json_auto(${list}, ${common}, sample_size = -1)`;
+}
+
+function csvReaderSql(path: string, options: FilesWith['options']): string {
+  const rejects = `store_rejects = true, rejects_table = '${REJECTS_TABLE}', rejects_scan = '${REJECTS_SCAN}'`;
   const csv = [
     options.delimiter === undefined ? '' : `, delim = ${quoteLiteral(options.delimiter)}`,
     options.header === undefined ? '' : `, header = ${options.header}`,
   ].join('');
-  return `read_csv_auto(${list}, ${common}, sample_size = -1${csv})`;
+  return `read_csv_auto(${quoteLiteral(path)}, filename = '_source_file', sample_size = -1, ${rejects}${csv})`;
 }
 
-function formatOf(path: string): Format {
+function formatOf(path: string, config: Pick<FilesWith, 'format'> = {}): Format {
+  if (config.format) return config.format;
   const name = path.toLowerCase().replace(/\.(gz|zst)$/, '');
   if (/\.(csv|tsv|txt)$/.test(name)) return 'csv';
   if (/\.(json|jsonl|ndjson)$/.test(name)) return 'json';

@@ -1,23 +1,24 @@
 /**
- * Fetching and paginating an HTTP API, independent of the stage context so that the resilience
- * layer (retries, rate limits, Retry-After) can wrap each request by wrapping the `HttpRequester`.
- * `extractRecords` yields one `Page` per response; the `http` stage loads them into DuckDB.
+ * Fetching and paginating an HTTP API, independent of the stage context: requests go through an
+ * `HttpRequester` (the stage passes `ctx.fetch`, which applies the policy's retries, breaker and
+ * rate limit per request). `extractRecords` yields one `Page` per response; the `http` stage loads
+ * them into DuckDB.
  */
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { StageFailedError } from '../model/errors.ts';
+import { StageFailedError, WeirError } from '../model/errors.ts';
+import { NetworkError, redactUrl } from '../policies/errors.ts';
+import { toHttpStatusError } from '../policies/http.ts';
 import type { StageLogger } from './stage-kind.ts';
 
-/** One HTTP request; the seam that retry and rate-limit policies wrap. */
+/** One HTTP request: `ctx.fetch` in the stage, so the policy applies to every page. */
 export type HttpRequester = (url: string, init: RequestInit) => Promise<Response>;
 
 /** Default safety limit on pages per run: a looping API must not run forever. */
 export const DEFAULT_MAX_PAGES = 1000;
-/** How much of an error response body goes into the error message. */
+/** How much of a response that is not JSON goes into the error message. */
 const SNIPPET_CHARS = 300;
-/** Query parameters whose values never appear in logs or errors. */
-const SECRET_PARAM = /key|token|secret|pass|sig|auth|credential|session/i;
 
 const maxPages = z.number().int().positive().default(DEFAULT_MAX_PAGES).describe(`Most pages fetched; more stops with a warning. Default: ${DEFAULT_MAX_PAGES}.`);
 
@@ -89,21 +90,8 @@ export async function* extractRecords(config: ExtractConfig, options: ExtractOpt
 }
 
 /** Reads `file://` URLs from disk (relative paths against `root`); everything else goes to `fetchImpl`. */
-export function createRequester(root: string, fetchImpl: HttpRequester = fetch): HttpRequester {
+export function createRequester(root: string, fetchImpl: HttpRequester): HttpRequester {
   return (url, init) => (url.startsWith('file://') ? readLocalFile(url, root) : fetchImpl(url, init));
-}
-
-/** The URL with secret-looking query values and user info replaced by `***`, for logs and errors. */
-export function redactUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return url.split('?')[0] ?? url;
-  }
-  if (parsed.username || parsed.password) [parsed.username, parsed.password] = ['***', ''];
-  for (const key of new Set(parsed.searchParams.keys())) if (SECRET_PARAM.test(key)) parsed.searchParams.set(key, '***');
-  return parsed.toString();
 }
 
 /** The `rel="next"` target of an RFC 8288 Link header, if any. */
@@ -172,39 +160,13 @@ async function request(url: string, config: ExtractConfig, options: ExtractOptio
     response = await options.fetch(url, init);
   } catch (error) {
     if (options.signal.aborted) throw options.signal.reason ?? error;
-    if (error instanceof StageFailedError) throw error;
-    const reason = error instanceof Error ? [error.message, (error.cause as Error | undefined)?.message].filter(Boolean).join(': ') : String(error);
-    throw new StageFailedError(`${config.method} ${redactUrl(url)} failed: ${reason}. Check the URL and that the server is reachable.`, { cause: error });
+    // ctx.fetch already throws HttpStatusError / NetworkError / CircuitOpenError; a bare fetch does not.
+    if (error instanceof WeirError) throw error;
+    throw new NetworkError(url, { cause: (error as { cause?: unknown }).cause ?? error });
   }
-  if (!response.ok) throw await HttpStatusError.from(config.method, url, response);
+  // A requester that resolves non-2xx answers (a bare fetch) gets the same error as ctx.fetch.
+  if (!response.ok) throw await toHttpStatusError(response, { url, method: config.method }, { signal: options.signal });
   return response;
-}
-
-/** The API answered with a non-2xx status; `status` lets retry policies tell 429/5xx from 4xx. */
-export class HttpStatusError extends StageFailedError {
-  readonly status: number;
-  readonly url: string;
-  constructor(message: string, status: number, url: string) {
-    super(message);
-    this.status = status;
-    this.url = url;
-  }
-
-  static async from(method: string, url: string, response: Response): Promise<HttpStatusError> {
-    const text = await response.text().catch(() => '');
-    const snippet = text.replaceAll(/\s+/g, ' ').trim().slice(0, SNIPPET_CHARS);
-    const status = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
-    const message = `${method} ${redactUrl(url)} returned ${status}${snippet ? `: ${snippet}` : ' with an empty body'}. ${statusHint(response.status)}`;
-    return new HttpStatusError(message, response.status, redactUrl(url));
-  }
-}
-
-function statusHint(status: number): string {
-  if (status === 401 || status === 403) return 'Check the credentials sent in with.headers (e.g. {{ env.TOKEN }}).';
-  if (status === 404) return 'Check with.url.';
-  if (status === 429) return 'The API is rate-limiting: add a policy with retries and a rate limit.';
-  if (status >= 500) return 'The server failed: retry later or add a policy with retries.';
-  return 'Check with.url, with.method, with.headers and with.body.';
 }
 
 function formatOf(response: Response): 'json' | 'csv' {

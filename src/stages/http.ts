@@ -1,14 +1,17 @@
 /**
- * `uses: http` — extract records from an HTTP API (or a local file:// URL) into a table. Pages are
- * written to NDJSON (or CSV) files under the run folder and loaded by DuckDB, which infers the
- * schema; the files are removed afterwards so raw API data does not end up in run artifacts.
+ * `uses: http` — extract records from an HTTP API (or a local file:// URL) into a table. Requests go
+ * through `ctx.fetch`, so the stage policy's retries, breaker and rate limit apply to every page.
+ * Pages are written to NDJSON (or CSV) files under the run folder and loaded by DuckDB, which infers
+ * the schema; the files are removed afterwards so raw API data does not end up in run artifacts.
+ * JSON records that are not objects cannot become rows: they go to dead letters.
  */
 import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { quoteIdent, quoteLiteral } from '../adapters/duckdb.ts';
 import { StageFailedError } from '../model/errors.ts';
-import { createRequester, extractRecords, Pagination, redactUrl, type HttpRequester, type Page } from './http-extract.ts';
+import { HttpStatusError, NetworkError, redactUrl } from '../policies/errors.ts';
+import { createRequester, extractRecords, Pagination, type Page } from './http-extract.ts';
 import type { StageContext, StageKind, StageResult } from './stage-kind.ts';
 
 export const HttpWith = z
@@ -26,25 +29,29 @@ export const HttpWith = z
   .refine((w) => w.body === undefined || w.method === 'POST', { message: 'body needs method: POST', path: ['body'] });
 export type HttpWith = z.infer<typeof HttpWith>;
 
-/** Replaced by the resilience layer to wrap every request (retries, rate limits). */
-export interface HttpStageDeps {
-  requester?: (ctx: StageContext) => HttpRequester;
+/** Dead-letter reason for a JSON record that is a string, number, boolean, null or array. */
+export const NOT_AN_OBJECT = 'not a JSON object';
+
+export const httpStage: StageKind<HttpWith> = {
+  name: 'http',
+  summary: 'Extract records from an HTTP API (JSON or CSV, paginated) into a table.',
+  with: HttpWith,
+  producesTable: true,
+  deadLetters: true,
+  isRetriable: isHttpStageRetriable,
+  run: runHttp,
+};
+
+/**
+ * HTTP and connection failures: no. ctx.fetch has already retried each request under the policy;
+ * running the whole stage again would multiply the attempts (and refetch every page). Other
+ * failures: the policy decides.
+ */
+export function isHttpStageRetriable(error: unknown): boolean | undefined {
+  return error instanceof HttpStatusError || error instanceof NetworkError ? false : undefined;
 }
 
-export function createHttpStage(deps: HttpStageDeps = {}): StageKind<HttpWith> {
-  const requesterFor = deps.requester ?? ((ctx: StageContext) => createRequester(ctx.root));
-  return {
-    name: 'http',
-    summary: 'Extract records from an HTTP API (JSON or CSV, paginated) into a table.',
-    with: HttpWith,
-    producesTable: true,
-    run: (ctx, config) => runHttp(ctx, config, requesterFor(ctx)),
-  };
-}
-
-export const httpStage = createHttpStage();
-
-async function runHttp(ctx: StageContext, config: HttpWith, requester: HttpRequester): Promise<StageResult> {
+async function runHttp(ctx: StageContext, config: HttpWith): Promise<StageResult> {
   assertUrlSupported(config);
   const table = config.table ?? ctx.stage;
   const url = redactUrl(config.url);
@@ -52,13 +59,14 @@ async function runHttp(ctx: StageContext, config: HttpWith, requester: HttpReque
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   try {
-    const pages = extractRecords(config, { fetch: requester, signal: ctx.signal, log: ctx.log });
-    const spooled = await spoolPages(pages, dir);
-    if (spooled.files.length === 0) return emptyResult(ctx, config, spooled.pages);
+    const pages = extractRecords(config, { fetch: createRequester(ctx.root, ctx.fetch), signal: ctx.signal, log: ctx.log });
+    const spooled = await spoolPages(ctx, pages, dir);
+    if (spooled.files.length === 0) return emptyResult(ctx, config, spooled);
     await loadTable(ctx, table, spooled);
     const rows = Number(await ctx.db.scalar(`SELECT count(*) FROM ${quoteIdent(table)}`, ctx.signal));
-    ctx.log.info(`loaded ${rows} rows from ${spooled.pages} ${spooled.pages === 1 ? 'page' : 'pages'} into ${table}`);
-    return { table, rows, outputs: { pages: spooled.pages, url } };
+    const letters = spooled.deadLetters > 0 ? ` (${spooled.deadLetters} ${spooled.deadLetters === 1 ? 'record' : 'records'} to dead letters)` : '';
+    ctx.log.info(`loaded ${rows} rows from ${spooled.pages} ${spooled.pages === 1 ? 'page' : 'pages'} into ${table}${letters}`);
+    return { table, rows, total: rows + spooled.deadLetters, outputs: { pages: spooled.pages, url } };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -69,11 +77,16 @@ interface Spooled {
   format: Page['format'];
   /** Files holding at least one record. */
   files: string[];
+  /** JSON records sent to ctx.deadLetter instead of a file. */
+  deadLetters: number;
 }
 
-/** Writes JSON records to one NDJSON file, and each CSV page to its own file (each has a header). */
-async function spoolPages(pages: AsyncIterable<Page>, dir: string): Promise<Spooled> {
-  const spooled: Spooled = { pages: 0, format: 'json', files: [] };
+/**
+ * Writes JSON object records to one NDJSON file (other JSON values go to dead letters), and each
+ * CSV page to its own file (each has a header).
+ */
+async function spoolPages(ctx: StageContext, pages: AsyncIterable<Page>, dir: string): Promise<Spooled> {
+  const spooled: Spooled = { pages: 0, format: 'json', files: [], deadLetters: 0 };
   const ndjson = join(dir, 'records.ndjson');
   for await (const page of pages) {
     spooled.pages++;
@@ -83,8 +96,15 @@ async function spoolPages(pages: AsyncIterable<Page>, dir: string): Promise<Spoo
       const file = join(dir, `page-${String(spooled.pages).padStart(5, '0')}.csv`);
       await writeFile(file, page.text);
       spooled.files.push(file);
-    } else if (page.records.length > 0) {
-      await appendFile(ndjson, `${page.records.map((r) => JSON.stringify(r)).join('\n')}\n`);
+    } else {
+      const objects = page.records.filter((record, index) => {
+        if (isJsonObject(record)) return true;
+        ctx.deadLetter(record, NOT_AN_OBJECT, { url: redactUrl(page.url), line: index + 1 });
+        spooled.deadLetters++;
+        return false;
+      });
+      if (objects.length === 0) continue;
+      await appendFile(ndjson, `${objects.map((r) => JSON.stringify(r)).join('\n')}\n`);
       if (spooled.files.length === 0) spooled.files.push(ndjson);
     }
   }
@@ -108,8 +128,18 @@ function readerSql(format: Page['format'], files: string[]): string {
     : `read_json_auto(${list}, format = 'newline_delimited', sample_size = -1)`;
 }
 
-function emptyResult(ctx: StageContext, config: HttpWith, pages: number): StageResult {
+function isJsonObject(record: unknown): boolean {
+  return record !== null && typeof record === 'object' && !Array.isArray(record);
+}
+
+function emptyResult(ctx: StageContext, config: HttpWith, spooled: Spooled): StageResult {
+  const { pages, deadLetters } = spooled;
   const where = `${redactUrl(config.url)} (${pages} ${pages === 1 ? 'page' : 'pages'}${config.records ? `, records at '${config.records}'` : ''})`;
+  if (deadLetters > 0) {
+    // Every record was set aside: max_dead_letter_ratio judges the stage, with the reasons on file.
+    ctx.log.warn(`none of the ${deadLetters} records from ${where} is a JSON object: all went to dead letters; no table created`);
+    return { rows: 0, total: deadLetters, outputs: { pages, url: redactUrl(config.url) } };
+  }
   if (!config.allow_empty) {
     throw new StageFailedError(`no records from ${where}: there is nothing to infer a table from. Check with.url and with.records, or set allow_empty: true if an empty answer is normal.`);
   }

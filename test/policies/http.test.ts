@@ -64,14 +64,40 @@ describe('fetchWithPolicy against a local HTTP server', () => {
     expect(slept).toEqual([2000, 60_000]);
   });
 
-  it('fails at once on a 404 with an HttpStatusError naming the URL', async () => {
+  it('fails at once on a 404 with an HttpStatusError naming the URL, the body and what to do', async () => {
     handler = (_req, res) => res.writeHead(404).end();
     const { deps: d, slept } = deps();
     const request = fetchWithPolicy(`${base}/missing`, { method: 'POST' }, policy({}), d);
     await expect(request).rejects.toBeInstanceOf(HttpStatusError);
-    await expect(request).rejects.toThrow(`POST ${base}/missing answered HTTP 404`);
+    await expect(request).rejects.toThrow(`POST ${base}/missing answered HTTP 404 Not Found: (empty body). Check with.url.`);
     expect(hits).toBe(1);
     expect(slept).toEqual([]);
+  });
+
+  it('quotes the error body and hints at credentials on 401, redacting secrets in the URL', async () => {
+    handler = (_req, res) => res.writeHead(401, { 'content-type': 'application/json' }).end('{"message":\n  "token expired"}');
+    const request = fetchWithPolicy(`${base}/me?access_token=s3cret`, {}, policy({}), deps().deps);
+    await expect(request).rejects.toMatchObject({
+      status: 401,
+      url: `${base}/me?access_token=***`,
+      message: `GET ${base}/me?access_token=*** answered HTTP 401 Unauthorized: {"message": "token expired"}. Check the credentials sent in with.headers (e.g. {{ env.TOKEN }}).`,
+    });
+  });
+
+  it('reads only the start of a huge or never-ending error body', async () => {
+    handler = (req, res, hit) => {
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      // The first answer is 8 MiB; the second sends 1 KiB and then stalls forever.
+      if (hit === 1) return res.end('x'.repeat(8 * 1024 * 1024));
+      res.write('y'.repeat(1024));
+      req.on('close', () => res.destroy());
+    };
+    const first = fetchWithPolicy(`${base}/big`, {}, policy({ retries: 0 }), deps().deps);
+    await expect(first).rejects.toThrow(`answered HTTP 500 Internal Server Error: ${'x'.repeat(200)}…. The server failed`);
+    const started = Date.now();
+    const second = fetchWithPolicy(`${base}/stalled`, {}, policy({ retries: 0 }), deps().deps);
+    await expect(second).rejects.toThrow(`answered HTTP 500 Internal Server Error: ${'y'.repeat(200)}…. The server failed`);
+    expect(Date.now() - started).toBeLessThan(1000);
   });
 
   it('turns a reset connection into a retriable NetworkError', async () => {

@@ -1,12 +1,16 @@
 /**
  * A minimal, real `StageContext` for stage tests: a temp project root, a real DuckDB file, a run
- * folder and a logger that records every line. `dispose()` closes the database and removes it all.
+ * folder, a logger that records every line, `fetch` through the real `fetchWithPolicy` (no retries
+ * unless a policy says so, zero-delay sleep) and a `deadLetter` that records every letter.
+ * `dispose()` closes the database and removes it all.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDuckDb, type Database } from '../../src/adapters/duckdb.ts';
-import type { StageContext } from '../../src/stages/stage-kind.ts';
+import { fetchWithPolicy } from '../../src/policies/http.ts';
+import { EMPTY_POLICY_CONFIG, resolvePolicy, type ResolvedPolicy } from '../../src/policies/policy.ts';
+import type { DeadLetterOrigin, StageContext } from '../../src/stages/stage-kind.ts';
 
 export interface LoggedLine {
   stream: 'info' | 'warn' | 'stdout' | 'stderr';
@@ -14,8 +18,18 @@ export interface LoggedLine {
   at: number;
 }
 
+export interface RecordedLetter {
+  record: unknown;
+  reason: string;
+  origin?: DeadLetterOrigin;
+}
+
 export interface TestContext extends StageContext {
   lines: LoggedLine[];
+  /** Every ctx.deadLetter call, in order. */
+  letters: RecordedLetter[];
+  /** Every request retry ctx.fetch made: the error message and the wait it would have slept. */
+  retries: { error: string; delayMs: number }[];
   /** Lines of one stream, in order. */
   logged(stream: LoggedLine['stream']): string[];
   dispose(): Promise<void>;
@@ -30,6 +44,8 @@ export interface TestContextOptions {
   /** Reuse a root (and database) across "runs". */
   root?: string;
   db?: Database;
+  /** Policy ctx.fetch runs under. Default: no retries. */
+  policy?: ResolvedPolicy;
 }
 
 export async function createTestContext(options: TestContextOptions = {}): Promise<TestContext> {
@@ -43,18 +59,34 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
   const lines: LoggedLine[] = [];
   const record = (stream: LoggedLine['stream']) => (line: string) => lines.push({ stream, line, at: Date.now() });
   const env = options.env ?? {};
+  const signal = options.signal ?? new AbortController().signal;
+  const letters: RecordedLetter[] = [];
+  const retries: TestContext['retries'] = [];
+  const policy = options.policy ?? resolvePolicy({ retries: 0 }, EMPTY_POLICY_CONFIG);
+  const stage = options.stage ?? 'stage';
   return {
     runId,
     pipeline: 'test-pipeline',
-    stage: options.stage ?? 'stage',
+    stage,
     attempt: 1,
-    signal: options.signal ?? new AbortController().signal,
+    signal,
     db,
     root,
     runDir,
     // Enough of the template language for tests: `{{ env.NAME }}`.
     render: (template) => template.replaceAll(/\{\{\s*env\.(\w+)\s*\}\}/g, (_, name: string) => env[name] ?? ''),
     log: { info: record('info'), warn: record('warn'), stdout: record('stdout'), stderr: record('stderr') },
+    fetch: (url, init = {}) =>
+      fetchWithPolicy(url, init, policy, {
+        stage,
+        signal,
+        sleep: async () => {},
+        random: () => 0.5,
+        onRetry: (_attempt, error, delayMs) => void retries.push({ error: error.message, delayMs }),
+      }),
+    deadLetter: (record, reason, origin) => void letters.push({ record, reason, origin }),
+    letters,
+    retries,
     state: { isFileProcessed: (hash) => processed.has(hash), watermark: () => undefined },
     env,
     lines,

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StageFailedError } from '../../src/model/errors.ts';
 import { moveWithoutOverwrite, withSuffix } from '../../src/stages/file-archive.ts';
-import { FilesWith, filesStage } from '../../src/stages/files.ts';
+import { FilesWith, filesStage, groupRejects } from '../../src/stages/files.ts';
 import type { StageResult } from '../../src/stages/stage-kind.ts';
 import { createTestContext, type TestContext } from './context.ts';
 
@@ -144,9 +144,46 @@ describe('files stage', () => {
     ]);
   });
 
+  it('loads the good lines of a CSV file and sends each malformed line to dead letters with its line number and reason', async () => {
+    const lines = ['id,name,amount', '1,ada,10', '2,grace,20', '3,edsger,30,extra', '4,barbara,40', '5,alan', '6,tim,60', '7,ken,70', '8,dennis,80', '9,linus,90', '10,guido,100'];
+    await put('incoming/people.csv', `${lines.join('\n')}\n`);
+    await put('incoming/more.csv', 'id,name,amount\n11,bjarne,110\n');
+    const result = await run({ path: 'incoming/*.csv' });
+    expect(result).toMatchObject({ table: 'ingest', rows: 9, total: 11, outputs: { new_files: 2 } });
+    expect(await ctx.db.scalar('SELECT count(*) FROM ingest WHERE _source_file = \'incoming/people.csv\'')).toBe('8');
+    expect(await ctx.db.query('SELECT id FROM ingest WHERE id IN (3, 5)')).toEqual([]);
+    expect(ctx.letters).toEqual([
+      { record: { line: '3,edsger,30,extra' }, reason: 'Expected Number of Columns: 3 Found: 4', origin: { file: 'incoming/people.csv', line: 4 } },
+      { record: { line: '5,alan' }, reason: 'Expected Number of Columns: 3 Found: 2', origin: { file: 'incoming/people.csv', line: 6 } },
+    ]);
+    expect(ctx.logged('info')).toContain('loaded 9 rows from 2 new files into ingest (2 malformed CSV lines to dead letters)');
+    expect(filesStage.deadLetters).toBe(true);
+  });
+
+  it('reports no dead letters and total = rows for clean files of every format', async () => {
+    await put('in/a.csv', 'id\n1\n2\n');
+    await put('in/b.ndjson', '{"id": 3}\n');
+    expect(await run({ path: 'in/*' })).toMatchObject({ rows: 3, total: 3 });
+    expect(ctx.letters).toEqual([]);
+  });
+
   it('fails with advice when a file extension says nothing about its format', async () => {
     await put('in/data.bin', 'x');
     await expect(run({ path: 'in/*' })).rejects.toThrow('cannot tell the format of in/data.bin from its extension: set with.format (csv, json or parquet) or narrow with.path.');
+  });
+});
+
+describe('grouping DuckDB CSV rejects', () => {
+  it('makes one dead letter per line, keeping every distinct error on it', () => {
+    const rows = [
+      { file_path: '/p/in/a.csv', line: '2', csv_line: '1,"x, y",10', error_message: 'Could not convert string " y" to BIGINT' },
+      { file_path: '/p/in/a.csv', line: '2', csv_line: '1,"x, y",10', error_message: 'Expected Number of Columns: 3 Found: 4' },
+      { file_path: '/p/in/b.csv', line: '2', csv_line: '4', error_message: 'Expected Number of Columns: 2 Found: 1' },
+    ];
+    expect(groupRejects('/p', rows)).toEqual([
+      { file: 'in/a.csv', line: 2, text: '1,"x, y",10', reasons: ['Could not convert string " y" to BIGINT', 'Expected Number of Columns: 3 Found: 4'] },
+      { file: 'in/b.csv', line: 2, text: '4', reasons: ['Expected Number of Columns: 2 Found: 1'] },
+    ]);
   });
 });
 

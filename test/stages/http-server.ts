@@ -6,10 +6,13 @@ export interface TestServer {
   url: string;
   /** Every request seen: path with query, method, headers and body. */
   requests: { path: string; method: string; headers: IncomingMessage['headers']; body: string }[];
+  /** Forgets the requests and the hit counts, for the next test. */
+  reset(): void;
   close(): Promise<void>;
 }
 
-type Handler = (url: URL, req: IncomingMessage, res: ServerResponse, body: string) => void;
+/** `hit`: how many times this exact path and query has been requested, this one included. */
+type Handler = (url: URL, req: IncomingMessage, res: ServerResponse, body: string, hit: number) => void;
 
 const json = (res: ServerResponse, value: unknown, headers: Record<string, string> = {}) => {
   res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', ...headers });
@@ -50,6 +53,17 @@ const routes: Record<string, Handler> = {
     res.end(page === 1 ? 'code,rate\nEUR,1.0\nUSD,1.1\n' : page === 2 ? 'code,rate\nGBP,0.8\n' : 'code,rate\n');
   },
   '/empty': (_, __, res) => json(res, { items: [] }),
+  // Every page fails twice with a 500 before it answers: only per-request retries get through.
+  '/flaky': (url, _, res, __, hit) => {
+    if (hit <= 2) {
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      return res.end(`attempt ${hit} failed`);
+    }
+    const page = Number(url.searchParams.get('page'));
+    json(res, { items: people.slice(page - 1, page) });
+  },
+  '/mixed': (_, __, res) => json(res, { items: [{ id: 1 }, 'oops', 42, null, [1, 2], { id: 2 }] }),
+  '/scalars': (_, __, res) => json(res, [1, 2]),
   '/secret': (_, req, res) => {
     if (req.headers.authorization === 'Bearer s3cret') return json(res, [{ ok: true }]);
     res.writeHead(401, { 'content-type': 'application/json' });
@@ -65,13 +79,16 @@ const routes: Record<string, Handler> = {
 
 export async function startTestServer(): Promise<TestServer> {
   const requests: TestServer['requests'] = [];
+  const hits = new Map<string, number>();
   const server = createServer(async (req, res) => {
     let body = '';
     for await (const chunk of req) body += chunk;
     const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
-    requests.push({ path: `${url.pathname}${url.search}`, method: req.method ?? 'GET', headers: req.headers, body });
+    const path = `${url.pathname}${url.search}`;
+    requests.push({ path, method: req.method ?? 'GET', headers: req.headers, body });
+    hits.set(path, (hits.get(path) ?? 0) + 1);
     const route = routes[url.pathname];
-    if (route) return route(url, req, res, body);
+    if (route) return route(url, req, res, body, hits.get(path) ?? 1);
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end(`no route ${url.pathname}`);
   });
@@ -80,6 +97,10 @@ export async function startTestServer(): Promise<TestServer> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    reset: () => {
+      requests.length = 0;
+      hits.clear();
+    },
     close: () => {
       server.closeAllConnections();
       return new Promise((resolve) => server.close(() => resolve()));

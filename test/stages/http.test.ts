@@ -3,7 +3,9 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StageFailedError } from '../../src/model/errors.ts';
-import { HttpStatusError, parseLinkNext, redactUrl, selectRecords } from '../../src/stages/http-extract.ts';
+import { HttpStatusError, NetworkError, redactUrl } from '../../src/policies/errors.ts';
+import { EMPTY_POLICY_CONFIG, resolvePolicy } from '../../src/policies/policy.ts';
+import { parseLinkNext, selectRecords } from '../../src/stages/http-extract.ts';
 import { HttpWith, httpStage } from '../../src/stages/http.ts';
 import { createTestContext, type TestContext } from './context.ts';
 import { startTestServer, type TestServer } from './http-server.ts';
@@ -16,7 +18,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 beforeEach(async () => {
-  server.requests.length = 0;
+  server.reset();
   ctx = await createTestContext({ stage: 'extract', env: { TOKEN: 's3cret' } });
 });
 afterEach(() => ctx.dispose());
@@ -92,7 +94,7 @@ describe('http stage', () => {
     expect(await run({ url: `${server.url}/secret`, headers })).toMatchObject({ rows: 1 });
     expect(server.requests[0]?.headers.authorization).toBe('Bearer s3cret');
     const failure = run({ url: `${server.url}/secret?api_key=s3cret`, headers: { authorization: 'Bearer wrong' } });
-    await expect(failure).rejects.toThrow(`GET ${server.url}/secret?api_key=*** returned HTTP 401 Unauthorized: {"error":"bad token"}. Check the credentials`);
+    await expect(failure).rejects.toThrow(`GET ${server.url}/secret?api_key=*** answered HTTP 401 Unauthorized: {"error":"bad token"}. Check the credentials sent in with.headers`);
     expect(JSON.stringify(ctx.lines)).not.toContain('s3cret');
   });
 
@@ -103,12 +105,21 @@ describe('http stage', () => {
   });
 
   it('fails on 404 and 500 naming the status, the URL and a snippet of the body', async () => {
-    await expect(run({ url: `${server.url}/nowhere` })).rejects.toThrow(`GET ${server.url}/nowhere returned HTTP 404 Not Found: no route /nowhere. Check with.url.`);
-    const failure = run({ url: `${server.url}/fail` });
-    await expect(failure).rejects.toBeInstanceOf(HttpStatusError);
+    const missing = run({ url: `${server.url}/nowhere` });
+    await expect(missing).rejects.toBeInstanceOf(HttpStatusError);
+    await expect(missing).rejects.toThrow(`GET ${server.url}/nowhere answered HTTP 404 Not Found: no route /nowhere. Check with.url.`);
     await expect(run({ url: `${server.url}/fail` })).rejects.toMatchObject({
       status: 500,
-      message: `GET ${server.url}/fail returned HTTP 500 Internal Server Error: <h1>Internal Server Error</h1> <p>database is down</p>. The server failed: retry later or add a policy with retries.`,
+      message: `GET ${server.url}/fail answered HTTP 500 Internal Server Error: <h1>Internal Server Error</h1> <p>database is down</p>. The server failed: retry later or add a policy with retries.`,
+    });
+  });
+
+  it('gives the same error when ctx.fetch is a bare fetch that resolves non-2xx answers', async () => {
+    const bare = { ...ctx, fetch: (url: string, init?: RequestInit) => fetch(url, init) };
+    await expect(run({ url: `${server.url}/nowhere?token=abc` }, bare)).rejects.toMatchObject({
+      status: 404,
+      url: `${server.url}/nowhere?token=***`,
+      message: `GET ${server.url}/nowhere?token=*** answered HTTP 404 Not Found: no route /nowhere. Check with.url.`,
     });
   });
 
@@ -135,7 +146,8 @@ describe('http stage', () => {
     const { port } = closed.address() as AddressInfo;
     await new Promise((resolve) => closed.close(resolve));
     const failure = run({ url: `http://127.0.0.1:${port}/x?token=abc` });
-    await expect(failure).rejects.toThrow(`GET http://127.0.0.1:${port}/x?token=*** failed: fetch failed: connect ECONNREFUSED 127.0.0.1:${port}. Check the URL`);
+    await expect(failure).rejects.toBeInstanceOf(NetworkError);
+    await expect(failure).rejects.toThrow(`could not reach http://127.0.0.1:${port}/x?token=***: ECONNREFUSED; check that the host is up`);
   });
 
   it('reads file:// URLs relative to the project root', async () => {
@@ -144,6 +156,67 @@ describe('http stage', () => {
     expect(await run({ url: 'file://fixtures/rates.csv' })).toMatchObject({ rows: 1 });
     await expect(run({ url: 'file://fixtures/missing.json' })).rejects.toThrow(/^cannot read file:\/\/fixtures\/missing\.json .*relative to the project root/);
     await expect(run({ url: 'ftp://x/y' })).rejects.toBeInstanceOf(StageFailedError);
+  });
+
+  it('retries each failing page under the policy (500, 500, 200) and loses no record', async () => {
+    const policy = resolvePolicy({ retries: 2, initial_delay: 0, jitter: 'none' }, EMPTY_POLICY_CONFIG);
+    const retrying = await createTestContext({ stage: 'extract', policy });
+    try {
+      const result = await run({ url: `${server.url}/flaky`, records: 'items', pagination: { type: 'page' } }, retrying);
+      expect(result).toMatchObject({ table: 'extract', rows: 3, total: 3, outputs: { pages: 4 } });
+      expect(await retrying.db.query('SELECT id, name FROM extract ORDER BY id')).toEqual([
+        { id: '1', name: 'ada' },
+        { id: '2', name: 'grace' },
+        { id: '3', name: 'edsger' },
+      ]);
+      // 4 pages (the 4th is empty), each asked 3 times.
+      expect(server.requests.map((r) => r.path)).toEqual([1, 2, 3, 4].flatMap((page) => Array(3).fill(`/flaky?page=${page}`)));
+      expect(retrying.retries).toHaveLength(8);
+      expect(retrying.retries[0]).toEqual({ error: `GET ${server.url}/flaky?page=1 answered HTTP 500 Internal Server Error: attempt 1 failed. The server failed: retry later or add a policy with retries.`, delayMs: 0 });
+      expect(retrying.letters).toEqual([]);
+    } finally {
+      await retrying.dispose();
+    }
+  });
+
+  it('fails with the last HTTP error once the request retries are spent', async () => {
+    const policy = resolvePolicy({ retries: 1, initial_delay: 0 }, EMPTY_POLICY_CONFIG);
+    const retrying = await createTestContext({ stage: 'extract', policy });
+    try {
+      await expect(run({ url: `${server.url}/flaky`, records: 'items', pagination: { type: 'page' } }, retrying)).rejects.toThrow(
+        `GET ${server.url}/flaky?page=1 answered HTTP 500 Internal Server Error: attempt 2 failed.`,
+      );
+      expect(server.requests).toHaveLength(2);
+    } finally {
+      await retrying.dispose();
+    }
+  });
+
+  it('sends JSON records that are not objects to dead letters and loads the rest', async () => {
+    const result = await run({ url: `${server.url}/mixed`, records: 'items' });
+    expect(result).toMatchObject({ table: 'extract', rows: 2, total: 6 });
+    expect(await rows('SELECT id FROM extract ORDER BY id')).toEqual([{ id: '1' }, { id: '2' }]);
+    const url = `${server.url}/mixed`;
+    expect(ctx.letters).toEqual([
+      { record: 'oops', reason: 'not a JSON object', origin: { url, line: 2 } },
+      { record: 42, reason: 'not a JSON object', origin: { url, line: 3 } },
+      { record: null, reason: 'not a JSON object', origin: { url, line: 4 } },
+      { record: [1, 2], reason: 'not a JSON object', origin: { url, line: 5 } },
+    ]);
+    expect(ctx.logged('info')).toContain('loaded 2 rows from 1 page into extract (4 records to dead letters)');
+  });
+
+  it('creates no table when no record is an object, leaving the verdict to max_dead_letter_ratio', async () => {
+    expect(await run({ url: `${server.url}/scalars` })).toEqual({ rows: 0, total: 2, outputs: { pages: 1, url: `${server.url}/scalars` } });
+    expect(ctx.letters.map((l) => l.record)).toEqual([1, 2]);
+    expect(ctx.logged('warn')).toEqual([`none of the 2 records from ${server.url}/scalars (1 page) is a JSON object: all went to dead letters; no table created`]);
+  });
+
+  it('says HTTP and connection failures are not worth running the stage again, and leaves the rest to the policy', () => {
+    expect(httpStage.isRetriable?.(new HttpStatusError({ status: 503, url: 'https://x/' }))).toBe(false);
+    expect(httpStage.isRetriable?.(new NetworkError('https://x/'))).toBe(false);
+    expect(httpStage.isRetriable?.(new StageFailedError('could not load the json records'))).toBeUndefined();
+    expect(httpStage.deadLetters).toBe(true);
   });
 
   it('rejects a body without POST at validation time', () => {
