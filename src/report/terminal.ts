@@ -29,7 +29,8 @@ export function formatEventLine(event: RunEvent, style: Style, verbose = false):
       return verbose ? style.dim(`  … ${event.stage} started`) : undefined;
     case 'stage.succeeded': {
       const warned = event.checks?.filter((c) => !c.passed).length ?? 0;
-      const checks = event.checks?.length ? style.dim(` · ${event.checks.length} checks${warned ? `, ${warned} warned` : ''}`) : '';
+      const count = event.checks?.length ?? 0;
+      const checks = count ? style.dim(` · ${count} check${count === 1 ? '' : 's'}${warned ? `, ${warned} warned` : ''}`) : '';
       const retried = event.attempt > 1 ? style.yellow(` (attempt ${event.attempt})`) : '';
       return `  ${style.green('✔')} ${event.stage} ${style.dim(formatDuration(event.durationMs))}${rowsText(event.rows)}${checks}${retried}`;
     }
