@@ -1,5 +1,9 @@
 #!/usr/bin/env node
-// weir runs its TypeScript sources directly on Node 24 (type stripping); older Node cannot.
+// weir runs on Node 24 or newer: it needs type stripping to run from source, and GitHub runs actions on 24.
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
 const [major] = process.versions.node.split('.').map(Number);
 if (major < 24) {
   console.error(
@@ -8,5 +12,23 @@ if (major < 24) {
   );
   process.exit(2);
 }
-const { main } = await import('../src/entrypoints/cli.ts');
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The bundle (built by `npm ci`/`npm run build`) when it is newer than every source file. */
+function freshBundle() {
+  const bundle = join(root, 'lib', 'weir.mjs');
+  let built;
+  try {
+    built = statSync(bundle).mtimeMs;
+  } catch {
+    return undefined;
+  }
+  const sources = readdirSync(join(root, 'src'), { recursive: true, withFileTypes: true });
+  const stale = sources.some((entry) => entry.isFile() && statSync(join(entry.parentPath, entry.name)).mtimeMs > built);
+  return stale || process.env.WEIR_FROM_SOURCE ? undefined : bundle;
+}
+
+const entry = freshBundle() ?? join(root, 'src', 'entrypoints', 'cli.ts');
+const { main } = await import(entry);
 process.exitCode = await main(process.argv.slice(2));
