@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // weir runs on Node 24 or newer: it needs type stripping to run from source, and GitHub runs actions on 24.
 import { readdirSync, statSync } from 'node:fs';
+import { enableCompileCache } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +15,8 @@ if (major < 24) {
 }
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// V8's code cache on disk: later starts skip compiling the ~1.5 MB bundle (about 40 ms a command).
+enableCompileCache();
 
 /** The bundle (built by `npm ci`/`npm run build`) when it is newer than every source file. */
 function freshBundle() {
