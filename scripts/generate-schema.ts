@@ -12,9 +12,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { Pipeline } from '../src/model/pipeline.ts';
+import { PolicyInput } from '../src/policies/policy.ts';
 import { defaultStageKinds, type StageKindRegistry } from '../src/stages/registry.ts';
 
-const SCHEMA_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'schema', 'pipeline.schema.json');
+const SCHEMA_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'schema');
 
 type JsonSchema = Record<string, unknown>;
 
@@ -32,6 +33,9 @@ export function buildPipelineSchema(kinds: StageKindRegistry): JsonSchema {
   const names = [...kinds.keys()].sort();
   // anyOf keeps unknown kinds valid for the editor (weir validate reports them) but completes known ones.
   properties.uses = { ...properties.uses, anyOf: [{ enum: names }, { type: 'string' }] };
+  // A stage's policy: a name, or inline policy fields (the full schema of src/policies).
+  const { $schema: _p, ...policy } = toJsonSchema(PolicyInput);
+  properties.policy = { description: properties.policy?.description, anyOf: [{ type: 'string' }, policy] };
   stage.allOf = names.map((name) => {
     const { $schema: _ignored, ...withSchema } = toJsonSchema(kinds.get(name)!.with);
     return {
@@ -42,24 +46,35 @@ export function buildPipelineSchema(kinds: StageKindRegistry): JsonSchema {
   return { $id: 'https://weir.dev/schema/pipeline.schema.json', title: 'weir pipeline', ...schema };
 }
 
-function main(): void {
-  const text = `${JSON.stringify(buildPipelineSchema(defaultStageKinds()), null, 2)}\n`;
-  if (process.argv.includes('--check')) {
-    let committed = '';
-    try {
-      committed = readFileSync(SCHEMA_FILE, 'utf8');
-    } catch {
-      // A missing file is stale too.
-    }
-    if (committed !== text) {
-      console.error(`${path.relative(process.cwd(), SCHEMA_FILE)} is stale: run node scripts/generate-schema.ts and commit the result`);
-      process.exit(1);
-    }
-    console.log('schema/pipeline.schema.json is up to date');
-    return;
+/** The schema of weir.yml: named policies (other sections may join it later). */
+export function buildConfigSchema(): JsonSchema {
+  const config = z.object({ policies: z.record(z.string(), PolicyInput).optional().describe('Named resilience policies; built-ins: default, gpu-bound, polite-api.') });
+  return { $id: 'https://weir.dev/schema/weir.schema.json', title: 'weir project config (weir.yml)', ...toJsonSchema(config) };
+}
+
+function writeOrCheck(file: string, schema: JsonSchema): boolean {
+  const target = path.join(SCHEMA_DIR, file);
+  const text = `${JSON.stringify(schema, null, 2)}\n`;
+  if (!process.argv.includes('--check')) {
+    writeFileSync(target, text);
+    console.log(`wrote schema/${file}`);
+    return true;
   }
-  writeFileSync(SCHEMA_FILE, text);
-  console.log(`wrote ${path.relative(process.cwd(), SCHEMA_FILE)}`);
+  let committed = '';
+  try {
+    committed = readFileSync(target, 'utf8');
+  } catch {
+    // A missing file is stale too.
+  }
+  if (committed === text) return true;
+  console.error(`schema/${file} is stale: run node scripts/generate-schema.ts and commit the result`);
+  return false;
+}
+
+function main(): void {
+  const fresh = [writeOrCheck('pipeline.schema.json', buildPipelineSchema(defaultStageKinds())), writeOrCheck('weir.schema.json', buildConfigSchema())];
+  if (fresh.includes(false)) process.exit(1);
+  if (process.argv.includes('--check')) console.log('schema/ is up to date');
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

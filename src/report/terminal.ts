@@ -104,6 +104,7 @@ export function renderRunDetail(record: RunRecord): string {
     s.durationMs === undefined ? '' : formatDuration(s.durationMs),
     s.rows === undefined ? '' : String(s.rows),
     s.checks ? `${s.checks.filter((c) => c.passed).length}/${s.checks.length}` : '',
+    s.deadLetters ? String(s.deadLetters.count) : '',
     s.error?.message ?? (s.skipReason ? `skipped: ${s.skipReason}` : ''),
   ]);
   const attempts = Object.entries(record.stages).flatMap(([name, s]) =>
@@ -111,7 +112,16 @@ export function renderRunDetail(record: RunRecord): string {
       ? s.attempts.map((a) => `  ${name} #${a.attempt} ${a.startedAt} ${a.error ? `✖ ${a.error.message}` : '✔'}${a.delayMs ? ` · next in ${formatDuration(a.delayMs)}` : ''}`)
       : [],
   );
-  const parts = [head.join('\n'), renderTable(['stage', 'status', 'attempts', 'time', 'rows', 'checks', 'note'], rows)];
+  const parts = [head.join('\n'), renderTable(['stage', 'status', 'attempts', 'time', 'rows', 'checks', 'dead', 'note'], rows)];
   if (attempts.length) parts.push(`attempts:\n${attempts.join('\n')}`);
+  const letters = Object.entries(record.stages).filter(([, s]) => s.deadLetters);
+  if (letters.length) {
+    parts.push(`dead letters:\n${letters.map(([name, s]) => `  ${name}: ${s.deadLetters!.count} of ${s.deadLetters!.total} records → ${s.deadLetters!.file ?? ''}`).join('\n')}`);
+  }
+  const waits = Object.entries(record.stages).filter(([, s]) => s.rateLimitWaitMs);
+  if (waits.length) parts.push(`rate-limit waits:\n${waits.map(([name, s]) => `  ${name}: ${formatDuration(s.rateLimitWaitMs!)}`).join('\n')}`);
+  if (record.breakers?.length) {
+    parts.push(`circuit breakers:\n${record.breakers.map((b) => `  ${b.at} ${b.key}: ${b.from} → ${b.to}`).join('\n')}`);
+  }
   return parts.join('\n\n');
 }

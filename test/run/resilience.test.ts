@@ -141,6 +141,20 @@ stages:
     expect(record.stages.slow).toMatchObject({ status: 'failed', error: { code: 'stage_timeout' } });
   });
 
+  it('interrupts a long DuckDB query when the stage times out', async () => {
+    const started = Date.now();
+    const { record } = await run(`name: p
+stages:
+  heavy:
+    uses: sql
+    timeout: 300ms
+    policy: { retries: 0 }
+    with: { query: "select sum(i * i % 7) as s from range(100000000000) t(i)" }
+`);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(record.stages.heavy).toMatchObject({ status: 'failed', error: { code: 'stage_timeout' } });
+  });
+
   it('fails a GPU stage fast on a machine without a GPU, with no retries', async () => {
     const { record, sleeps } = await run(`name: p
 stages:
