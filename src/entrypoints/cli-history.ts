@@ -10,6 +10,11 @@ import { defaultStageKinds } from '../stages/registry.ts';
 import type { CliValues } from './cli.ts';
 import { EXIT, type Io, UsageError } from './cli-io.ts';
 
+/** History and status print a table on a terminal and JSON when piped, unless told otherwise. */
+function wantsJson(values: CliValues, io: Io): boolean {
+  return Boolean(values.json) || (!io.isTty && !values.table);
+}
+
 function ledgerOf(values: CliValues, io: Io): FsLedgerStore {
   return new FsLedgerStore(join(resolve(io.cwd, values.root ?? '.'), '.weir', 'ledger'));
 }
@@ -30,11 +35,11 @@ export async function historyCommand(args: string[], values: CliValues, io: Io):
   if (target && !pipelines.includes(target)) {
     const run = await ledger.getRun(target);
     if (!run) throw new UsageError(`no pipeline or run '${target}' in the ledger; pipelines with runs: ${pipelines.join(', ') || 'none yet'}`);
-    io.out(values.json ? JSON.stringify(run, null, 2) : renderRunDetail(run));
+    io.out(wantsJson(values, io) ? JSON.stringify(run, null, 2) : renderRunDetail(run));
     return EXIT.ok;
   }
   const runs = await ledger.listRuns({ pipeline: target, limit });
-  if (values.json) {
+  if (wantsJson(values, io)) {
     io.out(JSON.stringify(runs, null, 2));
     return EXIT.ok;
   }
@@ -63,7 +68,7 @@ export async function statusCommand(_args: string[], values: CliValues, io: Io):
       return { pipeline: name, schedule: spec?.schedule?.cron, lastRun: last && { runId: last.runId, status: last.status, startedAt: last.startedAt }, lastSuccess: lastSuccess?.startedAt, nextTick: next, runs: runs.length };
     }),
   );
-  if (values.json) {
+  if (wantsJson(values, io)) {
     io.out(JSON.stringify(status, null, 2));
     return EXIT.ok;
   }

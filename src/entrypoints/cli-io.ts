@@ -4,7 +4,10 @@ export interface Io {
   err(text: string): void;
   /** Raw write to stdout without a newline (TTY status line). */
   write(text: string): void;
+  /** stdout is a terminal: live progress, tables for history/status. */
   isTty: boolean;
+  /** Colour output (a terminal, and NO_COLOR unset). */
+  color: boolean;
   cwd: string;
   env: Readonly<Record<string, string | undefined>>;
 }

@@ -37,7 +37,7 @@ function codeFrame(root: string, d: Diagnostic): string | undefined {
 }
 
 function printDiagnostics(diagnostics: readonly Diagnostic[], root: string, io: Io): void {
-  const style = io.isTty ? COLOR : PLAIN;
+  const style = io.color ? COLOR : PLAIN;
   for (const d of diagnostics) {
     const text = formatDiagnostic(d);
     io.err(d.severity === 'error' ? style.red(text) : style.yellow(text));
@@ -115,7 +115,7 @@ export async function planCommand(args: string[], values: CliValues, io: Io): Pr
 
 function progressPrinter(values: CliValues, io: Io): (event: RunEvent) => void {
   if (values.json) return () => {};
-  const style = io.isTty ? COLOR : PLAIN;
+  const style = io.color ? COLOR : PLAIN;
   const running = new Set<string>();
   let statusShown = false;
   return (event) => {

@@ -29,6 +29,7 @@ Options:
   --verbose             also show stage starts and logs
   --mermaid             (plan) print the DAG as a Mermaid flowchart
   --limit <n>           (history) most runs to show (default 20)
+  --table               (history, status) print a table even when stdout is not a terminal
 
 Exit codes: 0 success, 1 a run failed, 2 usage or configuration error.`;
 
@@ -46,6 +47,7 @@ const OPTIONS = {
   concurrency: { type: 'string' },
   mermaid: { type: 'boolean' },
   limit: { type: 'string' },
+  table: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -97,7 +99,8 @@ function processIo(): Io {
   return {
     out: (text) => process.stdout.write(`${text}\n`),
     err: (text) => process.stderr.write(`${text}\n`),
-    isTty: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+    isTty: Boolean(process.stdout.isTTY),
+    color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
     cwd: process.cwd(),
     env: process.env,
     write: (text) => process.stdout.write(text),

@@ -107,8 +107,13 @@ describe('weir run', () => {
     expect(record.stages.big).toMatchObject({ status: 'succeeded', rows: 2 });
     expect(record.stages.orders.checks).toHaveLength(2);
 
-    const detail = await weir(dir, ['history', record.runId.slice(0, 18)]);
+    const detail = await weir(dir, ['history', record.runId.slice(0, 18), '--table']);
     expect(detail.stdout).toContain(`run ${record.runId} · sales · succeeded`);
+    // Not a terminal and no --table: JSON, for scripts.
+    const piped = await weir(dir, ['history', record.runId]);
+    expect(JSON.parse(piped.stdout)).toMatchObject({ runId: record.runId, status: 'succeeded' });
+    const table = await weir(dir, ['history', '--table']);
+    expect(table.stdout).toMatch(/^run\s+pipeline\s+status/);
 
     const status = await weir(dir, ['status', '--json']);
     expect(JSON.parse(status.stdout)).toEqual([expect.objectContaining({ pipeline: 'sales', lastRun: expect.objectContaining({ status: 'succeeded' }) })]);
