@@ -102,6 +102,16 @@ function describeLimit(bound: string, limit: unknown, origin: string): string {
  */
 function reportUnion(ctx: RuleContext, issue: Extract<Issue, { code: 'invalid_union' }>, options: IssueOptions, path: YamlPath): void {
   const branches = issue.errors;
+  const discriminator = issue as { options?: unknown[]; discriminator?: string; input?: unknown };
+  if (branches.length === 0 && discriminator.options) {
+    // A discriminated union whose tag matched no branch: zod reports the allowed tags, not branches.
+    const allowed = discriminator.options.map(String);
+    const input = discriminator.input;
+    const got = input !== null && typeof input === 'object' && discriminator.discriminator ? (input as Record<string, unknown>)[discriminator.discriminator] : input;
+    const hint = typeof got === 'string' ? didYouMean(got, allowed) : '';
+    report(ctx, options.code ?? 'WEIR101', path, `${formatPath(path)} must be one of ${allowed.join(', ')}, got ${describeValue(got)}${hint}`);
+    return;
+  }
   const counts = branches.map((branch) => branch.length);
   const best = Math.min(...counts);
   const input = (issue as { input?: unknown }).input;

@@ -107,3 +107,18 @@ describe('schema diagnostics', () => {
     expect(result.pipeline?.spec.schedule).toEqual({ cron: '0 6 * * *', timezone: 'UTC', catchup: 'last' });
   });
 });
+
+describe('diagnostics with the real stage kinds', () => {
+  it('names the allowed pagination types when the tag matches none, with a suggestion', async () => {
+    const { defaultStageKinds } = await import('../../src/stages/registry.ts');
+    const source = 'name: p\nstages:\n  api:\n    uses: http\n    with: { url: "https://x", pagination: { type: pages } }\n';
+    expect(diagnose(source, { kinds: defaultStageKinds() })).toEqual([
+      {
+        code: 'WEIR302',
+        line: 5,
+        column: 55,
+        message: "stages.api.with.pagination.type must be one of next_link, page, cursor, got the string 'pages' (did you mean 'page'?)",
+      },
+    ]);
+  });
+});
