@@ -116,7 +116,7 @@ describe('diagnostics with the real stage kinds', () => {
       {
         code: 'WEIR302',
         line: 5,
-        column: 55,
+        column: 51,
         message: "stages.api.with.pagination.type must be one of next_link, page, cursor, got the string 'pages' (did you mean 'page'?)",
       },
     ]);
