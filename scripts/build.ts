@@ -21,5 +21,6 @@ await build({
   // Some dependencies are CommonJS and call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as weirCreateRequire } from 'node:module'; const require = weirCreateRequire(import.meta.url);" },
   sourcemap: 'linked',
+  minify: true,
   logLevel: 'warning',
 });
