@@ -5,7 +5,7 @@
  * look at the extra fields. URLs in messages and fields are redacted: errors end up in logs,
  * reports and the ledger.
  */
-import { StageFailedError, type ErrorContext } from '../model/errors.ts';
+import { StageFailedError, StageTimeoutError, type ErrorContext } from '../model/errors.ts';
 import { formatDuration } from '../model/duration.ts';
 
 /** Query parameters whose values never appear in logs or errors. */
@@ -82,5 +82,14 @@ export class NetworkError extends StageFailedError {
     const redacted = redactUrl(url);
     super(`could not reach ${redacted}: ${why}; check that the host is up and reachable from the runner`, options);
     this.url = redacted;
+  }
+}
+
+/** One HTTP request got no answer within the policy timeout (ledger code `stage_timeout`). */
+export class RequestTimeoutError extends StageTimeoutError {
+  readonly url: string;
+  constructor(url: string, message: string, options: ErrorOptions & ErrorContext = {}) {
+    super(message, options);
+    this.url = url;
   }
 }

@@ -5,9 +5,10 @@
  * the answer's body (what the API says went wrong) and a hint. `fetch` is injected for tests and
  * adapters; the default is the global one.
  */
+import { formatDuration } from '../model/duration.ts';
 import { retryAfterMs } from './backoff.ts';
 import type { BreakerRegistry } from './circuit-breaker.ts';
-import { HttpStatusError, NetworkError, statusHint } from './errors.ts';
+import { HttpStatusError, NetworkError, redactUrl, RequestTimeoutError, statusHint } from './errors.ts';
 import { dependencyKey, type ResolvedPolicy } from './policy.ts';
 import type { RateLimiterRegistry } from './rate-limit.ts';
 import { executeWithPolicy, type RetryDeps } from './retry.ts';
@@ -49,7 +50,7 @@ export function fetchWithPolicy(url: string | URL, init: RequestInit, policy: Re
 }
 
 async function fetchOnce(url: string, init: RequestInit, policy: ResolvedPolicy, deps: HttpPolicyDeps): Promise<Response> {
-  const request = () => requestOnce(url, init, deps);
+  const request = () => requestOnce(url, init, deps, policy.timeoutMs);
   const limited = async () => {
     const { rateLimit } = policy;
     if (!rateLimit || !deps.limiters) return request();
@@ -63,13 +64,24 @@ async function fetchOnce(url: string, init: RequestInit, policy: ResolvedPolicy,
   return deps.breakers.guard(dependencyKey(policy.name, breaker.key, { stage: deps.stage, url }), breaker, limited);
 }
 
-async function requestOnce(url: string, init: RequestInit, deps: HttpPolicyDeps): Promise<Response> {
-  const signal = init.signal ? AbortSignal.any([deps.signal, init.signal]) : deps.signal;
+/**
+ * One request, answered within the policy's timeout: for HTTP work the policy timeout bounds each
+ * request (time to the response headers), so a slow answer is retried like a 503 instead of eating
+ * the whole retry budget. A `timeout:` on the stage still bounds the stage as a whole.
+ */
+async function requestOnce(url: string, init: RequestInit, deps: HttpPolicyDeps, timeoutMs: number): Promise<Response> {
+  const outer = init.signal ? AbortSignal.any([deps.signal, init.signal]) : deps.signal;
+  const timer = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
+  const signal = timer ? AbortSignal.any([outer, timer]) : outer;
   let response: Response;
   try {
     response = await (deps.fetch ?? fetch)(url, { ...init, signal });
   } catch (error) {
-    signal.throwIfAborted();
+    outer.throwIfAborted();
+    if (timer?.aborted) {
+      const where = redactUrl(url);
+      throw new RequestTimeoutError(where, `${init.method ?? 'GET'} ${where} did not answer within ${formatDuration(timeoutMs)} (the policy timeout of each request)`, { stage: deps.stage, cause: error });
+    }
     throw new NetworkError(url, { cause: (error as { cause?: unknown }).cause ?? error, stage: deps.stage });
   }
   if (response.ok) return response;

@@ -166,7 +166,9 @@ export async function invokeStage(stage: PlannedStage, runSignal: AbortSignal, d
       }
     }
     const policy = resolvePolicy(stage.spec.policy, deps.policies);
-    const timeoutMs = stage.spec.timeout !== undefined ? parseDuration(stage.spec.timeout) : policy.timeoutMs;
+    // For http stages the policy timeout bounds each request (see fetchWithPolicy); only an explicit
+    // stage `timeout:` bounds their whole attempt. Other kinds: the policy timeout bounds each attempt.
+    const timeoutMs = stage.spec.timeout !== undefined ? parseDuration(stage.spec.timeout) : stage.uses === 'http' ? undefined : policy.timeoutMs;
     const at = () => new Date(deps.now()).toISOString();
     const outcome = await executeWithPolicy(
       (number) => guardedAttempt({ stage, kind, policy, number, signal: runSignal, deps, counter }, timeoutMs).catch((error) => {

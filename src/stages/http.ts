@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { quoteIdent, quoteLiteral } from '../adapters/duckdb.ts';
 import { StageFailedError } from '../model/errors.ts';
-import { HttpStatusError, NetworkError, redactUrl } from '../policies/errors.ts';
+import { HttpStatusError, NetworkError, redactUrl, RequestTimeoutError } from '../policies/errors.ts';
 import { createRequester, extractRecords, Pagination, type Page } from './http-extract.ts';
 import type { StageContext, StageKind, StageResult } from './stage-kind.ts';
 
@@ -43,12 +43,12 @@ export const httpStage: StageKind<HttpWith> = {
 };
 
 /**
- * HTTP and connection failures: no. ctx.fetch has already retried each request under the policy;
+ * HTTP, connection and request-timeout failures: no. ctx.fetch has already retried each request under the policy;
  * running the whole stage again would multiply the attempts (and refetch every page). Other
  * failures: the policy decides.
  */
 export function isHttpStageRetriable(error: unknown): boolean | undefined {
-  return error instanceof HttpStatusError || error instanceof NetworkError ? false : undefined;
+  return error instanceof HttpStatusError || error instanceof NetworkError || error instanceof RequestTimeoutError ? false : undefined;
 }
 
 async function runHttp(ctx: StageContext, config: HttpWith): Promise<StageResult> {

@@ -222,3 +222,34 @@ stages:
     expect(existsSync(join(strict.runDir, 'dead-letters', 'api.jsonl'))).toBe(true);
   });
 });
+
+describe('request timeouts', () => {
+  it('retries an HTTP request that does not answer within the policy timeout, per request', async () => {
+    let calls = 0;
+    const slow = createServer((_req, res) => {
+      calls++;
+      // The first answer comes too late; the second at once.
+      setTimeout(() => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('[{"id":1}]');
+      }, calls === 1 ? 2_000 : 0);
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/slow`;
+    try {
+      const { record, sleeps } = await run(`name: p
+stages:
+  api:
+    uses: http
+    policy: { retries: 2, timeout: 200ms, initial_delay: 10ms, backoff: fixed, jitter: none }
+    with: { url: "${url}" }
+`);
+      expect(record.status).toBe('succeeded');
+      expect(sleeps).toEqual([10]);
+      expect(record.stages.api.attempts[0].error).toMatchObject({ code: 'stage_timeout', message: expect.stringContaining('did not answer within 200ms') });
+    } finally {
+      slow.closeAllConnections();
+      slow.close();
+    }
+  });
+});
