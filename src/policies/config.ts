@@ -13,7 +13,7 @@ import { didYouMean } from '../spec/did-you-mean.ts';
 import { describeValue, formatPath } from '../spec/rule-context.ts';
 import { parseYamlSource, type YamlPath } from '../spec/yaml-positions.ts';
 import {
-  EMPTY_POLICY_CONFIG, MAX_DELAY_MESSAGE, POLICY_DEFAULTS, PolicyInput, flattenPolicy, followExtends,
+  EMPTY_POLICY_CONFIG, findPolicyDefinition, MAX_DELAY_MESSAGE, POLICY_DEFAULTS, PolicyInput, flattenPolicy, followExtends,
   mergePolicyInputs, policyNames, type PolicyConfig,
 } from './policy.ts';
 
@@ -109,7 +109,11 @@ function checkNamedPolicy(name: string, config: PolicyConfig): PolicyIssue[] {
  * Pure: the pipeline validator positions the issues in its file.
  */
 export function validatePolicyRef(ref: unknown, path: YamlPath, config: PolicyConfig = EMPTY_POLICY_CONFIG): PolicyIssue[] {
-  if (typeof ref === 'string') return followExtends(ref, config).problem ? [unknownPolicy(ref, path, config)] : [];
+  if (typeof ref === 'string') {
+    // A defined policy whose extends chain breaks is reported once, in weir.yml, not at every use.
+    const { problem } = followExtends(ref, config);
+    return problem && !findPolicyDefinition(ref, config) ? [unknownPolicy(ref, path, config)] : [];
+  }
   return validateInlinePolicy(ref, path, config);
 }
 

@@ -100,6 +100,11 @@ describe('schema diagnostics', () => {
     expect(diagnose(source.replace('politee', 'polite-api'))).toEqual([]);
   });
 
+  it('leaves a defined policy with a broken extends chain to the weir.yml diagnostic', () => {
+    const source = `name: p\nstages:\n  a:\n    uses: http\n    with: { url: "https://x" }\n    policy: vendor\n`;
+    expect(diagnose(source, { policies: { policies: { vendor: { extends: 'nope' } } } })).toEqual([]);
+  });
+
   it('returns the pipeline with a locator when there are only warnings', () => {
     const result = loadPipelineSource(`name: p\nschedule: { cron: "0 6 * * *" }\nstages:\n${stage('a', '[]')}`, 'p.yml', options);
     expect(result.diagnostics.map((d) => d.code)).toEqual(['WEIR404']);
