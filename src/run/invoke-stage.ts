@@ -141,7 +141,7 @@ async function guardedAttempt(a: Attempt, timeoutMs: number | undefined): Promis
         }, timeoutMs);
   const attempt = { ...a, signal: AbortSignal.any([a.signal, timeout.signal]) };
   try {
-    const usesFetch = a.stage.uses === 'http';
+    const usesFetch = a.kind.policyPerRequest === true;
     const { breaker, rateLimit } = a.policy;
     const target = { stage: a.stage.name };
     const limited = () =>
@@ -166,9 +166,9 @@ export async function invokeStage(stage: PlannedStage, runSignal: AbortSignal, d
       }
     }
     const policy = resolvePolicy(stage.spec.policy, deps.policies);
-    // For http stages the policy timeout bounds each request (see fetchWithPolicy); only an explicit
-    // stage `timeout:` bounds their whole attempt. Other kinds: the policy timeout bounds each attempt.
-    const timeoutMs = stage.spec.timeout !== undefined ? parseDuration(stage.spec.timeout) : stage.uses === 'http' ? undefined : policy.timeoutMs;
+    // Kinds that apply the policy per request (http) get the policy timeout on each request; only an
+    // explicit stage `timeout:` bounds their whole attempt. Other kinds: the policy timeout bounds each attempt.
+    const timeoutMs = stage.spec.timeout !== undefined ? parseDuration(stage.spec.timeout) : kind.policyPerRequest ? undefined : policy.timeoutMs;
     const at = () => new Date(deps.now()).toISOString();
     const outcome = await executeWithPolicy(
       (number) => guardedAttempt({ stage, kind, policy, number, signal: runSignal, deps, counter }, timeoutMs).catch((error) => {

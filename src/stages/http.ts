@@ -38,6 +38,7 @@ export const httpStage: StageKind<HttpWith> = {
   with: HttpWith,
   producesTable: true,
   deadLetters: true,
+  policyPerRequest: true,
   isRetriable: isHttpStageRetriable,
   run: runHttp,
 };

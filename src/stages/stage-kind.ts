@@ -103,6 +103,11 @@ export interface StageKind<W = Record<string, unknown>> {
    * row-level error check are set aside instead of failing the stage (see max_dead_letter_ratio).
    */
   deadLetters?: boolean;
+  /**
+   * The kind does its outside calls through ctx.fetch, which applies the policy's timeout, breaker
+   * and rate limit to each request: the engine then applies none of them to the stage as a whole.
+   */
+  policyPerRequest?: boolean;
   /** Files the stage reads that must exist before it runs (SQL files, scripts). */
   references?(config: W): FileReference[];
   /**
