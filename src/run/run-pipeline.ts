@@ -112,9 +112,9 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     env,
     pipeline: { name: spec.name },
     stage: stage === undefined ? undefined : { name: stage },
-    // Read lazily: a stage's templates see what its upstream stages have produced so far.
+    // The live stage records: a stage's templates see what its upstream stages have produced so far.
     get stages() {
-      return Object.fromEntries(Object.entries(record?.stages ?? {}).map(([name, s]) => [name, { status: s.status, rows: s.rows, table: s.table, outputs: s.outputs }]));
+      return record?.stages;
     },
   });
 
@@ -126,17 +126,20 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   const limiters = new RateLimiterRegistry();
 
   let record: RunRecord | undefined;
-  let lastSave = 0;
   let pendingSave: Promise<void> = Promise.resolve();
+  let saveTimer: NodeJS.Timeout | undefined;
+  // The in-progress record is saved at most every ACTIVE_SAVE_INTERVAL_MS, always including the
+  // latest event: a burst of events costs one write, and a killed run loses at most that interval.
+  const saveActive = () => {
+    saveTimer = undefined;
+    const snapshot = structuredClone(record!);
+    pendingSave = pendingSave.then(() => ledger.saveActive(snapshot));
+  };
   const emit = (event: RunEvent) => {
     record = applyEvent(record, event);
     eventLog.write(`${JSON.stringify(event)}\n`);
     for (const listener of options.listeners ?? []) listener(event);
-    if (event.type !== 'stage.log' && now() - lastSave >= ACTIVE_SAVE_INTERVAL_MS && event.type !== 'run.finished') {
-      lastSave = now();
-      const snapshot = structuredClone(record);
-      pendingSave = pendingSave.then(() => ledger.saveActive(snapshot));
-    }
+    if (event.type !== 'stage.log' && event.type !== 'run.finished' && !saveTimer) saveTimer = setTimeout(saveActive, ACTIVE_SAVE_INTERVAL_MS);
   };
 
   emit({ type: 'run.started', runId, at: at(), pipeline: spec.name, params, interval, trigger, stages: plan.stages.map((s) => s.name) });
@@ -172,6 +175,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
         }),
     });
   } finally {
+    clearTimeout(saveTimer);
     await limiters.stop();
     await db.close();
     await new Promise<void>((done) => eventLog.end(done));

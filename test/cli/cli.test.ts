@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { project, weir } from './helpers.ts';
+import { spawn } from 'node:child_process';
+import { BIN, project, weir } from './helpers.ts';
 
 const GOOD = `name: sales
 params:
@@ -162,6 +163,20 @@ describe('weir run', () => {
     const bad = await weir(dir, ['run', '--nope']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("Unknown option '--nope'");
+  });
+
+  it('leaves a readable record when the process is killed mid-run', async () => {
+    const dir = project({
+      'pipelines/slow.yml': `name: slow\nstages:\n  a:\n    uses: sql\n    with: { query: select 1 as x }\n  nap:\n    uses: command\n    needs: [a]\n    timeout: 60s\n    with: { run: 'touch started; sleep 30' }\n`,
+    });
+    const child = spawn(process.execPath, [BIN, 'run', 'slow'], { cwd: dir, stdio: 'ignore' });
+    // Wait until the command stage is running, then past the active-record save interval.
+    while (!existsSync(join(dir, 'started'))) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 600));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const [record] = JSON.parse((await weir(dir, ['history', '--json'])).stdout);
+    expect(record).toMatchObject({ pipeline: 'slow', status: 'running', stages: { a: { status: 'succeeded', rows: 1 }, nap: { status: 'running' } } });
   });
 
   it('keeps the run events as JSON lines beside the run database', async () => {

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
-const BIN = resolve(import.meta.dirname, '..', '..', 'bin', 'weir.js');
+export const BIN = resolve(import.meta.dirname, '..', '..', 'bin', 'weir.js');
 
 export interface CliResult {
   code: number | null;

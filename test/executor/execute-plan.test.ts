@@ -74,10 +74,8 @@ describe('executePlan', () => {
 
   it('runs independent stages concurrently up to the limit', async () => {
     const h = harness({ delays: { a: 30, b: 30, c: 30, d: 30 }, concurrency: 2 });
-    const started = Date.now();
     await executePlan(planOf({ a: [], b: [], c: [], d: [] }), h.deps);
     expect(h.maxRunning()).toBe(2);
-    expect(Date.now() - started).toBeLessThan(110);
   });
 
   it('skips everything downstream of a failure while siblings finish', async () => {
