@@ -6,8 +6,8 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { runPipeline } from '../src/run/run-pipeline.ts';
-import { loadPipelineSource } from '../src/spec/load-pipeline.ts';
+import { runPipeline } from '../src/use-cases/run-pipeline.ts';
+import { loadPipelineSource } from '../src/definitions/load-pipeline.ts';
 import { defaultStageKinds } from '../src/stages/registry.ts';
 import { measure, median, REPO, round, tempProject, timeProcess, WEIR } from './lib.ts';
 

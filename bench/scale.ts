@@ -7,7 +7,7 @@
 import { rmSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { createPlan } from '../src/planner/plan.ts';
-import { loadPipelineSource } from '../src/spec/load-pipeline.ts';
+import { loadPipelineSource } from '../src/definitions/load-pipeline.ts';
 import { defaultStageKinds } from '../src/stages/registry.ts';
 import { measure, round, tempProject, timeProcess, WEIR } from './lib.ts';
 

@@ -10,9 +10,9 @@
  */
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { StateCommit } from '../stages/stage-kind.ts';
+import { applyCommit, emptyPipelineState, type PipelineState, type StateCommit } from '../model/state.ts';
 import { writeFileAtomic } from './atomic-write.ts';
-import { applyCommit, emptyPipelineState, type LedgerStore, type PipelineState, type RunQuery } from './ledger-store.ts';
+import type { LedgerStore, RunQuery } from './ledger-store.ts';
 import type { RunRecord } from './run-record.ts';
 
 async function readIfExists(path: string): Promise<string | undefined> {

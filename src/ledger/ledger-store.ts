@@ -2,24 +2,8 @@
  * Where ledger state lives. The engine talks to this interface; the file-system store is the local
  * default, and a git-backed store can implement the same contract.
  */
-import type { ProcessedFile, StateCommit } from '../stages/stage-kind.ts';
+import type { PipelineState, StateCommit } from '../model/state.ts';
 import type { RunRecord } from './run-record.ts';
-
-export interface ProcessedFileRecord extends ProcessedFile {
-  runId: string;
-  at: string;
-}
-
-/** Per-pipeline state that outlives runs. */
-export interface PipelineState {
-  watermarks: Record<string, string>;
-  /** Content hash → where and when the file was processed. */
-  processedFiles: Record<string, ProcessedFileRecord>;
-}
-
-export function emptyPipelineState(): PipelineState {
-  return { watermarks: {}, processedFiles: {} };
-}
 
 export interface RunQuery {
   pipeline?: string;
@@ -41,9 +25,3 @@ export interface LedgerStore {
   pipelines(): Promise<string[]>;
 }
 
-/** Pure: the state after a successful run's commit. */
-export function applyCommit(state: PipelineState, commit: StateCommit, runId: string, at: string): PipelineState {
-  const next: PipelineState = { watermarks: { ...state.watermarks, ...commit.watermarks }, processedFiles: { ...state.processedFiles } };
-  for (const file of commit.processedFiles ?? []) next.processedFiles[file.hash] = { ...file, runId, at };
-  return next;
-}

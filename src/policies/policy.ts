@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { ConfigError, type ErrorCode } from '../model/errors.ts';
 import { parseDuration, tryParseDuration } from '../model/duration.ts';
 import { Duration, NAME_PATTERN } from '../model/pipeline.ts';
-import { didYouMean } from '../spec/did-you-mean.ts';
+import { didYouMean } from '../model/did-you-mean.ts';
 import { BACKOFF_KINDS, JITTER_KINDS, type BackoffSettings } from './backoff.ts';
 
 export const ERROR_CODES = [

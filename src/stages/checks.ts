@@ -7,7 +7,7 @@
  * column and `accepted_values` lets NULL pass; forbid NULLs with `not_null`. `expression` treats a
  * NULL result as a failure, like a CHECK constraint would not.
  */
-import { quoteIdent, quoteLiteral, type Database, type Row } from '../adapters/duckdb.ts';
+import { quoteIdent, quoteLiteral, type Database, type Row } from '../model/database.ts';
 import { CheckFailedError } from '../model/errors.ts';
 import type { CheckResult } from '../model/events.ts';
 import type { Check, CheckKind } from '../model/pipeline.ts';

@@ -6,7 +6,7 @@
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { quoteIdent, quoteLiteral } from '../adapters/duckdb.ts';
+import { quoteIdent, quoteLiteral } from '../model/database.ts';
 import { StageFailedError } from '../model/errors.ts';
 import type { StageContext, StageKind, StageResult } from './stage-kind.ts';
 

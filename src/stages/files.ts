@@ -11,7 +11,7 @@ import { stat } from 'node:fs/promises';
 import { join, posix, relative, sep } from 'node:path';
 import { glob } from 'tinyglobby';
 import { z } from 'zod';
-import { quoteIdent, quoteLiteral } from '../adapters/duckdb.ts';
+import { quoteIdent, quoteLiteral } from '../model/database.ts';
 import { StageFailedError } from '../model/errors.ts';
 import { moveWithoutOverwrite, planDestination } from './file-archive.ts';
 import type { ProcessedFile, StageContext, StageKind, StageResult } from './stage-kind.ts';

@@ -8,7 +8,7 @@
 import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { quoteIdent, quoteLiteral } from '../adapters/duckdb.ts';
+import { quoteIdent, quoteLiteral } from '../model/database.ts';
 import { StageFailedError } from '../model/errors.ts';
 import { HttpStatusError, NetworkError, redactUrl, RequestTimeoutError } from '../policies/errors.ts';
 import { createRequester, extractRecords, Pagination, type Page } from './http-extract.ts';

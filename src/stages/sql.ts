@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { quoteIdent } from '../adapters/duckdb.ts';
+import { quoteIdent } from '../model/database.ts';
 import { StageFailedError } from '../model/errors.ts';
 import type { FileReference, StageKind } from './stage-kind.ts';
 

@@ -4,7 +4,10 @@
  * (checked at validation time, never executed), and `run`.
  */
 import type { z } from 'zod';
-import type { Database } from '../adapters/duckdb.ts';
+import type { Database } from '../model/database.ts';
+import type { ProcessedFile, StateCommit } from '../model/state.ts';
+
+export type { ProcessedFile, StateCommit };
 
 /** A file a stage refers to, checked to exist by `weir validate`. */
 export interface FileReference {
@@ -26,20 +29,6 @@ export interface PipelineStateView {
   /** Has a file with this content hash been processed by an earlier successful run? */
   isFileProcessed(hash: string): boolean;
   watermark(key: string): string | undefined;
-}
-
-export interface ProcessedFile {
-  hash: string;
-  path: string;
-  /** Where the file was archived to, if anywhere. */
-  archivedTo?: string;
-  bytes: number;
-}
-
-/** State a stage wants recorded; applied only when the whole run succeeds. */
-export interface StateCommit {
-  processedFiles?: ProcessedFile[];
-  watermarks?: Record<string, string>;
 }
 
 /** Where a dead letter came from, for the reason file. */

@@ -7,7 +7,8 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDuckDb, type Database } from '../../src/adapters/duckdb.ts';
+import { type Database } from '../../src/model/database.ts';
+import { openDuckDb } from '../../src/adapters/duckdb.ts';
 import { fetchWithPolicy } from '../../src/policies/http.ts';
 import { EMPTY_POLICY_CONFIG, resolvePolicy, type ResolvedPolicy } from '../../src/policies/policy.ts';
 import type { DeadLetterOrigin, StageContext } from '../../src/stages/stage-kind.ts';

@@ -4,7 +4,7 @@
  * letters and runs the stage's checks. Retries, breakers and rate limits come from src/policies.
  */
 import type { ZodError } from 'zod';
-import type { Database } from '../adapters/duckdb.ts';
+import type { Database } from '../model/database.ts';
 import { formatDuration, parseDuration } from '../model/duration.ts';
 import { ConfigError, ResourceUnavailableError, StageTimeoutError, toErrorRecord } from '../model/errors.ts';
 import type { CheckResult, RunEvent } from '../model/events.ts';

@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import { SPEC_VERSION } from '../model/pipeline.ts';
-import { didYouMean } from './did-you-mean.ts';
+import { didYouMean } from '../model/did-you-mean.ts';
 import { describeValue, formatPath, report, type RuleContext } from './rule-context.ts';
 import type { YamlPath } from './yaml-positions.ts';
 

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadPipelineFile } from '../../src/spec/load-pipeline.ts';
+import { loadPipelineFile } from '../../src/definitions/load-pipeline.ts';
 import { fakeStageKinds } from './fake-kinds.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures');

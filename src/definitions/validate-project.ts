@@ -2,7 +2,7 @@
  * `weir validate`: every pipeline of the project, with diagnostics across files (two files with
  * the same pipeline name would share run history in the ledger).
  */
-import { loadWeirConfig } from '../policies/config.ts';
+import { loadWeirConfig } from './weir-config.ts';
 import type { PolicyConfig } from '../policies/policy.ts';
 import { compareDiagnostics, type Diagnostic } from '../model/diagnostic.ts';
 import type { LoadedPipeline } from '../model/pipeline.ts';

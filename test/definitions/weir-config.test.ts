@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatDiagnostic } from '../../src/model/diagnostic.ts';
-import { loadWeirConfig, parseWeirConfig, validateInlinePolicy, validatePolicyRef } from '../../src/policies/config.ts';
+import { loadWeirConfig, parseWeirConfig, validateInlinePolicy, validatePolicyRef } from '../../src/definitions/weir-config.ts';
 import { EMPTY_POLICY_CONFIG, resolvePolicy } from '../../src/policies/policy.ts';
 
 const lines = (...rows: string[]) => `${rows.join('\n')}\n`;

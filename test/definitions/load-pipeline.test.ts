@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../../src/model/diagnostic.ts';
-import { type LoadOptions, loadPipelineSource } from '../../src/spec/load-pipeline.ts';
+import { type LoadOptions, loadPipelineSource } from '../../src/definitions/load-pipeline.ts';
 import { fakeStageKinds } from './fake-kinds.ts';
 
 const options: LoadOptions = { kinds: fakeStageKinds(), fileExists: (file) => file === 'sql/clean.sql' };

@@ -5,7 +5,7 @@
  * `<runDir>/dead-letters/<stage>.jsonl` and the table `<stage>__dead_letters` — with the reason.
  * The stage then fails only if their share is above the policy's max_dead_letter_ratio.
  */
-import { quoteIdent, quoteLiteral, type Database } from '../adapters/duckdb.ts';
+import { quoteIdent, quoteLiteral, type Database } from '../model/database.ts';
 import { CheckFailedError } from '../model/errors.ts';
 import type { CheckResult, RunEvent } from '../model/events.ts';
 import type { Check } from '../model/pipeline.ts';

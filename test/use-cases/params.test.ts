@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/model/errors.ts';
 import { Pipeline } from '../../src/model/pipeline.ts';
-import { parseParamPairs, resolveParams } from '../../src/run/params.ts';
-import { defaultInterval, parseIntervalOption } from '../../src/run/interval.ts';
+import { parseParamPairs, resolveParams } from '../../src/use-cases/params.ts';
+import { defaultInterval, parseIntervalOption } from '../../src/planner/interval.ts';
 
 const spec = Pipeline.parse({
   name: 'p',

@@ -9,13 +9,13 @@ import { z } from 'zod';
 import { compareDiagnostics, type Diagnostic } from '../model/diagnostic.ts';
 import { parseDuration } from '../model/duration.ts';
 import { NAME_PATTERN } from '../model/pipeline.ts';
-import { didYouMean } from '../spec/did-you-mean.ts';
-import { describeValue, formatPath } from '../spec/rule-context.ts';
-import { parseYamlSource, type YamlPath } from '../spec/yaml-positions.ts';
+import { didYouMean } from '../model/did-you-mean.ts';
+import { describeValue, formatPath } from './rule-context.ts';
+import { parseYamlSource, type YamlPath } from './yaml-positions.ts';
 import {
   EMPTY_POLICY_CONFIG, findPolicyDefinition, MAX_DELAY_MESSAGE, POLICY_DEFAULTS, PolicyInput, flattenPolicy, followExtends,
   mergePolicyInputs, policyNames, type PolicyConfig,
-} from './policy.ts';
+} from '../policies/policy.ts';
 
 export const WEIR_CONFIG_FILE = 'weir.yml';
 

@@ -2,8 +2,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { discoverPipelineFiles, findPipeline, PipelinePathNotFoundError } from '../../src/spec/discover.ts';
-import { validateProject } from '../../src/spec/validate-project.ts';
+import { discoverPipelineFiles, findPipeline, PipelinePathNotFoundError } from '../../src/definitions/discover.ts';
+import { validateProject } from '../../src/definitions/validate-project.ts';
 import { defaultStageKinds } from '../../src/stages/registry.ts';
 import { fakeStageKinds } from './fake-kinds.ts';
 

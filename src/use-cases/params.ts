@@ -1,7 +1,7 @@
 /** Turns `--param k=v` strings into typed values per the pipeline's `params` declarations. */
 import { ConfigError } from '../model/errors.ts';
 import type { Param, PipelineSpec } from '../model/pipeline.ts';
-import { suggest } from '../spec/did-you-mean.ts';
+import { suggest } from '../model/did-you-mean.ts';
 
 const TRUE = new Set(['true', 'yes', 'on', '1']);
 const FALSE = new Set(['false', 'no', 'off', '0']);

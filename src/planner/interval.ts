@@ -6,7 +6,7 @@
 import { ConfigError } from '../model/errors.ts';
 import type { Interval } from '../model/events.ts';
 import type { PipelineSpec } from '../model/pipeline.ts';
-import { previousTick } from '../spec/cron.ts';
+import { previousTick } from './schedule.ts';
 
 const DAY_MS = 86_400_000;
 

@@ -25,7 +25,7 @@ import { sleep as realSleep } from '../policies/retry.ts';
 import type { StageKindRegistry } from '../stages/registry.ts';
 import type { StageResult, StateCommit } from '../stages/stage-kind.ts';
 import { invokeStage } from './invoke-stage.ts';
-import { defaultInterval } from './interval.ts';
+import { defaultInterval } from '../planner/interval.ts';
 import { resolveParams } from './params.ts';
 
 /** Run folders kept per pipeline; older ones (and their databases) are deleted. */

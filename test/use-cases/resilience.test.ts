@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/model/events.ts';
 import type { PolicyConfig } from '../../src/policies/policy.ts';
-import { runPipeline } from '../../src/run/run-pipeline.ts';
-import { loadPipelineSource } from '../../src/spec/load-pipeline.ts';
+import { runPipeline } from '../../src/use-cases/run-pipeline.ts';
+import { loadPipelineSource } from '../../src/definitions/load-pipeline.ts';
 import { defaultStageKinds } from '../../src/stages/registry.ts';
 
 let server: Server;

@@ -6,7 +6,7 @@
 import { isMap, isPair, isScalar, isSeq, type Node, type Scalar } from 'yaml';
 import { describeBadPath, findConditionExpressions, findTemplateExpressions, TEMPLATE_ROOTS, type TemplateExpression } from '../model/template.ts';
 import { upstreamOf } from '../planner/graph.ts';
-import { didYouMean } from './did-you-mean.ts';
+import { didYouMean } from '../model/did-you-mean.ts';
 import { asRecord, describeValue, report, type RuleContext } from './rule-context.ts';
 import { locateInScalar } from './yaml-positions.ts';
 

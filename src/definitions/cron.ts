@@ -4,7 +4,7 @@
  * or dropped) at minute 0. Parsing is croner's; the GitHub-specific rules are ours.
  */
 import { Cron, CronPattern } from 'croner';
-import { suggest } from './did-you-mean.ts';
+import { suggest } from '../model/did-you-mean.ts';
 
 export interface CronProblem {
   /** WEIR401 invalid cron, WEIR402 too frequent, WEIR403 time zone, WEIR404 minute 0. */
@@ -123,21 +123,6 @@ export function checkTimezone(timezone: string): CronProblem | undefined {
 function suggestByCity(timezone: string, zones: readonly string[]): string | undefined {
   const city = timezone.trim().toLowerCase().replace(/\s+/g, '_');
   return zones.find((zone) => zone.toLowerCase().split('/').pop() === city);
-}
-
-/** The next `count` ticks strictly after `from`. */
-export function nextTicks(expr: string, timezone: string, from: Date, count: number): Date[] {
-  return createCron(expr, timezone).nextRuns(count, from);
-}
-
-/** The latest tick at or before `before`, or undefined when the schedule never ran before it. */
-export function previousTick(expr: string, timezone: string, before: Date): Date | undefined {
-  // croner includes a tick earlier in the reference's second, so +1 ms makes `before` inclusive.
-  return createCron(expr, timezone).previousRuns(1, new Date(before.getTime() + 1))[0];
-}
-
-function createCron(expr: string, timezone: string): Cron {
-  return new Cron(expr.trim(), { timezone, mode: '5-part', paused: true });
 }
 
 function error401(message: string): CronProblem {

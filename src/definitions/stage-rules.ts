@@ -3,11 +3,11 @@
  * `needs` graph (unknown stages, self-dependencies, cycles). Linear in the number of stages:
  * did-you-mean only runs for names that are already known to be wrong.
  */
-import { POLICY_CODES, validatePolicyRef } from '../policies/config.ts';
+import { POLICY_CODES, validatePolicyRef } from './weir-config.ts';
 import { EMPTY_POLICY_CONFIG, type PolicyConfig } from '../policies/policy.ts';
 import { findCycles } from '../planner/graph.ts';
 import type { StageKindRegistry } from '../stages/registry.ts';
-import { didYouMean } from './did-you-mean.ts';
+import { didYouMean } from '../model/did-you-mean.ts';
 import { asRecord, report, type RuleContext } from './rule-context.ts';
 import { reportIssues } from './schema-issues.ts';
 import type { YamlPath } from './yaml-positions.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkCron, nextTicks, previousTick } from '../../src/spec/cron.ts';
+import { checkCron } from '../../src/definitions/cron.ts';
+import { nextTicks, previousTick } from '../../src/planner/schedule.ts';
 
 const codes = (expr: string, timezone = 'UTC') => checkCron(expr, timezone).map((p) => p.code);
 

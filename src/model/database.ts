@@ -1,0 +1,22 @@
+/** The database port: what stages and the run see of the embedded engine (DuckDB in src/adapters). */
+
+export type Row = Record<string, unknown>;
+
+/** What stages see of the database. */
+export interface Database {
+  /** Runs SQL (one or more statements) and returns nothing. */
+  exec(sql: string, signal?: AbortSignal): Promise<void>;
+  /** Runs a query and returns its rows as JSON-safe objects (BIGINT → number or string). */
+  query(sql: string, signal?: AbortSignal): Promise<Row[]>;
+  /** Runs a query and returns the first column of the first row. */
+  scalar(sql: string, signal?: AbortSignal): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+export function quoteLiteral(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
