@@ -13,7 +13,10 @@ export type ErrorCode =
   | 'resource_unavailable'
   | 'gate_not_met'
   | 'circuit_open'
-  | 'cancelled';
+  | 'cancelled'
+  | 'abandoned'
+  | 'run_conflict'
+  | 'internal_error';
 
 export interface ErrorContext {
   stage?: string;
@@ -84,6 +87,21 @@ export class CircuitOpenError extends WeirError {
 /** The run was cancelled (signal, or a sibling's failure in fail-fast mode). */
 export class CancelledError extends WeirError {
   override readonly code = 'cancelled';
+}
+
+/** The run's process died without finishing it (kill -9, a lost runner); recovery closed its record. */
+export class AbandonedError extends WeirError {
+  override readonly code = 'abandoned';
+}
+
+/** Another run of the pipeline holds the ledger's lease (max_active_runs reached). */
+export class RunConflictError extends WeirError {
+  override readonly code = 'run_conflict';
+}
+
+/** A bug in weir or in a stage kind (not in the pipeline): the run is still recorded, with this. */
+export class InternalError extends WeirError {
+  override readonly code = 'internal_error';
 }
 
 /** What the ledger and reports keep of an error. */

@@ -4,8 +4,13 @@
  */
 import type { ErrorRecord } from './errors.ts';
 
-export type StageStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
-export type RunStatus = 'running' | 'succeeded' | 'failed';
+/** `cancelled`: the run was stopped (signal, run timeout) before or while the stage ran. */
+export type StageStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+/**
+ * `cancelled`: stopped by a signal (Ctrl-C, GitHub's cancel); `abandoned`: its process died without
+ * finishing (kill -9, a lost runner), found and closed by recovery.
+ */
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'abandoned';
 export type SkipReason = 'upstream_failed' | 'upstream_skipped' | 'condition_false' | 'disabled' | 'not_selected' | 'cancelled';
 
 export interface Interval {
