@@ -1,14 +1,16 @@
 /**
- * The run state machine. It moves stages pending → running → succeeded | failed | skipped, runs
- * independent stages concurrently under a limit, skips everything downstream of a failure while
- * siblings finish, enforces the run timeout, and reports every transition as a RunEvent.
+ * The executor: drives the run state machine (run-state.ts) over a plan. It starts ready stages
+ * under the concurrency limit, reports every transition as a RunEvent, enforces the run timeout,
+ * and stops cleanly when the outside signal fires (running stages end `cancelled`, never `failed`).
  *
  * It knows nothing of DuckDB, YAML or the ledger: running one stage (attempts, retries, stage
- * timeout, checks) is the injected `runStage`.
+ * timeout, checks) is the injected `runStage`. Whatever goes wrong in here, the run still ends with
+ * a `run.finished` event: a bug becomes an InternalError on the run, not a hung or unrecorded run.
  */
-import { RunTimeoutError, toErrorRecord, type ErrorRecord } from '../model/errors.ts';
+import { CancelledError, ConfigError, InternalError, RunTimeoutError, toErrorRecord, type ErrorRecord } from '../model/errors.ts';
 import type { CheckResult, RunEvent, RunStatus, SkipReason } from '../model/events.ts';
 import type { Plan, PlannedStage } from '../planner/plan.ts';
+import { applyRunEvent, initialRunState, nextActions, unfinishedStages, type Action, type RunState } from './run-state.ts';
 
 export interface StageOutcomeSuccess {
   ok: true;
@@ -26,19 +28,31 @@ export interface StageOutcomeFailure {
 }
 export type StageOutcome = StageOutcomeSuccess | StageOutcomeFailure;
 
+/** A stage whose output an earlier run produced and this run restores instead of running it. */
+export interface ReusedStage {
+  fromRunId: string;
+  rows?: number;
+  table?: string;
+  outputs?: Record<string, unknown>;
+}
+
 export interface ExecuteDeps {
   runId: string;
   /** Runs one stage to completion, retries included. Must settle soon after `signal` aborts. */
   runStage(stage: PlannedStage, signal: AbortSignal): Promise<StageOutcome>;
-  /** Decides before start whether a ready stage is skipped (`if:` false, `enabled: false`). */
+  /** Decides before start whether a ready stage is skipped (`if:` false, `enabled: false`). May throw: the stage then fails. */
   skipReason?(stage: PlannedStage): { reason: SkipReason; detail?: string } | undefined;
   emit(event: RunEvent): void;
   now(): number;
   /** Most stages running at once. Default 4. */
   concurrency?: number;
   runTimeoutMs?: number;
-  /** Cancels the run from outside (Ctrl-C). */
+  /** Cancels the run from outside (SIGINT/SIGTERM): stages stop with this signal's reason. */
   signal?: AbortSignal;
+  /** Stages restored from an earlier run (reported as `stage.reused` before anything starts). */
+  reused?: ReadonlyMap<string, ReusedStage>;
+  /** The state to continue from (default: every stage pending). */
+  initialState?: RunState;
 }
 
 export interface RunResult {
@@ -46,134 +60,148 @@ export interface RunResult {
   durationMs: number;
   outcomes: ReadonlyMap<string, StageOutcome>;
   error?: ErrorRecord;
+  state: RunState;
 }
 
-type Terminal = 'succeeded' | 'failed' | 'skipped';
+/** The reason a stopping run gives its waiting stages. */
+function stopDetail(reason: unknown): string {
+  if (reason instanceof RunTimeoutError) return 'the run timed out';
+  if (reason instanceof InternalError) return 'the run stopped on an internal error';
+  return reason instanceof Error && reason.message ? `the run was cancelled (${reason.message})` : 'the run was cancelled';
+}
+
+function finalStatus(state: RunState, runError: unknown): Exclude<RunStatus, 'running'> {
+  if (runError instanceof CancelledError) return 'cancelled';
+  if (runError !== undefined) return 'failed';
+  for (const stage of state.stages.values()) if (stage.phase === 'failed' || stage.phase === 'cancelled') return 'failed';
+  return 'succeeded';
+}
 
 export async function executePlan(plan: Plan, deps: ExecuteDeps): Promise<RunResult> {
   const started = deps.now();
   const at = () => new Date(deps.now()).toISOString();
+  const runId = deps.runId;
   const limit = Math.max(1, deps.concurrency ?? 4);
   const controller = new AbortController();
   const signal = deps.signal ? AbortSignal.any([controller.signal, deps.signal]) : controller.signal;
-
-  const dependents = new Map<string, PlannedStage[]>();
-  const waitingOn = new Map<string, number>();
-  for (const stage of plan.stages) {
-    waitingOn.set(stage.name, stage.needs.length);
-    for (const need of stage.needs) {
-      const list = dependents.get(need) ?? [];
-      list.push(stage);
-      dependents.set(need, list);
-    }
-  }
-  const status = new Map<string, Terminal | 'running'>();
+  const state = deps.initialState ?? initialRunState(plan);
   const outcomes = new Map<string, StageOutcome>();
-  const ready: PlannedStage[] = plan.stages.filter((s) => s.needs.length === 0);
   let running = 0;
   let runError: unknown;
 
+  const emit = (event: RunEvent) => {
+    applyRunEvent(state, event);
+    deps.emit(event);
+  };
   let wake: () => void = () => {};
   signal.addEventListener('abort', () => wake(), { once: true });
-  const settle = (stage: PlannedStage, result: Terminal) => {
-    status.set(stage.name, result);
-    for (const dependent of dependents.get(stage.name) ?? []) {
-      if (result === 'failed') skipDownstream(dependent, 'upstream_failed', `'${stage.name}' failed`);
-      else if (result === 'skipped' && stage.selected) skipDownstream(dependent, 'upstream_skipped', `'${stage.name}' was skipped`);
-      else {
-        const left = waitingOn.get(dependent.name)! - 1;
-        waitingOn.set(dependent.name, left);
-        if (left === 0 && !status.has(dependent.name)) insertReady(dependent);
-      }
+
+  const finishStage = (stage: PlannedStage, outcome: StageOutcome, stageStarted: number) => {
+    outcomes.set(stage.name, outcome);
+    const durationMs = deps.now() - stageStarted;
+    if (outcome.ok) {
+      const { rows, table, outputs, checks, attempt } = outcome;
+      emit({ type: 'stage.succeeded', runId, at: at(), stage: stage.name, attempt, durationMs, rows, table, outputs, checks });
+    } else if (signal.aborted) {
+      // Stopped by the run, not by its own fault: no failure, no retry, downstream cancelled too.
+      emit({ type: 'stage.cancelled', runId, at: at(), stage: stage.name, attempt: outcome.attempt, durationMs, detail: stopDetail(signal.reason) });
+    } else {
+      emit({ type: 'stage.failed', runId, at: at(), stage: stage.name, attempt: outcome.attempt, durationMs, error: toErrorRecord(outcome.error), checks: outcome.checks });
     }
-  };
-  const skip = (stage: PlannedStage, reason: SkipReason, detail?: string) => {
-    deps.emit({ type: 'stage.skipped', runId: deps.runId, at: at(), stage: stage.name, reason, detail });
-    settle(stage, 'skipped');
-  };
-  // Iterative so that a 10,000-stage chain does not overflow the stack.
-  const skipDownstream = (first: PlannedStage, reason: SkipReason, detail: string) => {
-    const stack = [first];
-    while (stack.length > 0) {
-      const stage = stack.pop()!;
-      if (status.has(stage.name)) continue;
-      status.set(stage.name, 'skipped');
-      deps.emit({ type: 'stage.skipped', runId: deps.runId, at: at(), stage: stage.name, reason, detail });
-      stack.push(...(dependents.get(stage.name) ?? []));
-    }
-  };
-  const insertReady = (stage: PlannedStage) => {
-    let i = ready.length;
-    while (i > 0 && ready[i - 1].order > stage.order) i--;
-    ready.splice(i, 0, stage);
   };
 
   const launch = (stage: PlannedStage) => {
-    status.set(stage.name, 'running');
     running++;
     const stageStarted = deps.now();
-    deps.emit({ type: 'stage.started', runId: deps.runId, at: at(), stage: stage.name, attempt: 1 });
-    deps
-      .runStage(stage, signal)
+    emit({ type: 'stage.started', runId, at: at(), stage: stage.name, attempt: 1 });
+    let pending: Promise<StageOutcome>;
+    try {
+      pending = deps.runStage(stage, signal);
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    pending
       .catch((error: unknown): StageOutcome => ({ ok: false, attempt: 1, error }))
-      .then((outcome) => {
+      .then((outcome) => finishStage(stage, outcome, stageStarted))
+      .catch((error: unknown) => stopOnBug(error))
+      .finally(() => {
         running--;
-        outcomes.set(stage.name, outcome);
-        const durationMs = deps.now() - stageStarted;
-        if (outcome.ok) {
-          const { rows, table, outputs, checks, attempt } = outcome;
-          deps.emit({ type: 'stage.succeeded', runId: deps.runId, at: at(), stage: stage.name, attempt, durationMs, rows, table, outputs, checks });
-          settle(stage, 'succeeded');
-        } else {
-          const error = toErrorRecord(outcome.error);
-          deps.emit({ type: 'stage.failed', runId: deps.runId, at: at(), stage: stage.name, attempt: outcome.attempt, durationMs, error, checks: outcome.checks });
-          settle(stage, 'failed');
-        }
         wake();
       });
   };
+
+  /** A stage whose condition cannot be evaluated fails (it passed validation, so the data made it fail). */
+  const start = (stage: PlannedStage) => {
+    let skipped: ReturnType<NonNullable<ExecuteDeps['skipReason']>>;
+    try {
+      skipped = deps.skipReason?.(stage);
+    } catch (cause) {
+      const error = new ConfigError(`stage '${stage.name}': its condition could not be evaluated: ${(cause as Error).message ?? String(cause)}; fix 'if:' in the pipeline`, [], { cause });
+      emit({ type: 'stage.started', runId, at: at(), stage: stage.name, attempt: 1 });
+      emit({ type: 'stage.failed', runId, at: at(), stage: stage.name, attempt: 1, durationMs: 0, error: toErrorRecord(error) });
+      return;
+    }
+    if (skipped) emit({ type: 'stage.skipped', runId, at: at(), stage: stage.name, reason: skipped.reason, detail: skipped.detail });
+    else launch(stage);
+  };
+
+  const perform = (action: Action) => {
+    if (action.type === 'start') start(action.stage);
+    else if (action.type === 'skip') emit({ type: 'stage.skipped', runId, at: at(), stage: action.stage.name, reason: action.reason, detail: action.detail });
+    else emit({ type: 'stage.cancelled', runId, at: at(), stage: action.stage.name, detail: action.detail });
+  };
+
+  function stopOnBug(error: unknown) {
+    runError ??= new InternalError(`weir stopped the run on an internal error: ${(error as Error)?.message ?? String(error)}; please report it`, { cause: error });
+    if (!controller.signal.aborted) controller.abort(runError);
+  }
 
   const timer =
     deps.runTimeoutMs === undefined
       ? undefined
       : setTimeout(() => {
-          runError = new RunTimeoutError(`run exceeded its timeout of ${deps.runTimeoutMs} ms; running stages were stopped`);
+          runError ??= new RunTimeoutError(`run exceeded its timeout of ${deps.runTimeoutMs} ms; running stages were stopped`);
           controller.abort(runError);
         }, deps.runTimeoutMs);
 
   try {
+    for (const stage of plan.stages) {
+      const reused = deps.reused?.get(stage.name);
+      if (reused) emit({ type: 'stage.reused', runId, at: at(), stage: stage.name, ...reused });
+    }
     while (true) {
-      if (signal.aborted) {
-        runError ??= signal.reason;
-        for (const stage of ready.splice(0)) skip(stage, 'cancelled', 'the run was stopped');
+      if (signal.aborted) runError ??= signal.reason ?? new CancelledError('the run was cancelled');
+      const stopping = signal.aborted ? stopDetail(runError) : undefined;
+      const actions = nextActions(state, { capacity: limit - running, stopping });
+      try {
+        for (const action of actions) perform(action);
+      } catch (error) {
+        stopOnBug(error);
       }
-      while (running < limit && ready.length > 0) {
-        const stage = ready.shift()!;
-        if (!stage.selected) {
-          // Left out by --only/--from: its table comes from the previous run's database.
-          deps.emit({ type: 'stage.skipped', runId: deps.runId, at: at(), stage: stage.name, reason: 'not_selected' });
-          settle(stage, 'skipped');
-          continue;
-        }
-        const skipped = deps.skipReason?.(stage);
-        if (skipped) skip(stage, skipped.reason, skipped.detail);
-        else launch(stage);
-      }
-      if (running === 0 && ready.length === 0) break;
+      if (actions.length > 0 && !runError) continue;
+      if (running === 0) break;
       // Woken by a stage settling or by the abort (running stages then settle soon after).
       await new Promise<void>((resolve) => (wake = resolve));
     }
+  } catch (error) {
+    stopOnBug(error);
   } finally {
     if (timer) clearTimeout(timer);
   }
-  // Stages never reached (their upstream was cancelled mid-run) are reported as cancelled.
-  for (const stage of plan.stages) {
-    if (!status.has(stage.name)) skip(stage, 'cancelled', 'the run was stopped');
+  while (running > 0) await new Promise<void>((resolve) => (wake = resolve));
+  // Stages never reached (the run stopped, or an upstream outcome left them waiting) end cancelled.
+  const detail = stopDetail(runError);
+  for (const stage of unfinishedStages(state)) {
+    try {
+      emit({ type: 'stage.cancelled', runId, at: at(), stage: stage.name, detail });
+    } catch (error) {
+      stopOnBug(error);
+    }
   }
 
-  const failed = [...status.values()].includes('failed') || runError !== undefined;
+  const status = finalStatus(state, runError);
   const durationMs = deps.now() - started;
   const error = runError === undefined ? undefined : toErrorRecord(runError);
-  deps.emit({ type: 'run.finished', runId: deps.runId, at: at(), status: failed ? 'failed' : 'succeeded', durationMs, error });
-  return { status: failed ? 'failed' : 'succeeded', durationMs, outcomes, error };
+  emit({ type: 'run.finished', runId, at: at(), status, durationMs, error });
+  return { status, durationMs, outcomes, error, state };
 }

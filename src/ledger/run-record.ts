@@ -29,6 +29,8 @@ export interface StageRecord {
   skipDetail?: string;
   deadLetters?: { count: number; total: number; file?: string; table?: string };
   rateLimitWaitMs?: number;
+  /** For a `reused` stage: the run its output was restored from. */
+  reusedFrom?: string;
 }
 
 export interface BreakerTransition {
@@ -104,6 +106,18 @@ export function applyEvent(record: RunRecord | undefined, event: RunEvent): RunR
     case 'stage.skipped': {
       const stage = stageOf(record, event.stage);
       Object.assign(stage, { status: 'skipped', skipReason: event.reason, skipDetail: event.detail, finishedAt: event.at });
+      break;
+    }
+    case 'stage.cancelled': {
+      const stage = stageOf(record, event.stage);
+      const attempt = event.attempt === undefined ? undefined : lastAttempt(stage);
+      if (attempt && !attempt.finishedAt) attempt.finishedAt = event.at;
+      Object.assign(stage, { status: 'cancelled', finishedAt: event.at, durationMs: event.durationMs, skipDetail: event.detail });
+      break;
+    }
+    case 'stage.reused': {
+      const stage = stageOf(record, event.stage);
+      Object.assign(stage, { status: 'reused', finishedAt: event.at, rows: event.rows, table: event.table, outputs: event.outputs, reusedFrom: event.fromRunId });
       break;
     }
     case 'stage.dead_letters':

@@ -4,13 +4,17 @@
  */
 import type { ErrorRecord } from './errors.ts';
 
-/** `cancelled`: the run was stopped (signal, run timeout) before or while the stage ran. */
-export type StageStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+/**
+ * `cancelled`: the run was stopped (signal, run timeout) before or while the stage ran; `reused`: the
+ * stage did not run, its output was restored from an earlier run (`--from`, `--only`, resume).
+ */
+export type StageStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'reused';
 /**
  * `cancelled`: stopped by a signal (Ctrl-C, GitHub's cancel); `abandoned`: its process died without
  * finishing (kill -9, a lost runner), found and closed by recovery.
  */
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'abandoned';
+/** `cancelled` appears only in records written before runs had a `cancelled` stage status. */
 export type SkipReason = 'upstream_failed' | 'upstream_skipped' | 'condition_false' | 'disabled' | 'not_selected' | 'cancelled';
 
 export interface Interval {
@@ -65,6 +69,24 @@ export type RunEvent =
       checks?: CheckResult[];
     })
   | (Base & { type: 'stage.skipped'; stage: string; reason: SkipReason; detail?: string })
+  | (Base & {
+      type: 'stage.cancelled';
+      stage: string;
+      /** The attempt that was stopped; absent when the stage never started. */
+      attempt?: number;
+      durationMs?: number;
+      /** Why: the signal, the run timeout, or an upstream stage that was cancelled. */
+      detail: string;
+    })
+  | (Base & {
+      type: 'stage.reused';
+      stage: string;
+      /** The run whose output of this stage was restored (`--from`, `--only`, resume). */
+      fromRunId: string;
+      rows?: number;
+      table?: string;
+      outputs?: Record<string, unknown>;
+    })
   | (Base & {
       type: 'stage.retrying';
       stage: string;
