@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { runPipeline } from '../src/use-cases/run-pipeline.ts';
+import { createLocalRunDeps } from '../src/entrypoints/local-run-deps.ts';
 import { loadPipelineSource } from '../src/definitions/load-pipeline.ts';
 import { defaultStageKinds } from '../src/stages/registry.ts';
 import { measure, median, REPO, round, tempProject, timeProcess, WEIR } from './lib.ts';
@@ -65,7 +66,7 @@ async function inProcess(project: string, runs: number) {
   const weir = async () => {
     const started = performance.now();
     const { pipeline } = loadPipelineSource(source, 'pipelines/flights.yml', { kinds, fileExists: () => true });
-    const { record } = await runPipeline({ pipeline: pipeline!, root: project, kinds, listeners: [] });
+    const { record } = await runPipeline({ pipeline: pipeline!, root: project, kinds, listeners: [] }, createLocalRunDeps({ root: project }));
     if (record.status !== 'succeeded') throw new Error(`flights run ${record.status}`);
     return performance.now() - started;
   };

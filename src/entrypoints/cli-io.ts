@@ -12,7 +12,13 @@ export interface Io {
   env: Readonly<Record<string, string | undefined>>;
 }
 
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+export const EXIT = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  /** 128 + the signal number, as shells report it: 130 for SIGINT, 143 for SIGTERM. */
+  signal: (signal: NodeJS.Signals) => (signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : 1),
+} as const;
 
 /** Bad command-line usage: exit 2 with the message. */
 export class UsageError extends Error {}

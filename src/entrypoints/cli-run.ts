@@ -11,6 +11,8 @@ import { COLOR, PLAIN, formatEventLine, renderMermaid, renderPlan } from '../rep
 import { parseIntervalOption } from '../planner/interval.ts';
 import { parseParamPairs } from '../use-cases/params.ts';
 import { runPipeline, type RunSummary } from '../use-cases/run-pipeline.ts';
+import { CancelledError } from '../model/errors.ts';
+import { createLocalRunDeps } from './local-run-deps.ts';
 import { suggest } from '../model/did-you-mean.ts';
 import { findPipeline } from '../definitions/discover.ts';
 import { validateProject } from '../definitions/validate-project.ts';
@@ -144,35 +146,46 @@ export async function runCommand(args: string[], values: CliValues, io: Io): Pro
   }
   if (pipelines.length > 1 && Object.keys(params).length > 0) throw new UsageError('--param applies to one pipeline; run them one at a time');
 
+  // GitHub's cancel sends SIGINT, then SIGTERM: either stops the run, recorded `cancelled`.
   const controller = new AbortController();
-  const onSignal = () => controller.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  let signalled: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signalled ??= signal;
+    if (!controller.signal.aborted) controller.abort(new CancelledError(`cancelled by ${signal}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const deps = createLocalRunDeps({ root, env: io.env });
   const summaries: RunSummary[] = [];
   try {
     for (const pipeline of pipelines) {
-      summaries.push(
-        await runPipeline({
-          pipeline,
-          root,
-          kinds: defaultStageKinds(),
-          policies,
-          params,
-          interval,
-          only: values.only,
-          from: values.from,
-          concurrency,
-          listeners: [progressPrinter(values, io)],
-          signal: controller.signal,
-          env: io.env,
-        }),
-      );
       if (controller.signal.aborted) break;
+      summaries.push(
+        await runPipeline(
+          {
+            pipeline,
+            root,
+            kinds: defaultStageKinds(),
+            policies,
+            params,
+            interval,
+            only: values.only,
+            from: values.from,
+            resume: values.resume === undefined ? undefined : values.resume === '' || values.resume === 'last' ? true : values.resume,
+            concurrency,
+            listeners: [progressPrinter(values, io)],
+            signal: controller.signal,
+            warn: (message) => io.err(`weir: warning: ${message}`),
+          },
+          deps,
+        ),
+      );
     }
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
   if (values.json) io.out(JSON.stringify(summaries.length === 1 ? summaries[0].record : summaries.map((s) => s.record), null, 2));
+  if (signalled) return EXIT.signal(signalled);
   return summaries.every((s) => s.record.status === 'succeeded') ? EXIT.ok : EXIT.failed;
 }

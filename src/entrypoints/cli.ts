@@ -26,6 +26,7 @@ Options:
   --from <stage>        run this stage and everything downstream of it
   --interval A..B       data interval (dates or ISO instants); --date D for one day
   --concurrency <n>     most stages at once
+  --resume <run-id|last>  continue a run that failed or was cancelled: reuse what succeeded
   --verbose             also show stage starts and logs
   --mermaid             (plan) print the DAG as a Mermaid flowchart
   --limit <n>           (history) most runs to show (default 20)
@@ -45,6 +46,7 @@ const OPTIONS = {
   interval: { type: 'string' },
   date: { type: 'string' },
   concurrency: { type: 'string' },
+  resume: { type: 'string' },
   mermaid: { type: 'boolean' },
   limit: { type: 'string' },
   table: { type: 'boolean' },
@@ -96,6 +98,12 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
 }
 
 function processIo(): Io {
+  // `weir run … | head -1`: once the reader has gone, output is dropped; the run goes on and is recorded.
+  const ignoreClosedPipe = (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  };
+  process.stdout.on('error', ignoreClosedPipe);
+  process.stderr.on('error', ignoreClosedPipe);
   return {
     out: (text) => process.stdout.write(`${text}\n`),
     err: (text) => process.stderr.write(`${text}\n`),

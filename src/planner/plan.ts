@@ -2,7 +2,9 @@
  * The plan: immutable data saying which stages run, in which order, and which can run together.
  * Everything downstream (executor, `weir plan`, matrix splitting) reads the plan, never the YAML.
  */
+import { parseDuration } from '../model/duration.ts';
 import { type PipelineSpec, type Stage, runsOnLabel, stageNeeds } from '../model/pipeline.ts';
+import { EMPTY_POLICY_CONFIG, resolvePolicy, type PolicyConfig, type ResolvedPolicy } from '../policies/policy.ts';
 import { downstreamOf, topologicalLevels, upstreamOf } from './graph.ts';
 
 export interface PlannedStage {
@@ -13,9 +15,23 @@ export interface PlannedStage {
   readonly level: number;
   /** Position in topological order; ties between ready stages break by it. */
   readonly order: number;
+  /** `runs-on` as written, joined with commas (for display). */
   readonly runsOn?: string;
+  /** Runner labels the stage needs (`runs-on`); empty: the default runner. */
+  readonly runnerLabels: readonly string[];
   /** false when `--only`/`--from` left the stage out of this run. */
   readonly selected: boolean;
+  /** The stage's resilience policy, resolved against weir.yml and the built-ins. */
+  readonly policy: ResolvedPolicy;
+  /**
+   * Bound on one attempt of the stage: its `timeout:`, else the policy's timeout, except for kinds
+   * that apply the policy per request (http), whose attempts only an explicit `timeout:` bounds.
+   */
+  readonly attemptTimeoutMs?: number;
+  /** The table the stage is expected to leave (`with.table`, else its name), when its kind produces one. */
+  readonly table?: string;
+  /** Tables of the stages it needs: what a segment running it must be handed. */
+  readonly upstreamTables: readonly string[];
   readonly spec: Stage;
 }
 
@@ -32,6 +48,10 @@ export interface PlanOptions {
   only?: readonly string[];
   /** Run these stages and everything downstream of them. */
   from?: readonly string[];
+  /** Named policies from weir.yml (built-ins are always there). */
+  policies?: PolicyConfig;
+  /** Stage kinds (by `uses`) and what the plan needs to know of them; unknown kinds: no table, policy per attempt. */
+  kinds?: ReadonlyMap<string, { producesTable: boolean; policyPerRequest?: boolean }>;
 }
 
 export class PlanError extends Error {}
@@ -65,19 +85,35 @@ export function createPlan(spec: PipelineSpec, options: PlanOptions = {}): Plan 
   const levels = topologicalLevels(deps);
   if (!levels) throw new PlanError(`pipeline '${spec.name}' has a dependency cycle: run 'weir validate' to see it`);
   const selection = selectStages(deps, options);
+  const policyOf = policyResolver(options.policies ?? EMPTY_POLICY_CONFIG);
+  const tableOf = (name: string): string | undefined => {
+    const stage = spec.stages[name];
+    if (!options.kinds?.get(stage.uses)?.producesTable) return undefined;
+    const table = (stage.with as Record<string, unknown> | undefined)?.table;
+    return typeof table === 'string' && !table.includes('{{') ? table : name;
+  };
   const stages: PlannedStage[] = [];
   levels.forEach((names, level) => {
     for (const name of names) {
       const stage = spec.stages[name];
+      const needs = deps.get(name)!.filter((n) => deps.has(n));
+      const policy = policyOf(stage.policy);
+      const perRequest = options.kinds?.get(stage.uses)?.policyPerRequest === true;
+      const runsOn = stage['runs-on'];
       stages.push(
         Object.freeze({
           name,
           uses: stage.uses,
-          needs: Object.freeze(deps.get(name)!.filter((n) => deps.has(n))),
+          needs: Object.freeze(needs),
           level,
           order: stages.length,
           runsOn: runsOnLabel(stage),
+          runnerLabels: Object.freeze(runsOn === undefined ? [] : typeof runsOn === 'string' ? [runsOn] : [...runsOn]),
           selected: selection ? selection.has(name) : true,
+          policy,
+          attemptTimeoutMs: stage.timeout !== undefined ? parseDuration(stage.timeout) : perRequest ? undefined : policy.timeoutMs,
+          table: tableOf(name),
+          upstreamTables: Object.freeze(needs.map(tableOf).filter((t): t is string => t !== undefined)),
           spec: stage,
         }),
       );
@@ -89,6 +125,20 @@ export function createPlan(spec: PipelineSpec, options: PlanOptions = {}): Plan 
     levels: Object.freeze(levels.map((names) => Object.freeze(names))),
     partial: selection !== undefined,
   });
+}
+
+/** Resolves each distinct policy reference once: 10,000 stages usually share a handful. */
+function policyResolver(config: PolicyConfig): (ref: Stage['policy']) => ResolvedPolicy {
+  const cache = new Map<string, ResolvedPolicy>();
+  return (ref) => {
+    const key = ref === undefined ? '' : typeof ref === 'string' ? `name:${ref}` : JSON.stringify(ref);
+    let policy = cache.get(key);
+    if (!policy) {
+      policy = Object.freeze(resolvePolicy(ref as string | Record<string, unknown> | undefined, config));
+      cache.set(key, policy);
+    }
+    return policy;
+  };
 }
 
 /** Stages a selection depends on but does not run: their tables must come from an earlier run. */

@@ -1,63 +1,71 @@
 /**
- * The `run` use case: params → interval → plan → a fresh DuckDB → execute → ledger. Everything a
- * run writes lives under `<stateDir>/runs/<pipeline>/<run id>/` and `<stateDir>/ledger/`.
+ * The `run` use case, in three parts that other entry points can call on their own:
+ *
+ *   prepareRun   params → interval → plan → run id: pure, refuses bad input before anything is written
+ *   executeRun   the plan on a database in a workspace: events, stage outputs; never touches the ledger
+ *   recordRun    the finished record and its state commit into the ledger, then post-commit actions
+ *
+ * `runPipeline` is the local composition of the three, with the ledger's lease around them.
  */
-import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { copyFile, mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { openDuckDb } from '../adapters/duckdb.ts';
-import { hasGpu } from '../adapters/hardware.ts';
-import { executePlan } from '../executor/execute-plan.ts';
-import { parseDuration } from '../model/duration.ts';
 import { ConfigError } from '../model/errors.ts';
-import type { Interval, RunEvent, RunEventListener } from '../model/events.ts';
-import type { LoadedPipeline } from '../model/pipeline.ts';
-import { evaluateCondition, type TemplateContext } from '../model/template.ts';
-import { createPlan, PlanError, type Plan, type PlannedStage } from '../planner/plan.ts';
-import { FsLedgerStore } from '../ledger/fs-ledger-store.ts';
+import type { Interval, RunEventListener } from '../model/events.ts';
+import type { LoadedPipeline, PipelineSpec } from '../model/pipeline.ts';
+import type { StateCommit } from '../model/state.ts';
+import type { ReusedStage } from '../executor/execute-plan.ts';
 import type { LedgerStore } from '../ledger/ledger-store.ts';
-import { applyEvent, type RunRecord } from '../ledger/run-record.ts';
-import { BreakerRegistry } from '../policies/circuit-breaker.ts';
-import { EMPTY_POLICY_CONFIG, type PolicyConfig } from '../policies/policy.ts';
-import { RateLimiterRegistry } from '../policies/rate-limit.ts';
-import { sleep as realSleep } from '../policies/retry.ts';
-import type { StageKindRegistry } from '../stages/registry.ts';
-import type { StageResult, StateCommit } from '../stages/stage-kind.ts';
-import { invokeStage } from './invoke-stage.ts';
+import type { RunRecord } from '../ledger/run-record.ts';
+import { newRunId } from '../ledger/run-id.ts';
+import { createPlan, PlanError, unselectedUpstream, type Plan } from '../planner/plan.ts';
 import { defaultInterval } from '../planner/interval.ts';
+import type { PolicyConfig } from '../policies/policy.ts';
+import type { StageKindRegistry } from '../stages/registry.ts';
+import type { StageResult } from '../stages/stage-kind.ts';
 import { resolveParams } from './params.ts';
+import { executeRun } from './execute-run.ts';
+import { findReusableOutputs } from './reuse-outputs.ts';
+import type { RunDeps } from './run-deps.ts';
 
 /** Run folders kept per pipeline; older ones (and their databases) are deleted. */
 const KEEP_RUN_DIRS = 10;
-/** The in-progress record is saved at most this often, so a killed run loses at most this much. */
-const ACTIVE_SAVE_INTERVAL_MS = 200;
 
-export interface RunOptions {
+export interface RunRequest {
   pipeline: LoadedPipeline;
+  /** Project root: relative paths in the pipeline resolve against it. */
   root: string;
   kinds: StageKindRegistry;
-  /** Folder for databases, logs and the ledger. Default `<root>/.weir`. */
-  stateDir?: string;
-  ledger?: LedgerStore;
+  /** Named policies from weir.yml (built-ins are always there). */
+  policies?: PolicyConfig;
   params?: Readonly<Record<string, string>>;
   interval?: Interval;
   only?: readonly string[];
   from?: readonly string[];
+  /**
+   * Continue an earlier run that did not succeed: its succeeded stages are reused (their outputs
+   * restored), the rest run again, with its params and interval. `true`: the latest such run.
+   */
+  resume?: string | true;
   trigger?: string;
   runId?: string;
   concurrency?: number;
   listeners?: readonly RunEventListener[];
+  /** Cancels the run (SIGINT/SIGTERM): abort it with a CancelledError. */
   signal?: AbortSignal;
-  env?: Readonly<Record<string, string | undefined>>;
-  /** Named policies from weir.yml (built-ins are always there). */
+  /** Told once per listener that throws (the run goes on without it). */
+  warn?(message: string): void;
+}
+
+export interface PreparedRun {
+  runId: string;
+  pipeline: LoadedPipeline;
+  spec: PipelineSpec;
+  params: Record<string, unknown>;
+  interval: Interval;
+  trigger: string;
+  plan: Plan;
+  /** Stages whose output an earlier run left, restored instead of running them. */
+  reused: ReadonlyMap<string, ReusedStage>;
+  /** Named policies from weir.yml (the plan holds each stage's resolved policy). */
   policies?: PolicyConfig;
-  now?: () => number;
-  /** Injected for tests: waits between retries. */
-  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
-  random?: () => number;
-  /** Whether this machine has a resource stages may `require` (default: probes for a GPU). */
-  hasResource?: (name: string) => boolean;
 }
 
 export interface RunSummary {
@@ -67,166 +75,77 @@ export interface RunSummary {
   plan: Plan;
 }
 
-function newRunId(now: number): string {
-  const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${stamp}-${randomBytes(2).toString('hex')}`;
-}
-
-/** Everything that can be refused before anything is written: params, selection. */
-function prepare(options: RunOptions, now: () => number) {
-  const spec = options.pipeline.spec;
-  const params = resolveParams(spec, options.params ?? {});
+/** Pure: everything that can be refused before anything is written (params, selection, policies). */
+export function prepareRun(request: RunRequest, now: number, base?: { params: Record<string, unknown>; interval: Interval }): Omit<PreparedRun, 'reused'> {
+  const spec = request.pipeline.spec;
+  const params = base?.params ?? resolveParams(spec, request.params ?? {});
   let plan: Plan;
   try {
-    plan = createPlan(spec, { only: options.only, from: options.from });
+    plan = createPlan(spec, { only: request.only, from: request.from, policies: request.policies, kinds: request.kinds });
   } catch (error) {
     if (error instanceof PlanError) throw new ConfigError(error.message, [], { cause: error });
     throw error;
   }
-  const interval = options.interval ?? defaultInterval(spec, new Date(now()));
-  return { spec, params, plan, interval };
+  const interval = base?.interval ?? request.interval ?? defaultInterval(spec, new Date(now));
+  const runId = request.runId ?? newRunId(now);
+  return { runId, pipeline: request.pipeline, spec, params, interval, trigger: request.trigger ?? (request.resume ? 'resume' : 'manual'), plan, policies: request.policies };
 }
 
-export async function runPipeline(options: RunOptions): Promise<RunSummary> {
-  const now = options.now ?? Date.now;
-  const { spec, params, plan, interval } = prepare(options, now);
-  const root = resolve(options.root);
-  const stateDir = resolve(root, options.stateDir ?? '.weir');
-  const ledger = options.ledger ?? new FsLedgerStore(join(stateDir, 'ledger'));
-  const runId = options.runId ?? newRunId(now());
-  const pipelineRunsDir = join(stateDir, 'runs', spec.name);
-  const runDir = join(pipelineRunsDir, runId);
-  await mkdir(runDir, { recursive: true });
-  if (plan.partial) await seedFromPreviousRun(pipelineRunsDir, runDir);
+/** The run a `--resume` continues: named, or the latest of the pipeline that did not succeed. */
+async function resumeTarget(request: RunRequest, ledger: LedgerStore): Promise<RunRecord> {
+  const name = request.pipeline.spec.name;
+  if (typeof request.resume === 'string') {
+    const run = await ledger.getRun(request.resume);
+    if (!run || run.pipeline !== name) throw new ConfigError(`--resume: no run '${request.resume}' of pipeline '${name}' in the ledger; see 'weir history ${name}'`);
+    if (run.status === 'running') throw new ConfigError(`--resume: run ${run.runId} is still running; wait for it or stop it first`);
+    return run;
+  }
+  const runs = await ledger.listRuns({ pipeline: name, limit: 50 });
+  const target = runs.find((r) => r.status !== 'running');
+  if (!target || target.status === 'succeeded') throw new ConfigError(`--resume: the last run of '${name}' did not fail; there is nothing to resume`);
+  return target;
+}
 
-  const env = options.env ?? process.env;
-  const trigger = options.trigger ?? 'manual';
-  const state = await ledger.readState(spec.name);
-  const db = await openDuckDb(join(runDir, 'weir.duckdb'), { searchPath: root });
-  const eventLog = createWriteStream(join(runDir, 'events.jsonl'), { flags: 'a' });
-  const results: [string, StageResult][] = [];
-  const templateContext = (stage?: string): TemplateContext => ({
-    params,
-    interval,
-    run: { id: runId, date: interval.start.slice(0, 10), trigger },
-    env,
-    pipeline: { name: spec.name },
-    stage: stage === undefined ? undefined : { name: stage },
-    // The live stage records: a stage's templates see what its upstream stages have produced so far.
-    get stages() {
-      return record?.stages;
-    },
+/** Prepares a run, resolving what it reuses from earlier runs (reads the ledger and run folders). */
+export async function prepareRunWithReuse(request: RunRequest, deps: RunDeps): Promise<PreparedRun> {
+  if (request.resume && (request.only || request.from)) throw new ConfigError('give --resume or --only/--from, not both');
+  const resumed = request.resume ? await resumeTarget(request, deps.ledger) : undefined;
+  const prepared = prepareRun(request, deps.clock.now(), resumed);
+  const reused = await findReusableOutputs(prepared, resumed, deps, unselectedUpstream(prepared.plan));
+  return { ...prepared, reused };
+}
+
+/** Records a finished run and its state commit, then runs the actions that wait for the commit (archiving). */
+export async function recordRun(ledger: LedgerStore, record: RunRecord, results: readonly [string, StageResult][]): Promise<void> {
+  const succeeded = record.status === 'succeeded';
+  await ledger.finishRun(record, succeeded ? mergeCommits(results) : undefined);
+  if (succeeded) for (const [, result] of results) await result.afterCommit?.();
+}
+
+export async function runPipeline(request: RunRequest, deps: RunDeps): Promise<RunSummary> {
+  const prepared = await prepareRunWithReuse(request, deps);
+  const workspace = await deps.workspaces.create(prepared.spec.name, prepared.runId);
+  const { record, results } = await executeRun(prepared, {
+    deps,
+    workspace,
+    root: request.root,
+    kinds: request.kinds,
+    concurrency: request.concurrency ?? prepared.spec.concurrency,
+    listeners: request.listeners ?? [],
+    signal: request.signal,
+    warn: request.warn ?? ((message) => process.emitWarning(message)),
   });
-
-  const at = () => new Date(now()).toISOString();
-  const breakers = new BreakerRegistry({
-    now,
-    onChange: (key, from, to) => emit({ type: 'breaker.changed', runId, at: at(), key, from, to }),
-  });
-  const limiters = new RateLimiterRegistry();
-
-  let record: RunRecord | undefined;
-  let pendingSave: Promise<void> = Promise.resolve();
-  let saveTimer: NodeJS.Timeout | undefined;
-  // The in-progress record is saved at most every ACTIVE_SAVE_INTERVAL_MS, always including the
-  // latest event: a burst of events costs one write, and a killed run loses at most that interval.
-  const saveActive = () => {
-    saveTimer = undefined;
-    const snapshot = structuredClone(record!);
-    pendingSave = pendingSave.then(() => ledger.saveActive(snapshot));
-  };
-  const emit = (event: RunEvent) => {
-    record = applyEvent(record, event);
-    eventLog.write(`${JSON.stringify(event)}\n`);
-    for (const listener of options.listeners ?? []) listener(event);
-    if (event.type !== 'stage.log' && event.type !== 'run.finished' && !saveTimer) saveTimer = setTimeout(saveActive, ACTIVE_SAVE_INTERVAL_MS);
-  };
-
-  emit({ type: 'run.started', runId, at: at(), pipeline: spec.name, params, interval, trigger, stages: plan.stages.map((s) => s.name) });
-  try {
-    await executePlan(plan, {
-      runId,
-      emit,
-      now,
-      concurrency: options.concurrency ?? spec.concurrency,
-      runTimeoutMs: spec.timeout === undefined ? undefined : parseDuration(spec.timeout),
-      signal: options.signal,
-      skipReason: (stage) => skipReason(stage, templateContext(stage.name)),
-      runStage: (stage, signal) =>
-        invokeStage(stage, signal, {
-          runId,
-          pipeline: spec.name,
-          kinds: options.kinds,
-          db,
-          root,
-          runDir,
-          env,
-          now,
-          emit,
-          templateContext,
-          policies: options.policies ?? EMPTY_POLICY_CONFIG,
-          breakers,
-          limiters,
-          hasResource: options.hasResource ?? ((name) => name === 'gpu' && hasGpu(env)),
-          sleep: options.sleep ?? realSleep,
-          random: options.random ?? Math.random,
-          state: { isFileProcessed: (hash) => hash in state.processedFiles, watermark: (key) => state.watermarks[key] },
-          collect: (name, result) => results.push([name, result]),
-        }),
-    });
-  } finally {
-    clearTimeout(saveTimer);
-    await limiters.stop();
-    await db.close();
-    await new Promise<void>((done) => eventLog.end(done));
-    await pendingSave;
-  }
-  const finished = record!;
-  await ledger.finishRun(finished, finished.status === 'succeeded' ? mergeCommits(results) : undefined);
-  if (finished.status === 'succeeded') {
-    for (const [, result] of results) await result.afterCommit?.();
-  }
-  await pruneRunDirs(pipelineRunsDir, KEEP_RUN_DIRS);
-  return { runId, runDir, record: finished, plan };
+  await recordRun(deps.ledger, record, results);
+  const lastSuccess = (await deps.ledger.listRuns({ pipeline: prepared.spec.name, limit: KEEP_RUN_DIRS })).find((r) => r.status === 'succeeded');
+  await deps.workspaces.prune(prepared.spec.name, KEEP_RUN_DIRS, new Set([prepared.runId, ...(lastSuccess ? [lastSuccess.runId] : [])]));
+  return { runId: prepared.runId, runDir: workspace.dir, record, plan: prepared.plan };
 }
 
-function skipReason(stage: PlannedStage, context: TemplateContext) {
-  if (stage.spec.enabled === false) return { reason: 'disabled' as const };
-  if (stage.spec.if !== undefined && !evaluateCondition(stage.spec.if, context)) {
-    return { reason: 'condition_false' as const, detail: `if: ${stage.spec.if}` };
-  }
-  return undefined;
-}
-
-function mergeCommits(results: readonly [string, StageResult][]): StateCommit {
+export function mergeCommits(results: readonly [string, StageResult][]): StateCommit {
   const commit: Required<StateCommit> = { processedFiles: [], watermarks: {} };
   for (const [, result] of results) {
     commit.processedFiles.push(...(result.commit?.processedFiles ?? []));
     Object.assign(commit.watermarks, result.commit?.watermarks);
   }
   return commit;
-}
-
-/** Run folders sort by run id, which starts with the start time. */
-async function runDirsNewestFirst(pipelineRunsDir: string): Promise<string[]> {
-  const names = await readdir(pipelineRunsDir).catch(() => [] as string[]);
-  return names.sort().reverse();
-}
-
-/** `--only`/`--from` runs start from the previous run's database, so unselected upstream tables exist. */
-async function seedFromPreviousRun(pipelineRunsDir: string, runDir: string): Promise<void> {
-  for (const name of await runDirsNewestFirst(pipelineRunsDir)) {
-    const previous = join(pipelineRunsDir, name, 'weir.duckdb');
-    if (join(pipelineRunsDir, name) === runDir) continue;
-    const found = await stat(previous).then(() => true, () => false);
-    if (!found) continue;
-    await copyFile(previous, join(runDir, 'weir.duckdb'));
-    await copyFile(`${previous}.wal`, join(runDir, 'weir.duckdb.wal')).catch(() => undefined);
-    return;
-  }
-}
-
-async function pruneRunDirs(pipelineRunsDir: string, keep: number): Promise<void> {
-  const stale = (await runDirsNewestFirst(pipelineRunsDir)).slice(keep);
-  await Promise.all(stale.map((name) => rm(join(pipelineRunsDir, name), { recursive: true, force: true })));
 }

@@ -149,11 +149,12 @@ describe('weir run', () => {
 
   it('reruns from a stage using the previous run tables', async () => {
     const dir = project({ 'pipelines/sales.yml': GOOD });
-    expect((await weir(dir, ['run', 'sales'])).code).toBe(0);
+    const first = await weir(dir, ['run', 'sales', '--json']);
+    expect(first.code).toBe(0);
     const rerun = await weir(dir, ['run', 'sales', '--from', 'by_sku', '--json']);
     expect(rerun.code).toBe(0);
     const record = JSON.parse(rerun.stdout);
-    expect(record.stages.orders).toMatchObject({ status: 'skipped', skipReason: 'not_selected' });
+    expect(record.stages.orders).toMatchObject({ status: 'reused', reusedFrom: JSON.parse(first.stdout).runId });
     expect(record.stages.by_sku).toMatchObject({ status: 'succeeded', rows: 2 });
   });
 

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/model/events.ts';
 import type { PolicyConfig } from '../../src/policies/policy.ts';
 import { runPipeline } from '../../src/use-cases/run-pipeline.ts';
+import { createLocalRunDeps } from '../../src/entrypoints/local-run-deps.ts';
 import { loadPipelineSource } from '../../src/definitions/load-pipeline.ts';
 import { defaultStageKinds } from '../../src/stages/registry.ts';
 
@@ -45,18 +46,20 @@ async function run(yaml: string, options: { policies?: PolicyConfig; hasResource
   expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   const events: RunEvent[] = [];
   const sleeps: number[] = [];
-  const summary = await runPipeline({
-    pipeline: pipeline!,
-    root,
-    kinds: defaultStageKinds(),
-    policies: options.policies,
-    listeners: [(e) => events.push(e)],
-    sleep: async (ms) => {
-      sleeps.push(ms);
+  const deps = createLocalRunDeps(
+    { root },
+    {
+      clock: {
+        now: Date.now,
+        sleep: async (ms: number) => {
+          sleeps.push(ms);
+        },
+        random: () => 0.5,
+      },
+      hasResource: options.hasResource ?? (() => false),
     },
-    random: () => 0.5,
-    hasResource: options.hasResource ?? (() => false),
-  });
+  );
+  const summary = await runPipeline({ pipeline: pipeline!, root, kinds: defaultStageKinds(), policies: options.policies, listeners: [(e) => events.push(e)] }, deps);
   return { ...summary, events, sleeps, root };
 }
 

@@ -1,0 +1,121 @@
+/**
+ * Run folders on the local disk: `<stateDir>/runs/<pipeline>/<run id>/` holding
+ *
+ *   events.jsonl              every event of the run, appended synchronously as it happens
+ *   weir.duckdb               the run's database
+ *   outputs/<stage>.parquet   each stage's table as it left the stage (for --from, --only, resume)
+ *   outputs/<stage>.commit.json  the stage's state commit (processed files, watermarks)
+ *   dead-letters/, http/ …    what stages write
+ */
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { quoteIdent, quoteLiteral, type Database } from '../model/database.ts';
+import type { RunEvent } from '../model/events.ts';
+import type { StateCommit } from '../model/state.ts';
+import type { RunWorkspace, WorkspaceStore } from '../use-cases/run-deps.ts';
+
+const OUTPUTS = 'outputs';
+
+function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
+
+class FsRunWorkspace implements RunWorkspace {
+  readonly runId: string;
+  readonly pipeline: string;
+  readonly dir: string;
+  readonly databasePath: string;
+  #eventFd: number | undefined;
+
+  constructor(pipeline: string, runId: string, dir: string) {
+    this.pipeline = pipeline;
+    this.runId = runId;
+    this.dir = dir;
+    this.databasePath = join(dir, 'weir.duckdb');
+  }
+
+  appendEvent(event: RunEvent): void {
+    // Synchronous: the log is what recovery and resume read after a kill -9, so an event the run
+    // reported must already be in the file. One small write per event costs microseconds.
+    this.#eventFd ??= openSync(join(this.dir, 'events.jsonl'), 'a');
+    writeSync(this.#eventFd, `${JSON.stringify(event)}\n`);
+  }
+
+  async readEvents(): Promise<RunEvent[]> {
+    const text = await readFile(join(this.dir, 'events.jsonl'), 'utf8').catch(() => '');
+    const events: RunEvent[] = [];
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      try {
+        events.push(JSON.parse(line) as RunEvent);
+      } catch {
+        break; // a line torn by a kill is the last one: stop there
+      }
+    }
+    return events;
+  }
+
+  #output(stage: string, ext: string): string {
+    return join(this.dir, OUTPUTS, `${encodeURIComponent(stage)}.${ext}`);
+  }
+
+  async saveStageOutput(db: Database, stage: string, table: string | undefined, commit: StateCommit | undefined, signal?: AbortSignal): Promise<void> {
+    await mkdir(join(this.dir, OUTPUTS), { recursive: true });
+    if (table !== undefined) {
+      const file = this.#output(stage, 'parquet');
+      const temp = `${file}.partial`;
+      await db.exec(`COPY (SELECT * FROM ${quoteIdent(table)}) TO ${quoteLiteral(temp)} (FORMAT parquet)`, signal);
+      await rename(temp, file);
+    }
+    await writeFile(this.#output(stage, 'commit.json'), JSON.stringify({ table: table ?? null, commit: commit ?? null }));
+  }
+
+  async hasStageOutput(stage: string): Promise<boolean> {
+    return exists(this.#output(stage, 'commit.json'));
+  }
+
+  async restoreStageOutput(db: Database, stage: string, table: string | undefined): Promise<StateCommit | undefined> {
+    const saved = JSON.parse(await readFile(this.#output(stage, 'commit.json'), 'utf8')) as { table: string | null; commit: StateCommit | null };
+    const target = table ?? saved.table ?? undefined;
+    if (saved.table !== null && target !== undefined) {
+      await db.exec(`CREATE OR REPLACE TABLE ${quoteIdent(target)} AS SELECT * FROM read_parquet(${quoteLiteral(this.#output(stage, 'parquet'))})`);
+    }
+    return saved.commit ?? undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.#eventFd !== undefined) closeSync(this.#eventFd);
+    this.#eventFd = undefined;
+  }
+}
+
+export class FsWorkspaceStore implements WorkspaceStore {
+  readonly runsDir: string;
+
+  /** @param runsDir `<stateDir>/runs` */
+  constructor(runsDir: string) {
+    this.runsDir = runsDir;
+  }
+
+  #dir(pipeline: string, runId: string): string {
+    return join(this.runsDir, pipeline, runId);
+  }
+
+  async create(pipeline: string, runId: string): Promise<RunWorkspace> {
+    const dir = this.#dir(pipeline, runId);
+    mkdirSync(dir, { recursive: true });
+    return new FsRunWorkspace(pipeline, runId, dir);
+  }
+
+  async open(pipeline: string, runId: string): Promise<RunWorkspace | undefined> {
+    const dir = this.#dir(pipeline, runId);
+    return (await exists(dir)) ? new FsRunWorkspace(pipeline, runId, dir) : undefined;
+  }
+
+  async prune(pipeline: string, keep: number, protect: ReadonlySet<string>): Promise<void> {
+    const names = (await readdir(join(this.runsDir, pipeline)).catch(() => [] as string[])).sort().reverse();
+    const stale = names.slice(keep).filter((name) => !protect.has(name));
+    await Promise.all(stale.map((name) => rm(join(this.runsDir, pipeline, name), { recursive: true, force: true })));
+  }
+}

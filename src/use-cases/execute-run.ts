@@ -1,0 +1,177 @@
+/**
+ * Executes a prepared run in its workspace: opens the run's database, restores reused stage
+ * outputs, drives the executor with `invokeStage`, keeps each stage's output, and folds the events
+ * into the run record. It writes the active record to the ledger as the run goes (so a killed run
+ * is visible) but never finishes it: recording is the caller's step.
+ */
+import { parseDuration } from '../model/duration.ts';
+import { InternalError, toErrorRecord } from '../model/errors.ts';
+import type { RunEvent, RunEventListener } from '../model/events.ts';
+import { evaluateCondition, type TemplateContext } from '../model/template.ts';
+import { executePlan } from '../executor/execute-plan.ts';
+import type { PlannedStage } from '../planner/plan.ts';
+import { applyEvent, type RunRecord } from '../ledger/run-record.ts';
+import { BreakerRegistry } from '../policies/circuit-breaker.ts';
+import { EMPTY_POLICY_CONFIG } from '../policies/policy.ts';
+import { RateLimiterRegistry } from '../policies/rate-limit.ts';
+import type { StageKindRegistry } from '../stages/registry.ts';
+import type { StageResult } from '../stages/stage-kind.ts';
+import { invokeStage } from './invoke-stage.ts';
+import type { RunDeps, RunWorkspace } from './run-deps.ts';
+import type { PreparedRun } from './run-pipeline.ts';
+
+/** The in-progress record is saved at most this often after the first save; a killed run loses at most this much of it (its event log loses nothing). */
+const ACTIVE_SAVE_INTERVAL_MS = 200;
+
+export interface ExecuteRunOptions {
+  deps: RunDeps;
+  workspace: RunWorkspace;
+  root: string;
+  kinds: StageKindRegistry;
+  concurrency?: number;
+  listeners: readonly RunEventListener[];
+  signal?: AbortSignal;
+  warn(message: string): void;
+  /** Decorates the active record before it is saved (the lease owner). */
+  decorateActive?(record: RunRecord): RunRecord;
+}
+
+export interface ExecutedRun {
+  record: RunRecord;
+  /** Each succeeded or reused stage's result, for the state commit. */
+  results: [string, StageResult][];
+}
+
+/** Calls each listener; one that throws is reported once and left out from then on. */
+function isolatedListeners(listeners: readonly RunEventListener[], warn: (message: string) => void): RunEventListener {
+  const broken = new Set<RunEventListener>();
+  return (event) => {
+    for (const listener of listeners) {
+      if (broken.has(listener)) continue;
+      try {
+        listener(event);
+      } catch (error) {
+        broken.add(listener);
+        warn(`an event listener failed and was turned off for the rest of the run: ${(error as Error)?.message ?? String(error)}`);
+      }
+    }
+  };
+}
+
+function skipReason(stage: PlannedStage, context: TemplateContext) {
+  if (stage.spec.enabled === false) return { reason: 'disabled' as const };
+  if (stage.spec.if !== undefined && !evaluateCondition(stage.spec.if, context)) {
+    return { reason: 'condition_false' as const, detail: `if: ${stage.spec.if}` };
+  }
+  return undefined;
+}
+
+export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptions): Promise<ExecutedRun> {
+  const { deps, workspace } = options;
+  const { runId, spec, plan, params, interval, trigger } = prepared;
+  const now = () => deps.clock.now();
+  const at = () => new Date(now()).toISOString();
+  const results: [string, StageResult][] = [];
+  const notify = isolatedListeners(options.listeners, options.warn);
+
+  let record: RunRecord | undefined;
+  let saving: Promise<void> = Promise.resolve();
+  let saveTimer: NodeJS.Timeout | undefined;
+  const saveActive = () => {
+    saveTimer = undefined;
+    const snapshot = structuredClone(options.decorateActive ? options.decorateActive(record!) : record!);
+    saving = saving.then(() => deps.ledger.saveActive(snapshot)).catch((error) => options.warn(`could not save the run's progress to the ledger: ${(error as Error).message}`));
+  };
+  const emit = (event: RunEvent) => {
+    record = applyEvent(record, event);
+    workspace.appendEvent(event);
+    notify(event);
+    if (event.type !== 'stage.log' && event.type !== 'run.finished' && !saveTimer) saveTimer = setTimeout(saveActive, ACTIVE_SAVE_INTERVAL_MS);
+  };
+
+  const templateContext = (stage?: string): TemplateContext => ({
+    params,
+    interval,
+    run: { id: runId, date: interval.start.slice(0, 10), trigger },
+    env: deps.env,
+    pipeline: { name: spec.name },
+    stage: stage === undefined ? undefined : { name: stage },
+    // The live stage records: a stage's templates see what its upstream stages have produced so far.
+    get stages() {
+      return record?.stages;
+    },
+  });
+
+  emit({ type: 'run.started', runId, at: at(), pipeline: spec.name, params, interval, trigger, stages: plan.stages.map((s) => s.name) });
+  // Written before any stage starts: a run killed in its first milliseconds still leaves a trace.
+  clearTimeout(saveTimer);
+  saveActive();
+  await saving;
+
+  const breakers = new BreakerRegistry({ now, onChange: (key, from, to) => emit({ type: 'breaker.changed', runId, at: at(), key, from, to }) });
+  const limiters = new RateLimiterRegistry();
+  let db: Awaited<ReturnType<RunDeps['openDatabase']>> | undefined;
+  try {
+    db = await deps.openDatabase(workspace.databasePath, { searchPath: options.root });
+    const state = await deps.ledger.readState(spec.name);
+    for (const [stage, reused] of prepared.reused) {
+      const source = await deps.workspaces.open(spec.name, reused.fromRunId);
+      const commit = await source!.restoreStageOutput(db, stage, reused.table);
+      results.push([stage, { table: reused.table, rows: reused.rows, commit }]);
+    }
+    const database = db;
+    await executePlan(plan, {
+      runId,
+      emit,
+      now,
+      concurrency: options.concurrency,
+      runTimeoutMs: spec.timeout === undefined ? undefined : parseDuration(spec.timeout),
+      signal: options.signal,
+      reused: prepared.reused,
+      skipReason: (stage) => skipReason(stage, templateContext(stage.name)),
+      runStage: async (stage, signal) => {
+        let produced: StageResult | undefined;
+        const outcome = await invokeStage(stage, signal, {
+          runId,
+          pipeline: spec.name,
+          kinds: options.kinds,
+          db: database,
+          root: options.root,
+          runDir: workspace.dir,
+          env: deps.env,
+          now,
+          emit,
+          templateContext,
+          policies: prepared.policies ?? EMPTY_POLICY_CONFIG,
+          breakers,
+          limiters,
+          hasResource: deps.hasResource,
+          sleep: deps.clock.sleep,
+          random: deps.clock.random,
+          state: { isFileProcessed: (hash) => hash in state.processedFiles, watermark: (key) => state.watermarks[key] },
+          collect: (name, result) => {
+            produced = result;
+            results.push([name, result]);
+          },
+        });
+        if (outcome.ok && produced) {
+          // Kept as the stage left it, before downstream stages can change it: --from and resume restore exactly this.
+          await workspace.saveStageOutput(database, stage.name, outcome.table, produced.commit, signal).catch((error: Error) => options.warn(`could not keep the output of stage '${stage.name}': ${error.message}`));
+        }
+        return outcome;
+      },
+    });
+  } catch (error) {
+    // The executor always finishes the run; getting here means the run could not start (no database).
+    if (!record || record.status === 'running') {
+      emit({ type: 'run.finished', runId, at: at(), status: 'failed', durationMs: 0, error: toErrorRecord(error instanceof Error && 'code' in error ? error : new InternalError(`the run could not start: ${(error as Error)?.message ?? String(error)}`, { cause: error })) });
+    }
+  } finally {
+    clearTimeout(saveTimer);
+    await limiters.stop();
+    await db?.close().catch(() => undefined);
+    await workspace.close();
+    await saving;
+  }
+  return { record: record!, results };
+}

@@ -1,0 +1,64 @@
+/**
+ * The ports a run needs, handed in as one object by each entry point's composition root
+ * (`createLocalRunDeps` for the CLI; the GitHub Action builds its own). The run use case never
+ * constructs a store, a database or a clock itself, so a segment job or a finalize step can reuse
+ * it with other adapters.
+ */
+import type { Database } from '../model/database.ts';
+import type { RunEvent } from '../model/events.ts';
+import type { StateCommit } from '../model/state.ts';
+import type { LedgerStore } from '../ledger/ledger-store.ts';
+
+/** One run's folder: its event log, database, dead letters and the outputs of its stages. */
+export interface RunWorkspace {
+  readonly runId: string;
+  readonly pipeline: string;
+  /** Absolute path of the run folder; stages write dead letters and spooled answers under it. */
+  readonly dir: string;
+  readonly databasePath: string;
+  /** Appends an event to the run's event log before returning, so a killed run keeps every event it reported. */
+  appendEvent(event: RunEvent): void;
+  readEvents(): Promise<RunEvent[]>;
+  /** Keeps a stage's output (its table, as Parquet, and its state commit) for `--from`, `--only` and resume. */
+  saveStageOutput(db: Database, stage: string, table: string | undefined, commit: StateCommit | undefined, signal?: AbortSignal): Promise<void>;
+  /** Whether `saveStageOutput` kept an output for the stage in this run. */
+  hasStageOutput(stage: string): Promise<boolean>;
+  /** Loads a kept output into `db` as `table`, and returns the stage's state commit. */
+  restoreStageOutput(db: Database, stage: string, table: string | undefined): Promise<StateCommit | undefined>;
+  close(): Promise<void>;
+}
+
+export interface WorkspaceStore {
+  create(pipeline: string, runId: string): Promise<RunWorkspace>;
+  /** An existing run's workspace, or undefined when its folder is gone (pruned, another machine). */
+  open(pipeline: string, runId: string): Promise<RunWorkspace | undefined>;
+  /** Deletes all but the newest `keep` run folders of a pipeline, never one in `protect`. */
+  prune(pipeline: string, keep: number, protect: ReadonlySet<string>): Promise<void>;
+}
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+  random(): number;
+}
+
+/** Who runs this run: recorded with its lease so another process can tell whether it is still alive. */
+export interface RunHost {
+  hostname: string;
+  pid: number;
+  /** GitHub's `GITHUB_RUN_ID-GITHUB_RUN_ATTEMPT` when in Actions. */
+  ciRunId?: string;
+}
+
+export interface RunDeps {
+  ledger: LedgerStore;
+  workspaces: WorkspaceStore;
+  openDatabase(path: string, options: { searchPath: string }): Promise<Database>;
+  clock: Clock;
+  /** Whether this machine has a resource stages may `require` (gpu). */
+  hasResource(name: string): boolean;
+  env: Readonly<Record<string, string | undefined>>;
+  host: RunHost;
+  /** Stops a process group left by a run whose owner died (recovery). */
+  killProcessGroup?(pgid: number): void;
+}
