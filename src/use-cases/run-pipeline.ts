@@ -24,6 +24,7 @@ import { resolveParams } from './params.ts';
 import { executeRun } from './execute-run.ts';
 import { findReusableOutputs } from './reuse-outputs.ts';
 import type { RunDeps } from './run-deps.ts';
+import { acquireRunLease } from './run-lease.ts';
 
 /** Run folders kept per pipeline; older ones (and their databases) are deleted. */
 const KEEP_RUN_DIRS = 10;
@@ -50,6 +51,8 @@ export interface RunRequest {
   listeners?: readonly RunEventListener[];
   /** Cancels the run (SIGINT/SIGTERM): abort it with a CancelledError. */
   signal?: AbortSignal;
+  /** Wait for another run of the pipeline to finish instead of failing with run_conflict. */
+  wait?: boolean;
   /** Told once per listener that throws (the run goes on without it). */
   warn?(message: string): void;
 }
@@ -106,15 +109,6 @@ async function resumeTarget(request: RunRequest, ledger: LedgerStore): Promise<R
   return target;
 }
 
-/** Prepares a run, resolving what it reuses from earlier runs (reads the ledger and run folders). */
-export async function prepareRunWithReuse(request: RunRequest, deps: RunDeps): Promise<PreparedRun> {
-  if (request.resume && (request.only || request.from)) throw new ConfigError('give --resume or --only/--from, not both');
-  const resumed = request.resume ? await resumeTarget(request, deps.ledger) : undefined;
-  const prepared = prepareRun(request, deps.clock.now(), resumed);
-  const reused = await findReusableOutputs(prepared, resumed, deps, unselectedUpstream(prepared.plan));
-  return { ...prepared, reused };
-}
-
 /** Records a finished run and its state commit, then runs the actions that wait for the commit (archiving). */
 export async function recordRun(ledger: LedgerStore, record: RunRecord, results: readonly [string, StageResult][]): Promise<void> {
   const succeeded = record.status === 'succeeded';
@@ -123,22 +117,48 @@ export async function recordRun(ledger: LedgerStore, record: RunRecord, results:
 }
 
 export async function runPipeline(request: RunRequest, deps: RunDeps): Promise<RunSummary> {
-  const prepared = await prepareRunWithReuse(request, deps);
-  const workspace = await deps.workspaces.create(prepared.spec.name, prepared.runId);
-  const { record, results } = await executeRun(prepared, {
-    deps,
-    workspace,
-    root: request.root,
-    kinds: request.kinds,
-    concurrency: request.concurrency ?? prepared.spec.concurrency,
-    listeners: request.listeners ?? [],
-    signal: request.signal,
-    warn: request.warn ?? ((message) => process.emitWarning(message)),
+  if (request.resume && (request.only || request.from)) throw new ConfigError('give --resume or --only/--from, not both');
+  const resumed = request.resume ? await resumeTarget(request, deps.ledger) : undefined;
+  const base = prepareRun(request, deps.clock.now(), resumed);
+  const pipeline = base.spec.name;
+  // Opening the ledger for writing: close runs whose process died (kill -9, a lost runner) first.
+  await recoverAbandonedRuns(deps);
+  const held = await acquireRunLease(deps, { pipeline, runId: base.runId, maxActive: base.spec.max_active_runs ?? 1, wait: request.wait ?? false, signal: request.signal });
+  let summary: RunSummary;
+  try {
+    const reused = await findReusableOutputs(base, resumed, deps, unselectedUpstream(base.plan));
+    const prepared: PreparedRun = { ...base, reused };
+    const workspace = await deps.workspaces.create(pipeline, prepared.runId);
+    const { record, results } = await executeRun(prepared, {
+      deps,
+      workspace,
+      root: request.root,
+      kinds: request.kinds,
+      concurrency: request.concurrency ?? prepared.spec.concurrency,
+      listeners: request.listeners ?? [],
+      signal: request.signal,
+      warn: request.warn ?? ((message) => process.emitWarning(message)),
+      decorateActive: (active) => ({ ...active, owner: held.owner }),
+    });
+    const commit = record.status === 'succeeded' ? mergeCommits(results) : undefined;
+    // The commit rides on the active record before the finish: a kill in between loses nothing (recovery finishes it).
+    if (commit) await deps.ledger.saveActive({ ...record, owner: held.owner, commit });
+    await recordRun(deps.ledger, record, results);
+    summary = { runId: prepared.runId, runDir: workspace.dir, record, plan: prepared.plan };
+  } finally {
+    await held.release();
+  }
+  const lastSuccess = (await deps.ledger.listRuns({ pipeline, limit: KEEP_RUN_DIRS })).find((r) => r.status === 'succeeded');
+  await deps.workspaces.prune(pipeline, KEEP_RUN_DIRS, new Set([summary.runId, ...(lastSuccess ? [lastSuccess.runId] : [])]));
+  return summary;
+}
+
+/** Closes runs whose owner died, from their event logs; kills what they left running. */
+export async function recoverAbandonedRuns(deps: RunDeps) {
+  return deps.ledger.recover({
+    loadEvents: async (pipeline, runId) => (await deps.workspaces.open(pipeline, runId))?.readEvents(),
+    killProcessGroup: deps.killProcessGroup,
   });
-  await recordRun(deps.ledger, record, results);
-  const lastSuccess = (await deps.ledger.listRuns({ pipeline: prepared.spec.name, limit: KEEP_RUN_DIRS })).find((r) => r.status === 'succeeded');
-  await deps.workspaces.prune(prepared.spec.name, KEEP_RUN_DIRS, new Set([prepared.runId, ...(lastSuccess ? [lastSuccess.runId] : [])]));
-  return { runId: prepared.runId, runDir: workspace.dir, record, plan: prepared.plan };
 }
 
 export function mergeCommits(results: readonly [string, StageResult][]): StateCommit {

@@ -83,6 +83,46 @@ describe('cancellation', () => {
   });
 });
 
+describe('a run whose process dies', () => {
+  it('takes its command child with it on kill -9, shows as abandoned, and is closed by the next run, which gets the lease', async () => {
+    const dir = newProject({
+      'pipelines/slow.yml': SLOW.replace("name: slow", "name: slow\nparams:\n  nap: { type: integer, default: 30 }").replace('exec sleep 30', 'exec sleep {{ params.nap }}'),
+    });
+    const child = spawn(process.execPath, [BIN, 'run', 'slow'], { cwd: dir, stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    await waitFor(join(dir, 'started'));
+    child.kill('SIGKILL');
+    await exited;
+    const grandchild = Number(readFileSync(join(dir, 'child.pid'), 'utf8'));
+    // The watchdog notices its parent is gone within a poll; bounded, so a leak fails instead of hanging.
+    for (let i = 0; i < 200 && isAlive(grandchild); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(isAlive(grandchild)).toBe(false);
+
+    const before = await lastRecord(dir);
+    expect(before).toMatchObject({ status: 'abandoned', stages: { a: { status: 'succeeded' } } });
+
+    const next = await weir(dir, ['run', 'slow', '--param', 'nap=0']);
+    expect(next.stderr).toBe('');
+    expect(next.code).toBe(0);
+    const runs = JSON.parse((await weir(dir, ['history', 'slow', '--json'])).stdout);
+    expect(runs.map((r: { status: string }) => r.status)).toEqual(['succeeded', 'abandoned']);
+    expect(runs[1]).toMatchObject({ runId: before.runId, error: { code: 'abandoned' }, stages: { nap: { status: 'cancelled' }, after: { status: 'cancelled' } } });
+  });
+
+  it('refuses a second run of the same pipeline while the first holds the lease, naming the holder', async () => {
+    const dir = newProject({ 'pipelines/slow.yml': SLOW });
+    const first = spawn(process.execPath, [BIN, 'run', 'slow'], { cwd: dir, stdio: 'ignore' });
+    const exited = new Promise((resolve) => first.once('exit', resolve));
+    await waitFor(join(dir, 'started'));
+    const second = await weir(dir, ['run', 'slow']);
+    first.kill('SIGINT');
+    await exited;
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/pipeline 'slow' is already running .*pid \d+/);
+    expect(second.stderr).toMatch(/--wait/);
+  });
+});
+
 describe('every run ends recorded', () => {
   it('records a run whose stdout reader went away (weir run … | head -1)', async () => {
     const dir = newProject({
