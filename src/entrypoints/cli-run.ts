@@ -61,7 +61,7 @@ function progressPrinter(values: CliValues, io: Io): (event: RunEvent) => void {
   let statusShown = false;
   let pipeline = '';
   // Quiet output is often read in CI logs of several pipelines: each line says which one.
-  const label = (line: string) => (values.quiet ? `${pipeline}: ${line.trimStart()}` : line);
+  const label = (line: string) => (values.quiet ? `${pipeline}: ${line.trimStart().replaceAll('\n', '\n    ')}` : line);
   return (event) => {
     if (event.type === 'run.started') pipeline = event.pipeline;
     if (event.type === 'stage.started') running.add(event.stage);

@@ -162,7 +162,7 @@ describe('weir run', () => {
     expect((await weir(dir, ['frobnicate'])).code).toBe(2);
     const bad = await weir(dir, ['run', '--nope']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain("Unknown option '--nope'");
+    expect(bad.stderr).toContain("unknown option '--nope'");
   });
 
   it('leaves a readable record when the process is killed mid-run', async () => {
