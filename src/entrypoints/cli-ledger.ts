@@ -36,7 +36,7 @@ export async function historyCommand(args: string[], values: CliValues, io: Io):
       io.out(wantsJson(values, io) ? JSON.stringify(result.run, null, 2) : renderRunDetail(result.run));
       return EXIT.ok;
     case 'runs':
-      io.out(wantsJson(values, io) ? JSON.stringify(result.runs, null, 2) : renderHistoryTable(result.runs));
+      io.out(wantsJson(values, io) ? JSON.stringify(result.runs, null, 2) : renderHistoryTable(result.runs, args[0]));
       return EXIT.ok;
   }
 }

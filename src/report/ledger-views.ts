@@ -25,8 +25,8 @@ export function summarizeErrors(record: RunRecord): string {
   return record.error?.code ?? '';
 }
 
-export function renderHistoryTable(runs: readonly RunRecord[]): string {
-  if (runs.length === 0) return 'no runs yet';
+export function renderHistoryTable(runs: readonly RunRecord[], pipeline?: string): string {
+  if (runs.length === 0) return pipeline ? `no runs of '${pipeline}' yet: start one with 'weir run ${pipeline}'` : "no runs yet: start one with 'weir run <pipeline>'";
   const rows = runs.map((r) => [
     r.runId,
     r.pipeline,

@@ -7,6 +7,8 @@ import type { RunRecord } from '../ledger/run-record.ts';
 
 export interface HistoryDeps {
   ledger: Pick<LedgerStore, 'listRuns' | 'pipelines'>;
+  /** Whether the project defines a pipeline of this name (it may have no runs yet). */
+  isPipeline: (name: string) => Promise<boolean>;
 }
 
 export interface HistoryRequest {
@@ -30,7 +32,7 @@ const MAX_MATCHES_SHOWN = 10;
 export async function readHistory(request: HistoryRequest, deps: HistoryDeps): Promise<HistoryResult> {
   const { target, limit } = request;
   const pipelines = await deps.ledger.pipelines();
-  if (target === undefined || pipelines.includes(target)) {
+  if (target === undefined || pipelines.includes(target) || (await deps.isPipeline(target))) {
     return { kind: 'runs', runs: await deps.ledger.listRuns({ pipeline: target, limit }) };
   }
   // A run id: matched here rather than with getRun, which takes the first of several prefixes.

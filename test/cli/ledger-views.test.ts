@@ -32,6 +32,13 @@ describe('weir history', () => {
     expect(detail.stdout).toMatch(/^b\s+failed.*\[stage_failed\] .*no_such_table/m);
   });
 
+  it('says a defined pipeline has no runs yet instead of refusing its name', async () => {
+    const dir = project({ 'pipelines/nightly.yml': NIGHTLY });
+    const result = await weir(dir, ['history', 'nightly', '--table']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("no runs of 'nightly' yet: start one with 'weir run nightly'");
+  });
+
   it('refuses an ambiguous run-id prefix, listing the matching runs on indented lines', async () => {
     const dir = project({ 'pipelines/nightly.yml': NIGHTLY });
     expect((await weir(dir, ['run', 'nightly'])).code).toBe(0);
