@@ -5,8 +5,9 @@
  * Markers, written in the Markdown:
  * - `<!-- snippet: skip (why) -->` on the line before a block: the block is not run (it needs the
  *   network, a tool that is not installed, or a whole `npm ci`); the reason is required and counted.
- * - a command's trailing comment starting with `exit N` (`weir validate broken.yml  # exit 2 …`):
- *   that line must exit N instead of 0.
+ * - a command's trailing comment starting with `exit N` (`weir validate nope.yml  # exit 2`):
+ *   that line must exit N instead of 0. Text after `exit N: ` up to an ellipsis (`…`) is what
+ *   the command prints on stderr (`# exit 2: 'nope.yml' does not exist …`), and is checked too.
  * `npx weir` and `weir` are replaced by this checkout's `bin/weir.js` run by the current Node.
  */
 import { spawnSync } from 'node:child_process';
@@ -67,6 +68,12 @@ function expectedExit(comment: string): number {
   return Number(/^exit\s+(\d+)\b/.exec(comment)?.[1] ?? 0);
 }
 
+/** The documented error text of an `exit N: text …` comment, without the ellipsis. */
+function expectedMessage(comment: string): string | undefined {
+  const text = /^exit\s+\d+:\s*(.+)$/.exec(comment)?.[1];
+  return text?.split('…').map((part) => part.trim()).filter(Boolean)[0];
+}
+
 function withLocalWeir(command: string): string {
   const weir = `'${process.execPath}' '${BIN}'`;
   return command.replace(/(^|[;&|]\s*|\$\(\s*)(?:npx\s+)?weir\b/g, `$1${weir}`);
@@ -100,6 +107,8 @@ describe.each(DOCS.filter((file) => BLOCKS.some((b) => b.file === file && b.lang
     const result = spawnSync('bash', ['-c', withLocalWeir(command)], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
     const expected = expectedExit(comment);
     expect(result.status, `${command}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`).toBe(expected);
+    const message = expectedMessage(comment);
+    if (message !== undefined) expect(result.stderr).toContain(message);
   });
 });
 
@@ -139,6 +148,8 @@ describe('snippet markers', () => {
     expect(splitComment(`weir run x --param q='a # b'   # exit 2 bad param`)).toEqual({ command: `weir run x --param q='a # b'`, comment: 'exit 2 bad param' });
     expect(expectedExit('exit 2 bad param')).toBe(2);
     expect(expectedExit('check (exit 2 on an error)')).toBe(0);
+    expect(expectedMessage("exit 2: --date 'x' is not a date …")).toBe("--date 'x' is not a date");
+    expect(expectedMessage('exit 2')).toBeUndefined();
     expect(withLocalWeir('npx weir history | head -1')).toBe(`'${process.execPath}' '${BIN}' history | head -1`);
   });
 });
