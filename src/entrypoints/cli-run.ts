@@ -10,6 +10,7 @@ import { runPipeline, type RunSummary } from '../use-cases/run-pipeline.ts';
 import { validatePipelines } from '../use-cases/validate.ts';
 import { defaultStageKinds } from '../stages/registry.ts';
 import type { CliValues } from './cli.ts';
+import { createCliDeps } from './cli-deps.ts';
 import { EXIT, type Io, UsageError } from './cli-io.ts';
 import { printDiagnostics, resolvePipelineArgs, rootOf, summarize } from './cli-pipelines.ts';
 
@@ -19,7 +20,7 @@ import { printDiagnostics, resolvePipelineArgs, rootOf, summarize } from './cli-
  */
 async function loadValid(paths: string[], values: CliValues, io: Io): Promise<{ pipelines: LoadedPipeline[]; policies: PolicyConfig } | undefined> {
   const root = rootOf(values, io);
-  const result = await validatePipelines({ root, paths }, { kinds: defaultStageKinds() });
+  const result = await validatePipelines({ root, paths }, createCliDeps(root));
   if (!values.json) printDiagnostics(result.diagnostics, root, io);
   if (!result.ok) {
     if (values.json) io.out(JSON.stringify({ ok: false, diagnostics: result.diagnostics }, null, 2));
@@ -133,7 +134,7 @@ function paramLine(name: string, param: Param): [string, string] {
 /** The params of the pipelines named on the command line, for `weir run <pipeline> --help`. */
 export async function renderPipelineParams(args: string[], values: CliValues, io: Io): Promise<string> {
   const root = rootOf(values, io);
-  const result = await validatePipelines({ root, paths: await resolvePipelineArgs(args, { ...values, all: false }, io) }, { kinds: defaultStageKinds() });
+  const result = await validatePipelines({ root, paths: await resolvePipelineArgs(args, { ...values, all: false }, io) }, createCliDeps(root));
   if (!result.ok) {
     printDiagnostics(result.diagnostics, root, io);
     return `(the params cannot be listed: ${summarize(result.diagnostics)} in ${result.files.join(', ')})`;
