@@ -48,12 +48,12 @@ export function isExistingPath(arg: string, io: Io): boolean {
 }
 
 /** Pipeline names or paths → files (absolute, or relative to the root); `--all` → pipelines/. */
-export async function resolvePipelineArgs(args: string[], values: CliValues, io: Io): Promise<string[]> {
+export async function resolvePipelineArgs(args: string[], values: CliValues, io: Io, acceptsAll = true): Promise<string[]> {
   if (values.all) {
     if (args.length) throw new UsageError(`--all runs every pipeline: drop --all or the names (${args.join(', ')})`);
     return [PIPELINES_DIR];
   }
-  if (args.length === 0) throw new UsageError(`name a pipeline (or pass --all); 'weir status' lists them`);
+  if (args.length === 0) throw new UsageError(`name a pipeline${acceptsAll ? ' (or pass --all)' : ''}; 'weir status' lists them`);
   const root = rootOf(values, io);
   return Promise.all(
     args.map(async (arg) => {

@@ -40,7 +40,7 @@ export async function validateCommand(args: string[], values: CliValues, io: Io)
 
 export async function planCommand(args: string[], values: CliValues, io: Io): Promise<number> {
   const root = rootOf(values, io);
-  const files = await resolvePipelineArgs(args, values, io);
+  const files = await resolvePipelineArgs(args, values, io, false);
   const result = await planPipelines({ root, files, only: values.only, from: values.from }, createCliDeps(root));
   if (!result.ok) {
     if (result.reason === 'selection') throw new UsageError(result.message);

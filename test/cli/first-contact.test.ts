@@ -73,6 +73,8 @@ describe('errors a new user makes', () => {
     const dir = project({ 'pipelines/sales.yml': SALES });
     expect(expectUserError(await weir(dir, ['run', 'sales', '--mermaid']))).toContain("'weir run' does not take --mermaid");
     expect(expectUserError(await weir(dir, ['validate', '--limit', '3']))).toContain("'weir validate' does not take --limit");
+    expect(expectUserError(await weir(dir, ['run', 'sales', '--paramm', 'x=1']))).toContain("unknown option '--paramm' (did you mean '--param'?); 'weir run --help' lists the options");
+    expect(expectUserError(await weir(dir, ['statuss']))).toContain("unknown command 'statuss' (did you mean 'status'?)");
   });
 
   it('refuses --all together with pipeline names', async () => {
