@@ -1,118 +1,60 @@
-/** `weir validate`, `weir plan` and `weir run`. */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import type { Diagnostic } from '../model/diagnostic.ts';
-import { formatDiagnostic, hasErrors } from '../model/diagnostic.ts';
+/** `weir run`, and the params part of `weir run <pipeline> --help`. */
 import type { RunEvent } from '../model/events.ts';
-import type { LoadedPipeline } from '../model/pipeline.ts';
+import type { LoadedPipeline, Param } from '../model/pipeline.ts';
 import type { PolicyConfig } from '../policies/policy.ts';
-import { createPlan, PlanError } from '../planner/plan.ts';
-import { COLOR, PLAIN, formatEventLine, renderMermaid, renderPlan } from '../report/terminal.ts';
+import { COLOR, PLAIN, formatEventLine } from '../report/terminal.ts';
 import { parseIntervalOption } from '../planner/interval.ts';
-import { parseParamPairs } from '../use-cases/params.ts';
+import { parseParamPairs, resolveParams } from '../use-cases/params.ts';
+import { findUnknownStage } from '../use-cases/plan.ts';
 import { runPipeline, type RunSummary } from '../use-cases/run-pipeline.ts';
+import { validatePipelines } from '../use-cases/validate.ts';
 import { CancelledError } from '../model/errors.ts';
 import { createLocalRunDeps } from './local-run-deps.ts';
-import { suggest } from '../model/did-you-mean.ts';
-import { findPipeline } from '../definitions/discover.ts';
-import { validateProject } from '../definitions/validate-project.ts';
 import { defaultStageKinds } from '../stages/registry.ts';
 import type { CliValues } from './cli.ts';
+import { createCliDeps } from './cli-deps.ts';
 import { EXIT, type Io, UsageError } from './cli-io.ts';
+import { printDiagnostics, resolvePipelineArgs, rootOf, summarize } from './cli-pipelines.ts';
 
-const PIPELINES_DIR = 'pipelines';
-
-function rootOf(values: CliValues, io: Io): string {
-  return resolve(io.cwd, values.root ?? '.');
-}
-
-/** The offending line with a caret under the column, like a compiler. */
-function codeFrame(root: string, d: Diagnostic): string | undefined {
-  try {
-    const line = readFileSync(resolve(root, d.file), 'utf8').split(/\r?\n/)[d.line - 1];
-    if (line === undefined) return undefined;
-    const width = Math.max(1, (d.endLine === d.line && d.endColumn ? d.endColumn : d.column + 1) - d.column);
-    return `  ${String(d.line).padStart(4)} │ ${line}\n       │ ${' '.repeat(Math.max(0, d.column - 1))}${'^'.repeat(width)}`;
-  } catch {
-    return undefined;
-  }
-}
-
-function printDiagnostics(diagnostics: readonly Diagnostic[], root: string, io: Io): void {
-  const style = io.color ? COLOR : PLAIN;
-  for (const d of diagnostics) {
-    const text = formatDiagnostic(d);
-    io.err(d.severity === 'error' ? style.red(text) : style.yellow(text));
-    const frame = codeFrame(root, d);
-    if (frame) io.err(style.dim(frame));
-  }
-}
-
-function summarize(diagnostics: readonly Diagnostic[]): string {
-  const errors = diagnostics.filter((d) => d.severity === 'error').length;
-  const warnings = diagnostics.length - errors;
-  return `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`;
-}
-
-/** Loads and validates pipelines; prints diagnostics. Returns undefined when any has an error. */
+/**
+ * Loads and validates pipelines, prints diagnostics, then checks what depends on them: stage
+ * selection and params. Returns undefined when any pipeline has an error.
+ */
 async function loadValid(paths: string[], values: CliValues, io: Io): Promise<{ pipelines: LoadedPipeline[]; policies: PolicyConfig } | undefined> {
   const root = rootOf(values, io);
-  const { pipelines, diagnostics, policies } = await validateProject(paths, { root, kinds: defaultStageKinds() });
-  if (!values.json) printDiagnostics(diagnostics, root, io);
-  if (hasErrors(diagnostics)) {
-    if (values.json) io.out(JSON.stringify({ ok: false, diagnostics }, null, 2));
-    else io.err(`weir: ${summarize(diagnostics)}; nothing was run`);
+  const result = await validatePipelines({ root, paths }, createCliDeps(root));
+  if (!values.json) printDiagnostics(result.diagnostics, root, io);
+  if (!result.ok) {
+    if (values.json) io.out(JSON.stringify({ ok: false, diagnostics: result.diagnostics }, null, 2));
+    else io.err(`weir: ${summarize(result.diagnostics)}; nothing was run`);
     return undefined;
   }
-  return { pipelines, policies };
-}
-
-async function resolvePipelineArgs(args: string[], values: CliValues, io: Io): Promise<string[]> {
-  if (values.all) return [PIPELINES_DIR];
-  if (args.length === 0) throw new UsageError(`name a pipeline (or pass --all); see 'weir status' for the list`);
-  const root = rootOf(values, io);
-  return Promise.all(
-    args.map(async (arg) => {
-      const found = await findPipeline(arg, root);
-      if (found.found) return found.file;
-      const hint = suggest(arg, found.knownNames);
-      const known = found.knownNames.length ? `; pipelines: ${found.knownNames.join(', ')}` : `; no pipelines found in ${PIPELINES_DIR}/`;
-      throw new UsageError(`no pipeline '${arg}'${hint ? ` (did you mean '${hint}'?)` : ''}${known}`);
-    }),
-  );
-}
-
-export async function validateCommand(args: string[], values: CliValues, io: Io): Promise<number> {
-  const root = rootOf(values, io);
-  const paths = args.length ? args : [PIPELINES_DIR];
-  const { pipelines, diagnostics, files } = await validateProject(paths, { root, kinds: defaultStageKinds() });
-  const ok = !hasErrors(diagnostics);
-  if (values.json) {
-    io.out(JSON.stringify({ ok, files, pipelines: pipelines.map((p) => p.spec.name), diagnostics }, null, 2));
-  } else {
-    printDiagnostics(diagnostics, root, io);
-    const line = `${files.length} file${files.length === 1 ? '' : 's'} checked: ${summarize(diagnostics)}`;
-    if (ok) io.out(line);
-    else io.err(line);
+  for (const pipeline of result.pipelines) {
+    const unknown = findUnknownStage(pipeline.spec, { only: values.only, from: values.from });
+    if (unknown) throw new UsageError(unknown);
   }
-  return ok ? EXIT.ok : EXIT.usage;
+  // Checked here, where the file is known, so the message can name it; the run checks again.
+  if (result.pipelines.length === 1) resolveParams(result.pipelines[0].spec, parseParamPairs(values.param ?? []), result.pipelines[0].file);
+  return { pipelines: result.pipelines, policies: result.policies };
 }
 
-export async function planCommand(args: string[], values: CliValues, io: Io): Promise<number> {
-  const loaded = await loadValid(await resolvePipelineArgs(args, values, io), values, io);
-  if (!loaded) return EXIT.usage;
-  for (const pipeline of loaded.pipelines) {
-    let plan;
-    try {
-      plan = createPlan(pipeline.spec, { only: values.only, from: values.from });
-    } catch (error) {
-      if (error instanceof PlanError) throw new UsageError(error.message);
-      throw error;
-    }
-    if (values.json) io.out(JSON.stringify({ pipeline: plan.pipeline, levels: plan.levels, stages: plan.stages.map(({ spec: _spec, ...s }) => s) }, null, 2));
-    else io.out(values.mermaid ? renderMermaid(plan) : renderPlan(plan));
+/** `--date` is one UTC day; anything else is refused naming `--date`, not `--interval`. */
+function assertDateOption(text: string | undefined): void {
+  if (text === undefined) return;
+  const day = new Date(`${text}T00:00:00Z`);
+  const valid = /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(day.getTime()) && day.toISOString().startsWith(text);
+  if (!valid) throw new UsageError(`--date '${text}' is not a date: write YYYY-MM-DD (for a range, use --interval START..END)`);
+}
+
+/** Every check of the run's arguments that needs no pipeline file. */
+function assertRunArguments(values: CliValues): void {
+  if (values.interval !== undefined && values.date !== undefined) throw new UsageError('give --interval or --date, not both');
+  assertDateOption(values.date);
+  if (values.interval !== undefined) parseIntervalOption(values.interval);
+  if (values.concurrency !== undefined) {
+    const concurrency = Number(values.concurrency);
+    if (!(Number.isInteger(concurrency) && concurrency > 0)) throw new UsageError(`--concurrency must be a positive whole number, got '${values.concurrency}'`);
   }
-  return EXIT.ok;
 }
 
 function progressPrinter(values: CliValues, io: Io): (event: RunEvent) => void {
@@ -120,19 +62,24 @@ function progressPrinter(values: CliValues, io: Io): (event: RunEvent) => void {
   const style = io.color ? COLOR : PLAIN;
   const running = new Set<string>();
   let statusShown = false;
+  let pipeline = '';
+  // Quiet output is often read in CI logs of several pipelines: each line says which one.
+  const label = (line: string) => (values.quiet ? `${pipeline}: ${line.trimStart().replaceAll('\n', '\n    ')}` : line);
   return (event) => {
+    if (event.type === 'run.started') pipeline = event.pipeline;
     if (event.type === 'stage.started') running.add(event.stage);
     if (event.type === 'stage.succeeded' || event.type === 'stage.failed') running.delete(event.stage);
     const quietOk = !values.quiet || event.type === 'run.finished' || event.type === 'stage.failed';
     const line = quietOk ? formatEventLine(event, style, values.verbose) : undefined;
     if (io.isTty && statusShown) io.write('\r\x1b[K');
-    if (line !== undefined) io.out(line);
+    if (line !== undefined) io.out(label(line));
     statusShown = io.isTty && !values.quiet && running.size > 0 && event.type !== 'run.finished';
     if (statusShown) io.write(style.dim(`  running: ${[...running].join(', ')}`));
   };
 }
 
 export async function runCommand(args: string[], values: CliValues, io: Io): Promise<number> {
+  assertRunArguments(values);
   const root = rootOf(values, io);
   const loaded = await loadValid(await resolvePipelineArgs(args, values, io), values, io);
   if (!loaded) return EXIT.usage;
@@ -173,6 +120,7 @@ export async function runCommand(args: string[], values: CliValues, io: Io): Pro
             from: values.from,
             resume: values.resume === undefined ? undefined : values.resume === '' || values.resume === 'last' ? true : values.resume,
             concurrency,
+            wait: values.wait,
             listeners: [progressPrinter(values, io)],
             signal: controller.signal,
             warn: (message) => io.err(`weir: warning: ${message}`),
@@ -188,4 +136,29 @@ export async function runCommand(args: string[], values: CliValues, io: Io): Pro
   if (values.json) io.out(JSON.stringify(summaries.length === 1 ? summaries[0].record : summaries.map((s) => s.record), null, 2));
   if (signalled) return EXIT.signal(signalled);
   return summaries.every((s) => s.record.status === 'succeeded') ? EXIT.ok : EXIT.failed;
+}
+
+function paramLine(name: string, param: Param): [string, string] {
+  const type = param.type === 'choice' ? `choice: ${param.options?.join(' | ')}` : param.type;
+  const value = `--param ${name}=<${type}>`;
+  const facts = [param.required ? 'required' : undefined, param.default === undefined ? undefined : `default: ${param.default}`].filter(Boolean);
+  return [value, `${param.description ?? ''}${facts.length ? `${param.description ? ' ' : ''}(${facts.join(', ')})` : ''}`];
+}
+
+/** The params of the pipelines named on the command line, for `weir run <pipeline> --help`. */
+export async function renderPipelineParams(args: string[], values: CliValues, io: Io): Promise<string> {
+  const root = rootOf(values, io);
+  const result = await validatePipelines({ root, paths: await resolvePipelineArgs(args, { ...values, all: false }, io) }, createCliDeps(root));
+  if (!result.ok) {
+    printDiagnostics(result.diagnostics, root, io);
+    return `(the params cannot be listed: ${summarize(result.diagnostics)} in ${result.files.join(', ')})`;
+  }
+  return result.pipelines
+    .map((pipeline) => {
+      const lines = Object.entries(pipeline.spec.params ?? {}).map(([name, param]) => paramLine(name, param));
+      if (lines.length === 0) return `Pipeline '${pipeline.spec.name}' (${pipeline.file}) takes no params.`;
+      const width = Math.max(...lines.map(([value]) => value.length));
+      return [`Params of '${pipeline.spec.name}' (${pipeline.file}):`, ...lines.map(([value, text]) => `  ${value.padEnd(width)}  ${text}`.trimEnd())].join('\n');
+    })
+    .join('\n\n');
 }

@@ -1,100 +1,128 @@
 /**
- * `weir` — the command-line front door. It parses arguments, calls one use case per command and
- * maps results to exit codes: 0 success, 1 run failed, 2 usage or config error.
+ * `weir` — the command-line front door. It parses arguments, finds the project root, loads the one
+ * command asked for (each command module is imported on demand, so `--version` and `help` load no
+ * engine code) and maps results to exit codes: 0 success, 1 run failed, 2 usage or config error.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../model/errors.ts';
-import { historyCommand, statusCommand } from './cli-history.ts';
-import { planCommand, runCommand, validateCommand } from './cli-run.ts';
+import { PipelinePathNotFoundError } from '../definitions/discover.ts';
+import { didYouMean } from '../model/did-you-mean.ts';
+import { ConfigError, RunConflictError } from '../model/errors.ts';
+import { COMMANDS, type CommandName, GLOBAL_OPTIONS, isCommand, OPTIONS, type OptionName, parseArgsOptions, renderCommandHelp, renderHelp, VERSION } from './cli-commands.ts';
 import { EXIT, type Io, UsageError } from './cli-io.ts';
+import { resolveProjectRoot } from './project-root.ts';
 
-const HELP = `weir — pipelines-as-code on an embedded DuckDB
-
-Usage:
-  weir validate [paths…]            check pipeline files (default: pipelines/)
-  weir plan <pipeline>              print the DAG and its parallel levels
-  weir run <pipeline…> | --all      run pipelines
-  weir history [pipeline|run-id]    past runs, or one run's stages and attempts
-  weir status                       each pipeline's last run and next tick
-
-Options:
-  --root <dir>          project root (default: current directory)
-  --json                machine-readable output
-  --quiet               print only errors and the final line
-  --param k=v           run parameter (repeatable)
-  --only <stage>        run only this stage (repeatable; reuses the last run's tables)
-  --from <stage>        run this stage and everything downstream of it
-  --interval A..B       data interval (dates or ISO instants); --date D for one day
-  --concurrency <n>     most stages at once
-  --resume <run-id|last>  continue a run that failed or was cancelled: reuse what succeeded
-  --verbose             also show stage starts and logs
-  --mermaid             (plan) print the DAG as a Mermaid flowchart
-  --limit <n>           (history) most runs to show (default 20)
-  --table               (history, status) print a table even when stdout is not a terminal
-
-Exit codes: 0 success, 1 a run failed, 2 usage or configuration error.`;
-
-const OPTIONS = {
-  root: { type: 'string' },
-  json: { type: 'boolean' },
-  quiet: { type: 'boolean' },
-  verbose: { type: 'boolean' },
-  all: { type: 'boolean' },
-  param: { type: 'string', multiple: true, short: 'p' },
-  only: { type: 'string', multiple: true },
-  from: { type: 'string', multiple: true },
-  interval: { type: 'string' },
-  date: { type: 'string' },
-  concurrency: { type: 'string' },
-  resume: { type: 'string' },
-  mermaid: { type: 'boolean' },
-  limit: { type: 'string' },
-  table: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean' },
-} as const;
-
-export type CliValues = ReturnType<typeof parse>['values'];
+type Parsed = ReturnType<typeof parse>;
+export type CliValues = { [K in OptionName]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean };
+type Handler = (args: string[], values: CliValues, io: Io) => Promise<number>;
 
 function parse(args: string[]) {
-  return parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+  return parseArgs({ args, options: parseArgsOptions(), allowPositionals: true, strict: true, tokens: true });
 }
 
-const COMMANDS = { validate: validateCommand, plan: planCommand, run: runCommand, history: historyCommand, status: statusCommand };
+/** Each command's module, loaded only when that command runs. */
+const HANDLERS: Record<Exclude<CommandName, 'help' | 'version'>, () => Promise<Handler>> = {
+  validate: async () => (await import('./cli-validate.ts')).validateCommand,
+  plan: async () => (await import('./cli-validate.ts')).planCommand,
+  run: async () => (await import('./cli-run.ts')).runCommand,
+  history: async () => (await import('./cli-ledger.ts')).historyCommand,
+  status: async () => (await import('./cli-ledger.ts')).statusCommand,
+};
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
+  const debug = argv.includes('--debug');
   try {
-    parsed = parse(argv);
+    return await dispatch(argv, io);
   } catch (error) {
-    io.err(`weir: ${(error as Error).message}\nRun 'weir --help' for usage.`);
-    return EXIT.usage;
-  }
-  const { values, positionals } = parsed;
-  const [command, ...rest] = positionals;
-  if (values.version) {
-    io.out('weir 0.1.0');
-    return EXIT.ok;
-  }
-  if (values.help || !command) {
-    (command || values.help ? io.out : io.err)(HELP);
-    return values.help ? EXIT.ok : EXIT.usage;
-  }
-  const handler = COMMANDS[command as keyof typeof COMMANDS];
-  if (!handler) {
-    io.err(`weir: unknown command '${command}'. Commands: ${Object.keys(COMMANDS).join(', ')}.`);
-    return EXIT.usage;
-  }
-  try {
-    return await handler(rest, values, io);
-  } catch (error) {
-    if (error instanceof UsageError || error instanceof ConfigError) {
-      io.err(`weir: ${error.message}`);
+    if (isUserError(error)) {
+      io.err(`weir: ${indent(error.message)}`);
+      if (debug) io.err(String(error.stack));
       return EXIT.usage;
     }
-    io.err(`weir: ${(error as Error).stack ?? String(error)}`);
+    if (error instanceof RunConflictError) {
+      // Nothing ran: another run holds the pipeline. Not a usage error, but no run either.
+      io.err(`weir: ${indent(error.message)}`);
+      return EXIT.failed;
+    }
+    io.err(debug ? `weir: ${(error as Error)?.stack ?? String(error)}` : `weir: unexpected error: ${indent((error as Error)?.message ?? String(error))}\n  run with --debug for the stack`);
     return EXIT.failed;
   }
+}
+
+async function dispatch(argv: string[], io: Io): Promise<number> {
+  const { values, positionals, tokens } = parseOrExplain(argv);
+  const [command, ...args] = positionals;
+  if (values.version || command === 'version') {
+    io.out(`weir ${VERSION}`);
+    return EXIT.ok;
+  }
+  if (command === undefined) {
+    (values.help ? io.out : io.err)(renderHelp());
+    return values.help ? EXIT.ok : EXIT.usage;
+  }
+  if (command === 'help') return helpCommand(args, io);
+  if (!isCommand(command)) {
+    throw new UsageError(`unknown command '${command}'${didYouMean(command, Object.keys(COMMANDS))}; commands: ${Object.keys(COMMANDS).join(', ')}`);
+  }
+  assertOptionsOf(command, tokens);
+  if (values.help) {
+    io.out(renderCommandHelp(command));
+    if (command === 'run' && args.length) io.out(`\n${await (await import('./cli-run.ts')).renderPipelineParams(args, withRoot(values, io), io)}`);
+    return EXIT.ok;
+  }
+  const handler = await HANDLERS[command as keyof typeof HANDLERS]();
+  return handler(args, withRoot(values, io), io);
+}
+
+/** The values with `root` set to the project root, found by walking up unless `--root` names it. */
+function withRoot(values: CliValues, io: Io): CliValues {
+  return { ...values, root: resolveProjectRoot(io.cwd, values.root) };
+}
+
+function helpCommand(args: string[], io: Io): number {
+  const [topic, ...extra] = args;
+  if (topic === undefined) {
+    io.out(renderHelp());
+    return EXIT.ok;
+  }
+  if (extra.length || !isCommand(topic)) {
+    throw new UsageError(`'weir help' takes one command name, got '${args.join(' ')}'${didYouMean(topic, Object.keys(COMMANDS))}; commands: ${Object.keys(COMMANDS).join(', ')}`);
+  }
+  io.out(renderCommandHelp(topic));
+  return EXIT.ok;
+}
+
+function parseOrExplain(argv: string[]): { values: CliValues; positionals: string[]; tokens: Parsed['tokens'] } {
+  try {
+    const { values, positionals, tokens } = parse(argv);
+    return { values: values as CliValues, positionals, tokens };
+  } catch (error) {
+    const command = argv.find((arg) => !arg.startsWith('-'));
+    const help = command && isCommand(command) ? `weir ${command} --help` : 'weir --help';
+    const unknown = /Unknown option '(-{1,2})([^']+)'/.exec((error as Error).message);
+    if (unknown) {
+      throw new UsageError(`unknown option '${unknown[1]}${unknown[2]}'${didYouMean(unknown[2], Object.keys(OPTIONS)).replace("mean '", "mean '--")}; '${help}' lists the options`);
+    }
+    throw new UsageError(`${(error as Error).message}; '${help}' lists the options`);
+  }
+}
+
+/** A flag the command does not take is an error naming the command, not silently ignored. */
+function assertOptionsOf(command: CommandName, tokens: Parsed['tokens']): void {
+  const accepted = new Set<string>([...GLOBAL_OPTIONS, ...COMMANDS[command].options]);
+  for (const token of tokens) {
+    if (token.kind !== 'option' || accepted.has(token.name)) continue;
+    const takes = COMMANDS[command].options.length ? `its options: ${COMMANDS[command].options.map((o) => `--${o}`).join(', ')}` : 'it takes none of its own';
+    throw new UsageError(`'weir ${command}' does not take ${token.rawName}; ${takes}`);
+  }
+}
+
+function isUserError(error: unknown): error is Error {
+  return error instanceof UsageError || error instanceof ConfigError || error instanceof PipelinePathNotFoundError;
+}
+
+/** Lines after the first of a multi-line message, indented under `weir: `. */
+function indent(message: string): string {
+  return message.replaceAll('\n', '\n  ');
 }
 
 function processIo(): Io {

@@ -49,7 +49,7 @@ export function formatEventLine(event: RunEvent, style: Style, verbose = false):
     case 'ratelimit.waited':
       return undefined;
     case 'run.finished': {
-      const mark = event.status === 'succeeded' ? style.green('✔ succeeded') : style.red('✖ failed');
+      const mark = event.status === 'succeeded' ? style.green('✔ succeeded') : event.status === 'failed' ? style.red('✖ failed') : style.yellow(`■ ${event.status}`);
       return `${mark} in ${formatDuration(event.durationMs)}${event.error ? ` ${style.red(event.error.message)}` : ''}`;
     }
   }
@@ -96,7 +96,7 @@ export function renderRunDetail(record: RunRecord): string {
     `interval ${record.interval.start} → ${record.interval.end}`,
     `params ${JSON.stringify(record.params)}`,
   ];
-  if (record.error) head.push(`error ${record.error.message}`);
+  if (record.error) head.push(`error [${record.error.code}] ${record.error.message}`);
   const rows = Object.entries(record.stages).map(([name, s]) => [
     name,
     s.status,
@@ -105,11 +105,11 @@ export function renderRunDetail(record: RunRecord): string {
     s.rows === undefined ? '' : String(s.rows),
     s.checks ? `${s.checks.filter((c) => c.passed).length}/${s.checks.length}` : '',
     s.deadLetters ? String(s.deadLetters.count) : '',
-    s.error?.message ?? (s.skipReason ? `skipped: ${s.skipReason}` : ''),
+    s.error ? `[${s.error.code}] ${s.error.message}` : s.skipReason ? `skipped: ${s.skipReason}` : '',
   ]);
   const attempts = Object.entries(record.stages).flatMap(([name, s]) =>
     s.attempts.length > 1 || s.attempts.some((a) => a.error)
-      ? s.attempts.map((a) => `  ${name} #${a.attempt} ${a.startedAt} ${a.error ? `✖ ${a.error.message}` : '✔'}${a.delayMs ? ` · next in ${formatDuration(a.delayMs)}` : ''}`)
+      ? s.attempts.map((a) => `  ${name} #${a.attempt} ${a.startedAt} ${a.error ? `✖ [${a.error.code}] ${a.error.message}` : '✔'}${a.delayMs ? ` · next in ${formatDuration(a.delayMs)}` : ''}`)
       : [],
   );
   const parts = [head.join('\n'), renderTable(['stage', 'status', 'attempts', 'time', 'rows', 'checks', 'dead', 'note'], rows)];

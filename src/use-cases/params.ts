@@ -6,10 +6,10 @@ import { suggest } from '../model/did-you-mean.ts';
 const TRUE = new Set(['true', 'yes', 'on', '1']);
 const FALSE = new Set(['false', 'no', 'off', '0']);
 
-function coerce(name: string, raw: string | number | boolean, param: Param): string | number | boolean {
+function coerce(where: string, name: string, raw: string | number | boolean, param: Param): string | number | boolean {
   const text = String(raw).trim();
   const fail = (expected: string): never => {
-    throw new ConfigError(`param '${name}' must be ${expected}, got '${text}'`);
+    throw new ConfigError(`${where}: param '${name}' must be ${expected}, got '${text}'`);
   };
   switch (param.type) {
     case 'string':
@@ -41,22 +41,24 @@ function coerce(name: string, raw: string | number | boolean, param: Param): str
 
 /**
  * Resolves the values of every declared param: given, else default, else an error if required.
- * Throws ConfigError naming the param and the fix; nothing has run or been written at that point.
+ * Throws ConfigError naming the pipeline (and its `file` when given), the param and the fix;
+ * nothing has run or been written at that point.
  */
-export function resolveParams(spec: PipelineSpec, given: Readonly<Record<string, string>>): Record<string, string | number | boolean> {
+export function resolveParams(spec: PipelineSpec, given: Readonly<Record<string, string>>, file?: string): Record<string, string | number | boolean> {
   const declared = spec.params ?? {};
+  const where = `pipeline '${spec.name}'${file ? ` (${file})` : ''}`;
   for (const name of Object.keys(given)) {
     if (!(name in declared)) {
       const hint = suggest(name, Object.keys(declared));
       const known = Object.keys(declared).length ? `declared params: ${Object.keys(declared).join(', ')}` : 'it declares none';
-      throw new ConfigError(`pipeline '${spec.name}' has no param '${name}'${hint ? ` (did you mean '${hint}'?)` : ''}; ${known}`);
+      throw new ConfigError(`${where} has no param '${name}'${hint ? ` (did you mean '${hint}'?)` : ''}; ${known}`);
     }
   }
   const values: Record<string, string | number | boolean> = {};
   for (const [name, param] of Object.entries(declared)) {
-    if (name in given) values[name] = coerce(name, given[name], param);
-    else if (param.default !== undefined) values[name] = coerce(name, param.default, param);
-    else if (param.required) throw new ConfigError(`param '${name}' is required: pass --param ${name}=<value>`);
+    if (name in given) values[name] = coerce(where, name, given[name], param);
+    else if (param.default !== undefined) values[name] = coerce(where, name, param.default, param);
+    else if (param.required) throw new ConfigError(`${where}: param '${name}' is required: pass --param ${name}=<value>`);
   }
   return values;
 }

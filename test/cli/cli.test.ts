@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { spawn } from 'node:child_process';
 import { BIN, project, weir } from './helpers.ts';
 
@@ -163,16 +163,25 @@ describe('weir run', () => {
     expect((await weir(dir, ['frobnicate'])).code).toBe(2);
     const bad = await weir(dir, ['run', '--nope']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain("Unknown option '--nope'");
+    expect(bad.stderr).toContain("unknown option '--nope'");
   });
 
   it('leaves a readable record when the process is killed mid-run', async () => {
     const dir = project({
-      'pipelines/slow.yml': `name: slow\nstages:\n  a:\n    uses: sql\n    with: { query: select 1 as x }\n  nap:\n    uses: command\n    needs: [a]\n    timeout: 60s\n    with: { run: 'touch started; sleep 30' }\n`,
+      'pipelines/slow.yml': `name: slow\nstages:\n  a:\n    uses: sql\n    with: { query: select 1 as x }\n  nap:\n    uses: command\n    needs: [a]\n    timeout: 60s\n    with: { run: 'echo $$ > started.tmp && mv started.tmp started && exec sleep 30' }\n`,
     });
     const child = spawn(process.execPath, [BIN, 'run', 'slow'], { cwd: dir, stdio: 'ignore' });
     // Wait until the command stage is running, then past the active-record save interval.
     while (!existsSync(join(dir, 'started'))) await new Promise((r) => setTimeout(r, 50));
+    // The command runs in its own process group, which outlives weir's SIGKILL: end it with the test.
+    const group = Number(readFileSync(join(dir, 'started'), 'utf8'));
+    onTestFinished(() => {
+      try {
+        process.kill(-group, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    });
     await new Promise((r) => setTimeout(r, 600));
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { onTestFinished } from 'vitest';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
@@ -24,9 +25,10 @@ export function weir(cwd: string, args: string[], env: Record<string, string> = 
   });
 }
 
-/** A temp project folder holding the given files. */
+/** A temp project folder holding the given files, removed when the test finishes. */
 export function project(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'weir-cli-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), text);

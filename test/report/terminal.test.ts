@@ -18,7 +18,7 @@ const events: RunEvent[] = [
 describe('terminal renderers', () => {
   it('shows attempts, dead letters, rate-limit waits and breaker transitions of a run', () => {
     const text = renderRunDetail(foldEvents(events)!);
-    expect(text).toContain('api #1 2026-11-22T06:17:00.000Z ✖ GET http://x answered HTTP 503 · next in 1.50s');
+    expect(text).toContain('api #1 2026-11-22T06:17:00.000Z ✖ [stage_failed] GET http://x answered HTTP 503 · next in 1.50s');
     expect(text).toContain('api: 2 of 10 records → /runs/r1/dead-letters/api.jsonl');
     expect(text).toContain('rate-limit waits:\n  api: 400ms');
     expect(text).toContain('polite-api:x: closed → open');

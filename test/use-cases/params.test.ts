@@ -44,6 +44,13 @@ describe('resolveParams', () => {
     expect(() => resolveParams(spec, given)).toThrow(message);
   });
 
+  it('names the pipeline, and its file when known, in every param error', () => {
+    expect(() => resolveParams(spec, { token: 't', limit: 'x' }, 'pipelines/p.yml')).toThrow("pipeline 'p' (pipelines/p.yml): param 'limit' must be an integer, got 'x'");
+    expect(() => resolveParams(spec, {}, 'pipelines/p.yml')).toThrow("pipeline 'p' (pipelines/p.yml): param 'token' is required");
+    expect(() => resolveParams(spec, { token: 't', limt: '3' }, 'pipelines/p.yml')).toThrow("pipeline 'p' (pipelines/p.yml) has no param 'limt'");
+    expect(() => resolveParams(spec, { token: 't', full: 'maybe' })).toThrow("pipeline 'p': param 'full' must be true or false");
+  });
+
   it('parses name=value pairs, keeping = inside values', () => {
     expect(parseParamPairs(['a=1', 'q=x=y'])).toEqual({ a: '1', q: 'x=y' });
     expect(() => parseParamPairs(['novalue'])).toThrow(/name=value/);

@@ -1,0 +1,139 @@
+/**
+ * What the CLI accepts, as data: every option, every command with the options it takes, and the
+ * help text built from both. Kept free of engine imports so `weir --version` and `weir help` load
+ * nothing else.
+ */
+import type { ParseArgsOptionsConfig } from 'node:util';
+
+export const VERSION = '0.1.0';
+
+interface OptionSpec {
+  type: 'string' | 'boolean';
+  multiple?: boolean;
+  short?: string;
+  /** How the value is written in help, e.g. `k=v`. */
+  value?: string;
+  help: string;
+}
+
+/** Every option of every command; each command lists the ones it takes. */
+export const OPTIONS = {
+  root: { type: 'string', value: 'dir', help: 'project root (default: the nearest folder up with weir.yml or pipelines/)' },
+  debug: { type: 'boolean', help: 'print the stack of an unexpected error' },
+  help: { type: 'boolean', short: 'h', help: 'show help' },
+  version: { type: 'boolean', short: 'v', help: 'print the version' },
+  json: { type: 'boolean', help: 'machine-readable output' },
+  quiet: { type: 'boolean', help: 'print only failures and the final line, each naming its pipeline' },
+  verbose: { type: 'boolean', help: 'also show stage starts and log lines' },
+  all: { type: 'boolean', help: 'every pipeline in pipelines/ (instead of naming them)' },
+  param: { type: 'string', multiple: true, short: 'p', value: 'k=v', help: 'run parameter (repeatable)' },
+  only: { type: 'string', multiple: true, value: 'stage', help: 'only this stage (repeatable; upstream tables come from the last run)' },
+  from: { type: 'string', multiple: true, value: 'stage', help: 'this stage and everything downstream of it (repeatable)' },
+  interval: { type: 'string', value: 'A..B', help: 'data interval, as dates or ISO 8601 instants' },
+  date: { type: 'string', value: 'YYYY-MM-DD', help: 'data interval: that UTC day' },
+  concurrency: { type: 'string', value: 'n', help: 'most stages at once' },
+  resume: { type: 'string', value: 'run-id|last', help: 'continue a run that failed or was cancelled, reusing what succeeded' },
+  wait: { type: 'boolean', help: 'wait for a running run of the pipeline to finish instead of failing' },
+  mermaid: { type: 'boolean', help: 'print the DAG as a Mermaid flowchart' },
+  limit: { type: 'string', value: 'n', help: 'most runs to show (default 20)' },
+  table: { type: 'boolean', help: 'print a table even when stdout is not a terminal' },
+} as const satisfies Record<string, OptionSpec>;
+
+export type OptionName = keyof typeof OPTIONS;
+
+/** Options every command takes. */
+export const GLOBAL_OPTIONS: readonly OptionName[] = ['root', 'debug', 'help', 'version'];
+
+export interface CommandSpec {
+  usage: string;
+  summary: string;
+  options: readonly OptionName[];
+  /** Extra lines under the command's help. */
+  notes?: string;
+}
+
+export const COMMANDS = {
+  validate: {
+    usage: 'weir validate [paths…]',
+    summary: 'check pipeline files (default: every pipeline in pipelines/)',
+    options: ['json'],
+    notes: 'Paths are files or folders, relative to the current folder. Exit 2 when any file has an error.',
+  },
+  plan: {
+    usage: 'weir plan <pipeline…>',
+    summary: 'print the DAG and its parallel levels',
+    options: ['json', 'mermaid', 'only', 'from'],
+  },
+  run: {
+    usage: 'weir run <pipeline…> | --all',
+    summary: 'validate, then run pipelines',
+    options: ['json', 'quiet', 'verbose', 'all', 'param', 'only', 'from', 'interval', 'date', 'concurrency', 'resume', 'wait'],
+    notes: "'weir run <pipeline> --help' also lists the pipeline's params.",
+  },
+  history: {
+    usage: 'weir history [pipeline | run-id]',
+    summary: "past runs, or one run's stages and attempts",
+    options: ['json', 'table', 'limit'],
+    notes: 'A unique prefix of a run id is enough. A table on a terminal, JSON when piped.',
+  },
+  status: {
+    usage: 'weir status [pipeline]',
+    summary: "each pipeline's schedule, last run, last success and next tick",
+    options: ['json', 'table'],
+  },
+  help: { usage: 'weir help [command]', summary: 'show help for weir or one command', options: [] },
+  version: { usage: 'weir version', summary: 'print the version', options: [] },
+} as const satisfies Record<string, CommandSpec>;
+
+export type CommandName = keyof typeof COMMANDS;
+
+export function isCommand(name: string): name is CommandName {
+  return Object.hasOwn(COMMANDS, name);
+}
+
+/** The options table for node:util parseArgs. */
+export function parseArgsOptions(): ParseArgsOptionsConfig {
+  return Object.fromEntries(
+    // parseArgs refuses keys present with an undefined value: copy only the ones set.
+    Object.entries(OPTIONS).map(([name, o]: [string, OptionSpec]) => [name, { type: o.type, ...(o.multiple && { multiple: true }), ...(o.short && { short: o.short }) }]),
+  );
+}
+
+function optionLabel(name: OptionName): string {
+  const option: OptionSpec = OPTIONS[name];
+  const short = option.short ? `, -${option.short}` : '';
+  return `--${name}${option.value ? ` <${option.value}>` : ''}${short}`;
+}
+
+function optionLines(names: readonly OptionName[]): string[] {
+  const width = Math.max(...names.map((n) => optionLabel(n).length));
+  return names.map((name) => `  ${optionLabel(name).padEnd(width)}  ${OPTIONS[name].help}`);
+}
+
+const EXIT_CODES = 'Exit codes: 0 success, 1 a run failed (or an unexpected error), 2 usage or configuration error.';
+
+export function renderHelp(): string {
+  const entries = Object.values(COMMANDS);
+  const width = Math.max(...entries.map((c) => c.usage.length));
+  return [
+    'weir — pipelines-as-code on an embedded DuckDB',
+    '',
+    'Usage:',
+    ...entries.map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
+    '',
+    'Options of every command:',
+    ...optionLines(GLOBAL_OPTIONS),
+    '',
+    "Run 'weir help <command>' or 'weir <command> --help' for a command's options.",
+    EXIT_CODES,
+  ].join('\n');
+}
+
+export function renderCommandHelp(name: CommandName): string {
+  const command: CommandSpec = COMMANDS[name];
+  const lines = [`Usage: ${command.usage}`, '', `${command.summary[0].toUpperCase()}${command.summary.slice(1)}.`];
+  if (command.notes) lines.push(command.notes);
+  if (command.options.length) lines.push('', 'Options:', ...optionLines(command.options));
+  lines.push('', 'Options of every command:', ...optionLines(GLOBAL_OPTIONS));
+  return lines.join('\n');
+}

@@ -1,0 +1,51 @@
+/** Pure text views of the ledger for the terminal: the history table and the status table. */
+import { formatDuration } from '../model/duration.ts';
+import type { RunRecord } from '../ledger/run-record.ts';
+import type { PipelineStatus } from '../use-cases/status.ts';
+import { renderTable } from './terminal.ts';
+
+/** `2026-11-22T06:17:00.000Z` → `2026-11-22 06:17:00` (the header says UTC). */
+function utc(instant: string | undefined, length = 19): string {
+  return instant?.slice(0, length).replace('T', ' ') ?? '';
+}
+
+/** Stage counts by outcome, e.g. `3✔ 1✖ 2○ 1■ 2↻` (■ cancelled, ↻ retries). */
+export function summarizeStages(record: RunRecord): string {
+  const stages = Object.values(record.stages);
+  const count = (status: string) => stages.filter((s) => s.status === status).length;
+  const retries = stages.reduce((n, s) => n + Math.max(0, s.attempts.length - 1), 0);
+  const cancelled = count('cancelled');
+  return `${count('succeeded')}✔ ${count('failed')}✖ ${count('skipped')}○${cancelled ? ` ${cancelled}■` : ''}${retries ? ` ${retries}↻` : ''}`;
+}
+
+/** The failed stages and their error codes (`b: stage_failed`), else the run's own error code. */
+export function summarizeErrors(record: RunRecord): string {
+  const failed = Object.entries(record.stages).filter(([, s]) => s.status === 'failed' && s.error);
+  if (failed.length) return failed.map(([name, s]) => `${name}: ${s.error!.code}`).join(', ');
+  return record.error?.code ?? '';
+}
+
+export function renderHistoryTable(runs: readonly RunRecord[], pipeline?: string): string {
+  if (runs.length === 0) return pipeline ? `no runs of '${pipeline}' yet: start one with 'weir run ${pipeline}'` : "no runs yet: start one with 'weir run <pipeline>'";
+  const rows = runs.map((r) => [
+    r.runId,
+    r.pipeline,
+    r.status,
+    utc(r.startedAt),
+    r.durationMs === undefined ? '' : formatDuration(r.durationMs),
+    summarizeStages(r),
+    r.trigger,
+    summarizeErrors(r),
+  ]);
+  return renderTable(['run', 'pipeline', 'status', 'started (UTC)', 'took', 'stages', 'trigger', 'error'], rows);
+}
+
+function scheduleText(status: PipelineStatus): string {
+  return status.schedule === undefined ? 'manual' : `${status.schedule} (${status.timezone ?? 'UTC'})`;
+}
+
+export function renderStatusTable(statuses: readonly PipelineStatus[]): string {
+  if (statuses.length === 0) return "no pipelines yet: add one to pipelines/ (see 'weir help validate')";
+  const rows = statuses.map((s) => [s.pipeline, scheduleText(s), s.lastRun?.status ?? 'never run', utc(s.lastRun?.startedAt), utc(s.lastSuccess), utc(s.nextTick, 16)]);
+  return renderTable(['pipeline', 'schedule (time zone)', 'last run', 'started (UTC)', 'last success (UTC)', 'next tick (UTC)'], rows);
+}
