@@ -15,7 +15,7 @@ import { AmbiguousRunIdError } from './errors.ts';
 import { listIfExists, sweepStaleTemps } from './durable-file.ts';
 import { FsLeases } from './fs-leases.ts';
 import { FsPipelineState } from './fs-pipeline-state.ts';
-import { FsRunFiles, monthOf } from './fs-run-files.ts';
+import { dayOf, FsRunFiles } from './fs-run-files.ts';
 import type { LedgerHooks } from './ledger-step.ts';
 import type { Lease, LeaseOptions, LeaseOwner, LeaseResult, LedgerStore, RecoveredRun, RecoverOptions, RenewResult, RunQuery } from './ledger-store.ts';
 import { localOwnerLiveness, type OwnerLiveness } from './owner-liveness.ts';
@@ -26,6 +26,8 @@ import type { RunRecord } from './run-record.ts';
 
 /** Temp files younger than this may belong to a write in progress; older ones are swept. */
 const STALE_TEMP_MS = 60_000;
+/** Records read at once when a listing has no limit: parallel enough, without a file-handle storm. */
+const READ_BATCH = 64;
 
 export interface FsLedgerOptions {
   /** Decides whether an owner is gone. Default: this machine, `Date.now`, 60 s heartbeat TTL. */
@@ -77,7 +79,7 @@ export class FsLedgerStore implements LedgerStore {
   async saveActive(record: RunRecord): Promise<void> {
     const { runs } = this.#files(record.pipeline);
     // A trailing save that lands after the finish would resurrect the run as active.
-    if (!(await runs.isFinished(monthOf(record), record.runId))) await runs.saveActive(record);
+    if (!(await runs.isFinished(dayOf(record), record.runId))) await runs.saveActive(record);
   }
 
   async finishRun(record: RunRecord, commit?: StateCommit): Promise<void> {
@@ -88,12 +90,12 @@ export class FsLedgerStore implements LedgerStore {
   async #finish(record: RunRecord, commit?: StateCommit): Promise<boolean> {
     const files = this.#files(record.pipeline);
     await this.#migrated(files);
-    const month = monthOf(record);
+    const day = dayOf(record);
     let linked = false;
-    if (!(await files.runs.isFinished(month, record.runId))) {
+    if (!(await files.runs.isFinished(day, record.runId))) {
       const committed = record.status === 'succeeded' && commit ? commit : undefined;
       if (committed) {
-        await files.state.writeMarker({ runId: record.runId, at: record.finishedAt ?? record.startedAt, month, commit: committed });
+        await files.state.writeMarker({ runId: record.runId, at: record.finishedAt ?? record.startedAt, day, commit: committed });
         await this.#hooks.afterStep?.('pending-written');
       }
       linked = await files.runs.writeRun({ ...record, commit: committed });
@@ -114,23 +116,30 @@ export class FsLedgerStore implements LedgerStore {
     const records: RunRecord[] = [];
     for (const runId of await files.runs.activeIds()) {
       const record = await files.runs.readActive(runId);
-      if (record && !(await files.runs.isFinished(monthOf(record), runId))) records.push(presentActive(record, leases, this.#liveness));
+      if (record && !(await files.runs.isFinished(dayOf(record), runId))) records.push(presentActive(record, leases, this.#liveness));
     }
     return records;
   }
 
-  /** Finished records newest first, read one by one until `limit` match; active and first-format ones too. */
+  /**
+   * Finished records newest first, read until `limit` match (a batch of exactly the number still
+   * needed is read in parallel), plus active and first-format ones.
+   */
   async #candidates(pipeline: string, query: RunQuery): Promise<RunRecord[]> {
     const files = this.#files(pipeline);
     const found: RunRecord[] = [];
     let matched = 0;
-    months: for (const month of await files.runs.months()) {
-      for (const runId of await files.runs.idsIn(month)) {
-        if (query.limit !== undefined && matched >= query.limit) break months;
-        const record = await files.runs.readRun(month, runId);
-        if (!record) continue;
-        found.push(record);
-        if (matchesQuery(record, query)) matched++;
+    days: for await (const day of files.runs.days()) {
+      const ids = await files.runs.idsIn(day);
+      while (ids.length) {
+        const wanted = query.limit === undefined ? READ_BATCH : query.limit - matched;
+        if (wanted <= 0) break days;
+        const batch = await Promise.all(ids.splice(0, wanted).map((runId) => files.runs.readRun(day, runId)));
+        for (const record of batch) {
+          if (!record) continue;
+          found.push(record);
+          if (matchesQuery(record, query)) matched++;
+        }
       }
     }
     return [...found, ...(await files.runs.v1Records()), ...(await this.#activeRecords(files))];
@@ -147,12 +156,9 @@ export class FsLedgerStore implements LedgerStore {
     const matches = new Map<string, () => Promise<RunRecord | undefined>>();
     for (const pipeline of await this.pipelines()) {
       const files = this.#files(pipeline);
-      if (parsed && (await files.runs.isFinished(parsed.month, idOrPrefix))) return files.runs.readRun(parsed.month, idOrPrefix);
-      // A prefix that names a month (`202611…`) only looks in that month's folder.
-      const digits = /^(\d{4})(\d{2})/.exec(idOrPrefix);
-      const months = digits ? [`${digits[1]}-${digits[2]}`] : await files.runs.months();
-      for (const month of months) {
-        for (const runId of await files.runs.idsIn(month)) if (runId.startsWith(idOrPrefix)) matches.set(runId, () => files.runs.readRun(month, runId));
+      if (parsed && (await files.runs.isFinished(parsed.day, idOrPrefix))) return files.runs.readRun(parsed.day, idOrPrefix);
+      for (const day of await this.#daysMatching(files, idOrPrefix)) {
+        for (const runId of await files.runs.idsIn(day)) if (runId.startsWith(idOrPrefix)) matches.set(runId, () => files.runs.readRun(day, runId));
       }
       for (const record of [...(await files.runs.v1Records()), ...(await this.#activeRecords(files))]) {
         if (record.runId.startsWith(idOrPrefix) && !matches.has(record.runId)) matches.set(record.runId, async () => record);
@@ -162,6 +168,15 @@ export class FsLedgerStore implements LedgerStore {
     if (exact) return exact();
     if (matches.size > 1) throw new AmbiguousRunIdError(idOrPrefix, [...matches.keys()].sort().reverse());
     return [...matches.values()][0]?.();
+  }
+
+  /** A prefix that names a month or a day (`202611…`, `20261102…`) only looks in those folders. */
+  async #daysMatching(files: PipelineFiles, prefix: string): Promise<string[]> {
+    const digits = /^(\d{4})(\d{2})(\d{2})?/.exec(prefix);
+    if (digits?.[3]) return [`${digits[1]}-${digits[2]}/${digits[3]}`];
+    const days: string[] = [];
+    for await (const day of files.runs.days(digits ? [`${digits[1]}-${digits[2]}`] : undefined)) days.push(day);
+    return days;
   }
 
   acquireLease(pipeline: string, owner: LeaseOwner, options: LeaseOptions = {}): Promise<LeaseResult> {
@@ -190,7 +205,7 @@ export class FsLedgerStore implements LedgerStore {
       for (const runId of await files.runs.activeIds()) {
         const active = await files.runs.readActive(runId);
         if (!active) continue;
-        if (await files.runs.isFinished(monthOf(active), runId)) {
+        if (await files.runs.isFinished(dayOf(active), runId)) {
           await files.runs.removeActive(runId);
           continue;
         }
@@ -214,6 +229,7 @@ export class FsLedgerStore implements LedgerStore {
     const now = Date.now();
     const dirs = [files.dir, ...['active', 'pending', 'leases', 'runs'].map((d) => join(files.dir, d))];
     dirs.push(...(await files.runs.months()).map((m) => join(files.dir, 'runs', m)));
+    for await (const day of files.runs.days()) dirs.push(join(files.dir, 'runs', day));
     for (const dir of dirs) await sweepStaleTemps(dir, now, STALE_TEMP_MS);
   }
 }

@@ -20,8 +20,8 @@ import type { OwnerLiveness } from './owner-liveness.ts';
 export const STATE_LOCK_STALE_MS = 30_000;
 
 export interface PendingMarker extends CommittedRun {
-  /** Month folder of the run file, whose existence makes the commit count. */
-  month: string;
+  /** Day folder (`YYYY-MM/DD`) of the run file, whose existence makes the commit count. */
+  day: string;
 }
 
 export interface StateSnapshot extends PipelineState {
@@ -51,8 +51,8 @@ export class FsPipelineState {
     return join(this.#dir, 'pending', `${runId}.json`);
   }
 
-  runPath(month: string, runId: string): string {
-    return join(this.#dir, 'runs', month, `${runId}.json`);
+  runPath(day: string, runId: string): string {
+    return join(this.#dir, 'runs', day, `${runId}.json`);
   }
 
   async writeMarker(marker: PendingMarker): Promise<void> {
@@ -80,7 +80,7 @@ export class FsPipelineState {
     const markers: PendingMarker[] = [];
     for (const runId of onDisk.filter((id) => !applied.has(id))) {
       const marker = await this.readMarker(runId);
-      if (marker && (await existsFile(this.runPath(marker.month, runId)))) markers.push(marker);
+      if (marker && (await existsFile(this.runPath(marker.day, runId)))) markers.push(marker);
     }
     return { markers, onDisk };
   }

@@ -1,21 +1,25 @@
 /**
  * A pipeline's run records on disk:
  *
- *   runs/<YYYY-MM>/<run id>.json   finished runs, written once (exclusive create), month of start
+ *   runs/<YYYY-MM>/<DD>/<run id>.json   finished runs, written once (exclusive create), by UTC start day
  *   active/<run id>.json           runs in progress (atomic overwrite)
  *   runs/<YYYY-MM>.jsonl           the first ledger format, read until `migrateV1` splits it
  */
 import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createFileExclusive, existsFile, listIfExists, readJsonIfExists, readTextIfExists, removeDurable, writeFileDurable } from './durable-file.ts';
-import { compareRunIds } from './run-id.ts';
+import { sortNewestFirst } from './run-id.ts';
 import type { RunRecord } from './run-record.ts';
 
 const MONTH = /^\d{4}-\d{2}$/;
+const DAY = /^\d{2}$/;
 
-/** The month folder of a run: the month it started in (UTC). */
-export function monthOf(record: RunRecord): string {
-  return record.startedAt.slice(0, 7);
+/**
+ * The folder of a run: `YYYY-MM/DD`, the UTC day it started. Day folders, not month folders: the
+ * newest 20 of 10,000 runs a month must not cost a 10,000-name directory listing.
+ */
+export function dayOf(record: RunRecord): string {
+  return `${record.startedAt.slice(0, 7)}/${record.startedAt.slice(8, 10)}`;
 }
 
 function parseLines(text: string, file: string): RunRecord[] {
@@ -41,35 +45,43 @@ export class FsRunFiles {
     this.#dir = pipelineDir;
   }
 
-  runPath(month: string, runId: string): string {
-    return join(this.#dir, 'runs', month, `${runId}.json`);
+  runPath(day: string, runId: string): string {
+    return join(this.#dir, 'runs', day, `${runId}.json`);
   }
 
   activePath(runId: string): string {
     return join(this.#dir, 'active', `${runId}.json`);
   }
 
-  /** Month folders, newest first. */
+  /** Month folders (`YYYY-MM`), newest first. */
   async months(): Promise<string[]> {
     return (await listIfExists(join(this.#dir, 'runs'))).filter((n) => MONTH.test(n)).sort().reverse();
   }
 
-  /** Run ids finished in `month`, newest first (names only: no record is read). */
-  async idsIn(month: string): Promise<string[]> {
-    return jsonNames(await listIfExists(join(this.#dir, 'runs', month))).sort((a, b) => compareRunIds(b, a));
+  /** Day folders (`YYYY-MM/DD`), newest first, listed lazily month by month; `months` narrows them. */
+  async *days(months?: string[]): AsyncGenerator<string> {
+    for (const month of months ?? (await this.months())) {
+      const days = (await listIfExists(join(this.#dir, 'runs', month))).filter((n) => DAY.test(n)).sort().reverse();
+      for (const day of days) yield `${month}/${day}`;
+    }
   }
 
-  readRun(month: string, runId: string): Promise<RunRecord | undefined> {
-    return readJsonIfExists<RunRecord>(this.runPath(month, runId));
+  /** Run ids finished in `day`, newest first (names only: no record is read). */
+  async idsIn(day: string): Promise<string[]> {
+    return sortNewestFirst(jsonNames(await listIfExists(join(this.#dir, 'runs', day))));
   }
 
-  isFinished(month: string, runId: string): Promise<boolean> {
-    return existsFile(this.runPath(month, runId));
+  readRun(day: string, runId: string): Promise<RunRecord | undefined> {
+    return readJsonIfExists<RunRecord>(this.runPath(day, runId));
+  }
+
+  isFinished(day: string, runId: string): Promise<boolean> {
+    return existsFile(this.runPath(day, runId));
   }
 
   /** Writes the finished record unless one exists; false when the run was already recorded. */
   writeRun(record: RunRecord): Promise<boolean> {
-    return createFileExclusive(this.runPath(monthOf(record), record.runId), JSON.stringify(record));
+    return createFileExclusive(this.runPath(dayOf(record), record.runId), JSON.stringify(record));
   }
 
   async activeIds(): Promise<string[]> {

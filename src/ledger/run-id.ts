@@ -8,8 +8,8 @@ const RUN_ID = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(?:\.(\d{3}))?Z-([0-
 
 export interface ParsedRunId {
   startedAtMs: number;
-  /** `YYYY-MM`: the month folder the run's record lives in. */
-  month: string;
+  /** `YYYY-MM/DD`: the folder the run's record lives in (its UTC start day). */
+  day: string;
   suffix: string;
 }
 
@@ -28,17 +28,33 @@ export function tryParseRunId(runId: string): ParsedRunId | undefined {
   const m = RUN_ID.exec(runId);
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s, ms = '000', suffix] = m;
-  return { startedAtMs: Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}Z`), month: `${y}-${mo}`, suffix };
+  return { startedAtMs: Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}Z`), day: `${y}-${mo}/${d}`, suffix };
 }
 
 /**
- * Orders run ids by start time, then suffix. Ids weir did not make (tests, imports) sort by string
- * order among themselves, before every id weir made.
+ * A string that sorts as the run id should: by start time to the millisecond (first-format ids
+ * count as .000), then suffix. Ids weir did not make (tests, imports) sort by string order among
+ * themselves, before every id weir made. Sorting by precomputed keys keeps a 10,000-name listing
+ * cheap (a regex per comparison costs more than reading the folder).
  */
+export function runIdSortKey(runId: string): string {
+  const m = RUN_ID.exec(runId);
+  if (!m) return `0${runId}`;
+  const [, y, mo, d, h, mi, s, ms = '000', suffix] = m;
+  return `1${y}${mo}${d}T${h}${mi}${s}.${ms}Z-${suffix}`;
+}
+
+/** Orders run ids as `runIdSortKey` does. */
 export function compareRunIds(a: string, b: string): number {
-  const pa = tryParseRunId(a);
-  const pb = tryParseRunId(b);
-  if (pa && pb) return pa.startedAtMs - pb.startedAtMs || (pa.suffix < pb.suffix ? -1 : pa.suffix > pb.suffix ? 1 : 0);
-  if (pa || pb) return pa ? 1 : -1;
-  return a < b ? -1 : a > b ? 1 : 0;
+  const ka = runIdSortKey(a);
+  const kb = runIdSortKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+/** Run ids newest first. */
+export function sortNewestFirst(runIds: string[]): string[] {
+  return runIds
+    .map((id) => [runIdSortKey(id), id] as const)
+    .sort((a, b) => (a[0] < b[0] ? 1 : a[0] > b[0] ? -1 : 0))
+    .map(([, id]) => id);
 }

@@ -33,10 +33,10 @@ describe('FsLedgerStore on disk', () => {
     await store.saveActive(activeRun(id, owner(id, process.pid)));
     await store.finishRun(finishedRun(id), { processedFiles: files('h1'), watermarks: { c: '1' } });
     await store.finishRun(finishedRun(idAt(2), { startedAt: '2026-10-31T23:59:00.000Z' }));
-    expect(await tree(dir)).toEqual(['p/runs/2026-10/' + idAt(2) + '.json', `p/runs/2026-11/${id}.json`, 'p/state.json']);
+    expect(await tree(dir)).toEqual([`p/runs/2026-10/31/${idAt(2)}.json`, `p/runs/2026-11/02/${id}.json`, 'p/state.json']);
     const snapshot = JSON.parse(await readFile(join(dir, 'p', 'state.json'), 'utf8'));
     expect(snapshot).toMatchObject({ version: 2, watermarks: { c: '1' }, applied: [id] });
-    expect(JSON.parse(await readFile(join(dir, 'p', 'runs', '2026-11', `${id}.json`), 'utf8')).commit).toEqual({ processedFiles: files('h1'), watermarks: { c: '1' } });
+    expect(JSON.parse(await readFile(join(dir, 'p', 'runs', '2026-11', '02', `${id}.json`), 'utf8')).commit).toEqual({ processedFiles: files('h1'), watermarks: { c: '1' } });
   });
 
   it('reads only as many run files as the limit needs', async () => {
@@ -44,7 +44,7 @@ describe('FsLedgerStore on disk', () => {
     const store = new FsLedgerStore(dir, { liveness: fakeLiveness() });
     for (const n of [1, 2, 3]) await store.finishRun(finishedRun(idAt(n)));
     // Damage the oldest record: a read of it would throw.
-    await writeFile(join(dir, 'p', 'runs', '2026-11', `${idAt(1)}.json`), '{"torn');
+    await writeFile(join(dir, 'p', 'runs', '2026-11', '02', `${idAt(1)}.json`), '{"torn');
     expect((await store.listRuns({ limit: 2 })).map((r) => r.runId)).toEqual([idAt(3), idAt(2)]);
     await expect(store.listRuns()).rejects.toThrow(/is not valid JSON/);
   });
@@ -70,7 +70,7 @@ describe('FsLedgerStore on disk', () => {
     const store = new FsLedgerStore(dir, { liveness: fakeLiveness() });
     await store.finishRun(finishedRun(idAt(1)));
     await mkdir(join(dir, 'p', 'pending'));
-    await writeFile(join(dir, 'p', 'pending', `${idAt(2)}.json`), JSON.stringify({ runId: idAt(2), at: '2026-11-02T06:00:01.000Z', month: '2026-11', commit: { watermarks: { c: '9' } } }));
+    await writeFile(join(dir, 'p', 'pending', `${idAt(2)}.json`), JSON.stringify({ runId: idAt(2), at: '2026-11-02T06:00:01.000Z', day: '2026-11/02', commit: { watermarks: { c: '9' } } }));
     expect((await store.readState('p')).watermarks).toEqual({});
   });
 
@@ -83,13 +83,13 @@ describe('FsLedgerStore on disk', () => {
     await store.finishRun(finishedRun(id));
     await mkdir(join(dir, 'p', 'active'), { recursive: true });
     await writeFile(join(dir, 'p', 'active', `${id}.json`), JSON.stringify(activeRun(id, owner(id, process.pid))));
-    const old = join(dir, 'p', 'runs', '2026-11', `.${id}.json.1.dead.tmp`);
-    const fresh = join(dir, 'p', 'runs', '2026-11', '.x.json.2.live.tmp');
+    const old = join(dir, 'p', 'runs', '2026-11', '02', `.${id}.json.1.dead.tmp`);
+    const fresh = join(dir, 'p', 'runs', '2026-11', '02', '.x.json.2.live.tmp');
     await writeFile(old, '');
     await writeFile(fresh, '');
     await utimes(old, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
     expect(await store.recover({ loadEvents: async () => undefined })).toEqual([]);
-    expect(await tree(dir)).toEqual([`p/runs/2026-11/${'.x.json.2.live.tmp'}`, `p/runs/2026-11/${id}.json`]);
+    expect(await tree(dir)).toEqual([`p/runs/2026-11/02/.x.json.2.live.tmp`, `p/runs/2026-11/02/${id}.json`]);
   });
 
   it('migrates a first-format ledger once on recovery, keeping its state', async () => {
@@ -100,9 +100,9 @@ describe('FsLedgerStore on disk', () => {
     expect(recovered.map((r) => [r.runId, r.status])).toEqual([['20261101T060000Z-cc33', 'abandoned']]);
     expect(await tree(dir)).toEqual([
       'daily/runs/2026-10.jsonl.migrated',
-      'daily/runs/2026-10/20261030T060000Z-aa11.json',
-      'daily/runs/2026-10/20261031T060000Z-bb22.json',
-      'daily/runs/2026-11/20261101T060000Z-cc33.json',
+      'daily/runs/2026-10/30/20261030T060000Z-aa11.json',
+      'daily/runs/2026-10/31/20261031T060000Z-bb22.json',
+      'daily/runs/2026-11/01/20261101T060000Z-cc33.json',
       'daily/state.json',
     ]);
     const id = idAt(1);
