@@ -18,6 +18,17 @@ function lastActivity(record: RunRecord): string {
   return latest;
 }
 
+/** Events recorded: attempts started and stages settled (timestamps alone tie within a millisecond). */
+function stepsRecorded(record: RunRecord): number {
+  return Object.values(record.stages).reduce((n, s) => n + s.attempts.length + (s.status === 'pending' || s.status === 'running' ? 0 : 1), 0);
+}
+
+function isAtLeastAsFar(a: RunRecord, b: RunRecord): boolean {
+  const at = lastActivity(a);
+  const bt = lastActivity(b);
+  return at > bt || (at === bt && stepsRecorded(a) >= stepsRecorded(b));
+}
+
 /**
  * The record rebuilt from the run's events when they got at least as far as the saved active record
  * (the active record is saved with a delay; the event log may lose its last buffered lines), else
@@ -27,7 +38,7 @@ export function latestRecord(active: RunRecord, events: RunEvent[] | undefined):
   const folded = events?.length ? foldEvents(events) : undefined;
   if (!folded || folded.runId !== active.runId) return active;
   const finished = events?.at(-1)?.type === 'run.finished';
-  return finished || lastActivity(folded) >= lastActivity(active) ? { ...folded, owner: active.owner } : active;
+  return finished || isAtLeastAsFar(folded, active) ? { ...folded, owner: active.owner } : active;
 }
 
 /** True when the run's own events say it finished: it died while being recorded, not while running. */
