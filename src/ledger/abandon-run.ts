@@ -8,7 +8,7 @@ import { describeOwner } from './owner-liveness.ts';
 import { foldEvents, type RunRecord } from './run-record.ts';
 
 /** The latest instant a record mentions: how far the run is known to have got. */
-function lastActivity(record: RunRecord): string {
+export function lastActivity(record: RunRecord): string {
   let latest = record.finishedAt ?? record.startedAt;
   for (const stage of Object.values(record.stages)) {
     for (const at of [stage.startedAt, stage.finishedAt, ...stage.attempts.flatMap((a) => [a.startedAt, a.finishedAt])]) {

@@ -1,5 +1,5 @@
 /** Pure helpers shared by the stores: query filters, ordering, and how a read shows a dead run. */
-import { asAbandoned } from './abandon-run.ts';
+import { asAbandoned, lastActivity } from './abandon-run.ts';
 import type { LeaseOwner, RunQuery } from './ledger-store.ts';
 import { isOwnerGone, type OwnerLiveness } from './owner-liveness.ts';
 import { compareRunIds } from './run-id.ts';
@@ -18,11 +18,10 @@ export const newestFirst = (a: RunRecord, b: RunRecord) => compareRunIds(b.runId
 
 /**
  * Whether an active run's owner is gone. A lease of the same run may carry a fresher heartbeat. A
- * record without an owner (written by an older weir) is judged by its heartbeat alone: its last
- * activity, i.e. its start.
+ * record without an owner (written by an older weir) is judged by its last activity alone.
  */
 export function isActiveRunGone(record: RunRecord, leases: LeaseOwner[], liveness: OwnerLiveness): boolean {
-  const owner: LeaseOwner = record.owner ?? { runId: record.runId, host: '', pid: 0, startedAt: record.startedAt, heartbeatAt: record.startedAt };
+  const owner: LeaseOwner = record.owner ?? { runId: record.runId, host: '', pid: 0, startedAt: record.startedAt, heartbeatAt: lastActivity(record) };
   const beats = [owner.heartbeatAt, ...leases.filter((l) => l.runId === record.runId).map((l) => l.heartbeatAt)];
   return isOwnerGone(owner, liveness, beats.sort().at(-1));
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { abandonRun, latestRecord } from '../../src/ledger/abandon-run.ts';
 import { compareRunIds, newRunId, sortNewestFirst, tryParseRunId } from '../../src/ledger/run-id.ts';
-import { applyCommit, emptyPipelineState, foldCommits, laterWatermark } from '../../src/model/state.ts';
+import { applyCommit, type CommittedRun, emptyPipelineState, foldCommits, laterWatermark } from '../../src/model/state.ts';
 import { activeRun, files, owner, runEvents } from './ledger-fixtures.ts';
 
 describe('run ids', () => {
@@ -30,7 +30,7 @@ describe('state as a fold of commits', () => {
   });
 
   it('gives the same state whatever order the commits are applied in, and applying one twice changes nothing', () => {
-    const commits = [
+    const commits: CommittedRun[] = [
       { runId: 'r1', at: '2026-11-01T00:00:00Z', commit: { processedFiles: files('a', 'shared'), watermarks: { n: '5' } } },
       { runId: 'r2', at: '2026-11-02T00:00:00Z', commit: { processedFiles: files('b', 'shared'), watermarks: { n: '12' } } },
       { runId: 'r3', at: '2026-11-03T00:00:00Z', commit: { processedFiles: files('c'), watermarks: { n: '7', m: 'x' } } },
