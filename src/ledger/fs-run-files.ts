@@ -8,18 +8,19 @@
 import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createFileExclusive, existsFile, listIfExists, readJsonIfExists, readTextIfExists, removeDurable, writeFileDurable } from './durable-file.ts';
-import { sortNewestFirst } from './run-id.ts';
+import { sortNewestFirst, tryParseRunId } from './run-id.ts';
 import type { RunRecord } from './run-record.ts';
 
 const MONTH = /^\d{4}-\d{2}$/;
 const DAY = /^\d{2}$/;
 
 /**
- * The folder of a run: `YYYY-MM/DD`, the UTC day it started. Day folders, not month folders: the
- * newest 20 of 10,000 runs a month must not cost a 10,000-name directory listing.
+ * The folder of a run: `YYYY-MM/DD`, the UTC day its id says it started (its `startedAt` for ids
+ * weir did not make), so an id alone finds its file. Day folders, not month folders: the newest 20
+ * of 10,000 runs a month must not cost a 10,000-name directory listing.
  */
 export function dayOf(record: RunRecord): string {
-  return `${record.startedAt.slice(0, 7)}/${record.startedAt.slice(8, 10)}`;
+  return tryParseRunId(record.runId)?.day ?? `${record.startedAt.slice(0, 7)}/${record.startedAt.slice(8, 10)}`;
 }
 
 function parseLines(text: string, file: string): RunRecord[] {

@@ -2,6 +2,7 @@ import { cp, mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FsLedgerStore } from '../../src/ledger/fs-ledger-store.ts';
+import { newRunId } from '../../src/ledger/run-id.ts';
 import { applyEvent, foldEvents } from '../../src/ledger/run-record.ts';
 import { idAt } from './contract.ts';
 import { activeRun, fakeLiveness, files, finishedRun, owner, runEvents, tempDir } from './ledger-fixtures.ts';
@@ -26,14 +27,15 @@ describe('run records as a fold over events', () => {
 });
 
 describe('FsLedgerStore on disk', () => {
-  it('writes each finished run once under its start month, with no temp files and a version 2 snapshot', async () => {
+  it('writes each finished run once under the day its id started, with no temp files and a version 2 snapshot', async () => {
     const dir = await tempDir();
     const store = new FsLedgerStore(dir, { liveness: fakeLiveness() });
     const id = idAt(1);
     await store.saveActive(activeRun(id, owner(id, process.pid)));
     await store.finishRun(finishedRun(id), { processedFiles: files('h1'), watermarks: { c: '1' } });
-    await store.finishRun(finishedRun(idAt(2), { startedAt: '2026-10-31T23:59:00.000Z' }));
-    expect(await tree(dir)).toEqual([`p/runs/2026-10/31/${idAt(2)}.json`, `p/runs/2026-11/02/${id}.json`, 'p/state.json']);
+    const october = newRunId(Date.parse('2026-10-31T23:59:00.000Z'));
+    await store.finishRun(finishedRun(october, { startedAt: '2026-10-31T23:59:00.000Z' }));
+    expect(await tree(dir)).toEqual([`p/runs/2026-10/31/${october}.json`, `p/runs/2026-11/02/${id}.json`, 'p/state.json']);
     const snapshot = JSON.parse(await readFile(join(dir, 'p', 'state.json'), 'utf8'));
     expect(snapshot).toMatchObject({ version: 2, watermarks: { c: '1' }, applied: [id] });
     expect(JSON.parse(await readFile(join(dir, 'p', 'runs', '2026-11', '02', `${id}.json`), 'utf8')).commit).toEqual({ processedFiles: files('h1'), watermarks: { c: '1' } });
