@@ -50,7 +50,10 @@ export interface LeaseOptions {
 export interface RecoverOptions {
   /** The run's events (its `events.jsonl`), or undefined when there are none to read. */
   loadEvents(pipeline: string, runId: string): Promise<RunEvent[] | undefined>;
-  /** Kills a dead owner's process group (children that outlived it). Not called for other hosts. */
+  /**
+   * Kills a gone owner's process group (children that outlived it); must accept a group that no
+   * longer exists. Only called for owners on this host. `killProcessGroup` in owner-liveness.ts.
+   */
   killProcessGroup?(pgid: number): void | Promise<void>;
 }
 

@@ -27,6 +27,18 @@ export function isPidAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Kills what is left of a dead run's process group (its `command` children); a group already gone
+ * is fine. For `recover({ killProcessGroup })` on this machine.
+ */
+export function killProcessGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
 export function localOwnerLiveness(ttlMs = DEFAULT_LEASE_TTL_MS): OwnerLiveness {
   return { host: hostname(), now: Date.now, ttlMs, isPidAlive };
 }

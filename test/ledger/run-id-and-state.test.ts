@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { abandonRun, latestRecord } from '../../src/ledger/abandon-run.ts';
 import { compareRunIds, newRunId, sortNewestFirst, tryParseRunId } from '../../src/ledger/run-id.ts';
 import { applyCommit, type CommittedRun, emptyPipelineState, foldCommits, laterWatermark } from '../../src/model/state.ts';
@@ -61,5 +61,18 @@ describe('closing a dead run', () => {
     expect(latestRecord(saved, runEvents('r1', {}, 4)).owner).toEqual(owner('r1', 77));
     expect(latestRecord(saved, runEvents('r1', {}, 1))).toBe(saved);
     expect(latestRecord(saved, undefined)).toBe(saved);
+  });
+});
+
+describe('killing a dead run’s process group', () => {
+  it('kills a live group and accepts one that is already gone', async () => {
+    const { spawn } = await import('node:child_process');
+    const { killProcessGroup } = await import('../../src/ledger/owner-liveness.ts');
+    const child = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+    onTestFinished(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
+    const exited = new Promise((done) => child.on('exit', (_code, signal) => done(signal)));
+    killProcessGroup(child.pid!);
+    expect(await exited).toBe('SIGKILL');
+    expect(() => killProcessGroup(child.pid!)).not.toThrow();
   });
 });
