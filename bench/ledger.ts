@@ -1,8 +1,9 @@
 /**
  * Ledger cost as history grows: finishing one run, and listing the newest 20, with 10,000 runs
  * already in the month vs an empty ledger (goal ≤ 1.2× each). Measured in process (the store
- * alone, a fresh store per sample as a CLI process would open) and, for listing, as the whole
- * `weir history --limit 20` process.
+ * alone, a fresh store per sample as a CLI process would open) and as the whole
+ * `weir history --limit 20` process. Listing is also compared with a 20-run ledger: an empty one
+ * reads no record at all, so only that comparison isolates the size of the history.
  *
  * The 10,000 runs are written straight to their files (the layout of fs-ledger-store.ts) rather
  * than through 10,000 fsynced finishes: the set-up is not what is measured.
@@ -34,9 +35,10 @@ function run(pipeline: string, startedMs: number, suffix: string): RunRecord {
 }
 
 function seedLedger(ledgerDir: string, runs: number): void {
-  // 10,000 runs in one month: one every 4 minutes, ~347 a day.
-  const spacingMs = Math.floor((28 * 86_400_000) / runs);
-  for (let i = 0; i < runs; i++) {
+  // 10,000 runs in one month: one every 4 minutes, ~347 a day (fewer runs: the month's last ones).
+  const spacingMs = Math.floor((28 * 86_400_000) / HISTORY);
+  const first = HISTORY - runs;
+  for (let i = first; i < HISTORY; i++) {
     const record = run('daily', MONTH_START + i * spacingMs, i.toString(16).padStart(6, '0'));
     const dayDir = join(ledgerDir, 'daily', 'runs', record.startedAt.slice(0, 7), record.startedAt.slice(8, 10));
     mkdirSync(dayDir, { recursive: true });
@@ -51,56 +53,63 @@ async function elapsedMs(once: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
-/**
- * Samples alternate between the two ledgers, so drift on a shared machine (other processes, disk
- * cache) hits both sides alike; a fresh store per sample, as each CLI process opens its own.
- */
-async function measurePair(emptyDir: string, fullDir: string, samples: number) {
-  const times = { finishEmpty: [] as number[], finishFull: [] as number[], listEmpty: [] as number[], listFull: [] as number[] };
+/** Medians per key; each sample runs every step, in an order rotated per sample (no order bias). */
+async function sampleRotating(samples: number, steps: Record<string, (i: number) => Promise<unknown>>) {
+  const names = Object.keys(steps);
+  const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
   for (let i = -1; i < samples; i++) {
-    // Runs finished by the benchmark start after the seeded ones, on the last seeded day.
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(k + Math.max(i, 0)) % names.length];
+      const ms = await elapsedMs(() => steps[name](i));
+      if (i >= 0) times[name].push(ms); // i = -1 is the warm-up
+    }
+  }
+  return Object.fromEntries(names.map((n) => [n, median(times[n])]));
+}
+
+/** Sample i finishes a run after the seeded ones, on the last seeded day (a fresh store each time, like a CLI process). */
+function finishSample(ledgerDir: string) {
+  return (i: number) => {
     const record = run('daily', MONTH_START + 28 * 86_400_000 - 3_600_000 + (i + 1) * 1000, 'bench0');
     const commit = { watermarks: { cursor: String(HISTORY + i) }, processedFiles: [{ hash: `h${i}`, path: `in/${i}.csv`, bytes: 1 }] };
-    const finishEmpty = await elapsedMs(() => new FsLedgerStore(emptyDir).finishRun(record, commit));
-    const finishFull = await elapsedMs(() => new FsLedgerStore(fullDir).finishRun(record, commit));
-    const listEmpty = await elapsedMs(() => new FsLedgerStore(emptyDir).listRuns({ limit: 20 }));
-    const listFull = await elapsedMs(() => new FsLedgerStore(fullDir).listRuns({ limit: 20 }));
-    if (i < 0) continue; // warm-up
-    Object.entries({ finishEmpty, finishFull, listEmpty, listFull }).forEach(([k, v]) => times[k as keyof typeof times].push(v));
-  }
-  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)])) as Record<keyof typeof times, number>;
+    return new FsLedgerStore(ledgerDir).finishRun(record, commit);
+  };
 }
 
-function historyPair(empty: string, full: string, samples: number) {
-  const args = [WEIR, 'history', '--limit', '20', '--json'];
-  timeProcess(args, full);
-  const emptyMs: number[] = [];
-  const fullMs: number[] = [];
-  for (let i = 0; i < samples; i++) {
-    emptyMs.push(timeProcess(args, empty));
-    fullMs.push(timeProcess(args, full));
-  }
-  return { emptyMs: median(emptyMs), fullMs: median(fullMs) };
+const listSample = (ledgerDir: string) => () => new FsLedgerStore(ledgerDir).listRuns({ limit: 20 });
+
+function historySample(project: string) {
+  return async () => timeProcess([WEIR, 'history', '--limit', '20', '--json'], project);
 }
 
-const ratio = (emptyMs: number, fullMs: number) => ({ emptyMs: round(emptyMs, 2), at10kMs: round(fullMs, 2), ratio: round(fullMs / emptyMs, 2) });
+const ratio = (baseMs: number, fullMs: number) => ({ baselineMs: round(baseMs, 2), at10kMs: round(fullMs, 2), ratio: round(fullMs / baseMs, 2) });
 
+/**
+ * Ledgers: `empty`, `twenty` (20 runs: the same 20 records to read as at 10k, so only history size
+ * differs) and `full` (10,000 runs in the month). Listings are measured on ledgers nothing writes
+ * to; finishes go to their own copies.
+ */
 export async function benchLedger(samples = 41) {
-  const empty = tempProject({ 'pipelines/.keep': '' });
-  const full = tempProject({ 'pipelines/.keep': '' });
+  const projects = { empty: tempProject({ 'pipelines/.keep': '' }), twenty: tempProject({ 'pipelines/.keep': '' }), full: tempProject({ 'pipelines/.keep': '' }) };
+  const finishDirs = { empty: tempProject({}), full: tempProject({}) };
+  const ledger = (project: string) => join(project, '.weir', 'ledger');
   try {
-    seedLedger(join(full, '.weir', 'ledger'), HISTORY);
-    mkdirSync(join(empty, '.weir', 'ledger'), { recursive: true });
-    const t = await measurePair(join(empty, '.weir', 'ledger'), join(full, '.weir', 'ledger'), samples);
-    const history = historyPair(empty, full, 11);
+    mkdirSync(ledger(projects.empty), { recursive: true });
+    seedLedger(ledger(projects.twenty), 20);
+    seedLedger(ledger(projects.full), HISTORY);
+    seedLedger(finishDirs.full, HISTORY);
+    const finish = await sampleRotating(samples, { empty: finishSample(finishDirs.empty), full: finishSample(finishDirs.full) });
+    const list = await sampleRotating(samples, { empty: listSample(ledger(projects.empty)), twenty: listSample(ledger(projects.twenty)), full: listSample(ledger(projects.full)) });
+    const history = await sampleRotating(11, { empty: historySample(projects.empty), twenty: historySample(projects.twenty), full: historySample(projects.full) });
     return {
       runsInMonth: HISTORY,
-      finishOneRun: ratio(t.finishEmpty, t.finishFull),
-      listRunsLimit20: ratio(t.listEmpty, t.listFull),
-      historyLimit20Process: ratio(history.emptyMs, history.fullMs),
+      finishOneRun: ratio(finish.empty, finish.full),
+      listRunsLimit20VsEmpty: ratio(list.empty, list.full),
+      listRunsLimit20Vs20Runs: ratio(list.twenty, list.full),
+      historyLimit20ProcessVsEmpty: ratio(history.empty, history.full),
+      historyLimit20ProcessVs20Runs: ratio(history.twenty, history.full),
     };
   } finally {
-    rmSync(empty, { recursive: true, force: true });
-    rmSync(full, { recursive: true, force: true });
+    for (const dir of [...Object.values(projects), ...Object.values(finishDirs)]) rmSync(dir, { recursive: true, force: true });
   }
 }
