@@ -1,112 +1,235 @@
 /**
- * The local ledger, a folder (`.weir/ledger` by default):
+ * The local ledger, a folder (`.weir/ledger` by default), one sub-folder per pipeline:
  *
- *   <pipeline>/runs/<YYYY-MM>.jsonl   finished runs, one JSON record per line, in finish order
- *   <pipeline>/active/<run id>.json   runs in progress (a killed run stays here, readable)
- *   <pipeline>/state.json             watermarks and processed files
+ *   runs/<YYYY-MM>/<run id>.json   finished runs, written once        (fs-run-files.ts)
+ *   active/<run id>.json           runs in progress, with their owner
+ *   pending/, state.json           state as a fold of committed runs  (fs-pipeline-state.ts)
+ *   leases/slot-<i>.json           who may run now                    (fs-leases.ts)
  *
- * Month shards keep the folder narrow as runs accumulate (10k runs → a few hundred files, not 10k).
- * Every write is temp file + rename, so no reader ever sees half a file.
+ * No file is ever read-modified-written by two processes: every finished run is its own file, so
+ * concurrent writers and crashes lose nothing (see README.md for the crash analysis).
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { applyCommit, emptyPipelineState, type PipelineState, type StateCommit } from '../model/state.ts';
-import { writeFileAtomic } from './atomic-write.ts';
-import type { LedgerStore, RunQuery } from './ledger-store.ts';
+import type { StateCommit } from '../model/state.ts';
+import { AmbiguousRunIdError } from './errors.ts';
+import { listIfExists, sweepStaleTemps } from './durable-file.ts';
+import { FsLeases } from './fs-leases.ts';
+import { FsPipelineState } from './fs-pipeline-state.ts';
+import { dayOf, FsRunFiles } from './fs-run-files.ts';
+import type { LedgerHooks } from './ledger-step.ts';
+import type { Lease, LeaseOptions, LeaseOwner, LeaseResult, LedgerStore, RecoveredRun, RecoverOptions, RenewResult, RunQuery } from './ledger-store.ts';
+import { localOwnerLiveness, type OwnerLiveness } from './owner-liveness.ts';
+import { recoverActiveRun } from './recover-run.ts';
+import { tryParseRunId } from './run-id.ts';
+import { presentActive, selectRuns, matchesQuery } from './run-query.ts';
 import type { RunRecord } from './run-record.ts';
 
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+/** Temp files younger than this may belong to a write in progress; older ones are swept. */
+const STALE_TEMP_MS = 60_000;
+/** Records read at once when a listing has no limit: parallel enough, without a file-handle storm. */
+const READ_BATCH = 64;
+
+export interface FsLedgerOptions {
+  /** Decides whether an owner is gone. Default: this machine, `Date.now`, 60 s heartbeat TTL. */
+  liveness?: OwnerLiveness;
+  /** Test hook called between writes (kill the process at an exact point). */
+  hooks?: LedgerHooks;
 }
 
-async function listIfExists(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-}
-
-function parseLines(text: string, file: string): RunRecord[] {
-  const records: RunRecord[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      records.push(JSON.parse(line) as RunRecord);
-    } catch {
-      // A torn line cannot come from our own writes (rename is atomic); skip it rather than hide all history.
-      process.emitWarning(`skipping an unreadable line in ${file}`);
-    }
-  }
-  return records;
+interface PipelineFiles {
+  dir: string;
+  runs: FsRunFiles;
+  state: FsPipelineState;
+  leases: FsLeases;
+  migrated?: Promise<number>;
 }
 
 export class FsLedgerStore implements LedgerStore {
   readonly dir: string;
+  readonly #liveness: OwnerLiveness;
+  readonly #hooks: LedgerHooks;
+  readonly #pipelines = new Map<string, PipelineFiles>();
 
-  constructor(dir: string) {
+  constructor(dir: string, options: FsLedgerOptions = {}) {
     this.dir = dir;
+    this.#liveness = options.liveness ?? localOwnerLiveness();
+    this.#hooks = options.hooks ?? {};
   }
 
-  #pipelineDir(pipeline: string): string {
-    return join(this.dir, pipeline);
+  #files(pipeline: string): PipelineFiles {
+    let files = this.#pipelines.get(pipeline);
+    if (!files) {
+      const dir = join(this.dir, pipeline);
+      files = { dir, runs: new FsRunFiles(dir), state: new FsPipelineState(dir, this.#liveness, this.#hooks), leases: new FsLeases(dir, this.#liveness) };
+      this.#pipelines.set(pipeline, files);
+    }
+    return files;
   }
 
-  async readState(pipeline: string): Promise<PipelineState> {
-    const text = await readIfExists(join(this.#pipelineDir(pipeline), 'state.json'));
-    return text ? { ...emptyPipelineState(), ...(JSON.parse(text) as PipelineState) } : emptyPipelineState();
+  /** First-format month files are split once per process, before the first write. */
+  #migrated(files: PipelineFiles): Promise<number> {
+    files.migrated ??= files.runs.migrateV1();
+    return files.migrated;
+  }
+
+  readState(pipeline: string) {
+    return this.#files(pipeline).state.readState();
   }
 
   async saveActive(record: RunRecord): Promise<void> {
-    await writeFileAtomic(join(this.#pipelineDir(record.pipeline), 'active', `${record.runId}.json`), JSON.stringify(record));
+    const { runs } = this.#files(record.pipeline);
+    // A trailing save that lands after the finish would resurrect the run as active.
+    if (!(await runs.isFinished(dayOf(record), record.runId))) await runs.saveActive(record);
   }
 
   async finishRun(record: RunRecord, commit?: StateCommit): Promise<void> {
-    const dir = this.#pipelineDir(record.pipeline);
-    const shard = join(dir, 'runs', `${(record.finishedAt ?? record.startedAt).slice(0, 7)}.jsonl`);
-    const existing = (await readIfExists(shard)) ?? '';
-    if (!parseLines(existing, shard).some((r) => r.runId === record.runId)) {
-      await writeFileAtomic(shard, `${existing}${JSON.stringify(record)}\n`, { durable: true });
-      if (commit && record.status === 'succeeded') {
-        const state = applyCommit(await this.readState(record.pipeline), commit, record.runId, record.finishedAt ?? record.startedAt);
-        await writeFileAtomic(join(dir, 'state.json'), `${JSON.stringify(state, null, 1)}\n`, { durable: true });
+    await this.#finish(record, commit);
+  }
+
+  /** True when this call recorded the run; false when it was already recorded. */
+  async #finish(record: RunRecord, commit?: StateCommit): Promise<boolean> {
+    const files = this.#files(record.pipeline);
+    await this.#migrated(files);
+    const day = dayOf(record);
+    let linked = false;
+    if (!(await files.runs.isFinished(day, record.runId))) {
+      const committed = record.status === 'succeeded' && commit ? commit : undefined;
+      if (committed) {
+        await files.state.writeMarker({ runId: record.runId, at: record.finishedAt ?? record.startedAt, day, commit: committed });
+        await this.#hooks.afterStep?.('pending-written');
       }
+      linked = await files.runs.writeRun({ ...record, commit: committed });
+      await this.#hooks.afterStep?.('run-linked');
     }
-    await rm(join(dir, 'active', `${record.runId}.json`), { force: true });
+    await files.state.compact();
+    await files.runs.removeActive(record.runId);
+    await this.#hooks.afterStep?.('active-removed');
+    return linked;
   }
 
   async pipelines(): Promise<string[]> {
     return (await listIfExists(this.dir)).filter((name) => !name.startsWith('.')).sort();
   }
 
-  async #runsOf(pipeline: string): Promise<RunRecord[]> {
-    const dir = this.#pipelineDir(pipeline);
+  async #activeRecords(files: PipelineFiles): Promise<RunRecord[]> {
+    const leases = await files.leases.list();
     const records: RunRecord[] = [];
-    for (const name of (await listIfExists(join(dir, 'runs'))).filter((n) => n.endsWith('.jsonl'))) {
-      const file = join(dir, 'runs', name);
-      records.push(...parseLines((await readIfExists(file)) ?? '', file));
-    }
-    for (const name of (await listIfExists(join(dir, 'active'))).filter((n) => n.endsWith('.json'))) {
-      const text = await readIfExists(join(dir, 'active', name));
-      if (text) records.push(JSON.parse(text) as RunRecord);
+    for (const runId of await files.runs.activeIds()) {
+      const record = await files.runs.readActive(runId);
+      if (record && !(await files.runs.isFinished(dayOf(record), runId))) records.push(presentActive(record, leases, this.#liveness));
     }
     return records;
   }
 
-  async listRuns(query: RunQuery = {}): Promise<RunRecord[]> {
-    const pipelines = query.pipeline ? [query.pipeline] : await this.pipelines();
-    const records = (await Promise.all(pipelines.map((p) => this.#runsOf(p)))).flat();
-    records.sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.runId.localeCompare(a.runId));
-    return query.limit === undefined ? records : records.slice(0, query.limit);
+  /**
+   * Finished records newest first, read until `limit` match (a batch of exactly the number still
+   * needed is read in parallel), plus active and first-format ones.
+   */
+  async #candidates(pipeline: string, query: RunQuery): Promise<RunRecord[]> {
+    const files = this.#files(pipeline);
+    const found: RunRecord[] = [];
+    let matched = 0;
+    days: for await (const day of files.runs.days()) {
+      const ids = await files.runs.idsIn(day);
+      while (ids.length) {
+        const wanted = query.limit === undefined ? READ_BATCH : query.limit - matched;
+        if (wanted <= 0) break days;
+        const batch = await Promise.all(ids.splice(0, wanted).map((runId) => files.runs.readRun(day, runId)));
+        for (const record of batch) {
+          if (!record) continue;
+          found.push(record);
+          if (matchesQuery(record, query)) matched++;
+        }
+      }
+    }
+    return [...found, ...(await files.runs.v1Records()), ...(await this.#activeRecords(files))];
   }
 
-  async getRun(runId: string): Promise<RunRecord | undefined> {
-    return (await this.listRuns()).find((r) => r.runId === runId || r.runId.startsWith(runId));
+  async listRuns(query: RunQuery = {}): Promise<RunRecord[]> {
+    const pipelines = query.pipeline ? [query.pipeline] : await this.pipelines();
+    const records = (await Promise.all(pipelines.map((p) => this.#candidates(p, query)))).flat();
+    return selectRuns(records, query);
+  }
+
+  async getRun(idOrPrefix: string): Promise<RunRecord | undefined> {
+    const parsed = tryParseRunId(idOrPrefix);
+    const matches = new Map<string, () => Promise<RunRecord | undefined>>();
+    for (const pipeline of await this.pipelines()) {
+      const files = this.#files(pipeline);
+      if (parsed && (await files.runs.isFinished(parsed.day, idOrPrefix))) return files.runs.readRun(parsed.day, idOrPrefix);
+      for (const day of await this.#daysMatching(files, idOrPrefix)) {
+        for (const runId of await files.runs.idsIn(day)) if (runId.startsWith(idOrPrefix)) matches.set(runId, () => files.runs.readRun(day, runId));
+      }
+      for (const record of [...(await files.runs.v1Records()), ...(await this.#activeRecords(files))]) {
+        if (record.runId.startsWith(idOrPrefix) && !matches.has(record.runId)) matches.set(record.runId, async () => record);
+      }
+    }
+    const exact = matches.get(idOrPrefix);
+    if (exact) return exact();
+    if (matches.size > 1) throw new AmbiguousRunIdError(idOrPrefix, [...matches.keys()].sort().reverse());
+    return [...matches.values()][0]?.();
+  }
+
+  /** A prefix that names a month or a day (`202611…`, `20261102…`) only looks in those folders. */
+  async #daysMatching(files: PipelineFiles, prefix: string): Promise<string[]> {
+    const digits = /^(\d{4})(\d{2})(\d{2})?/.exec(prefix);
+    if (digits?.[3]) return [`${digits[1]}-${digits[2]}/${digits[3]}`];
+    const days: string[] = [];
+    for await (const day of files.runs.days(digits ? [`${digits[1]}-${digits[2]}`] : undefined)) days.push(day);
+    return days;
+  }
+
+  acquireLease(pipeline: string, owner: LeaseOwner, options: LeaseOptions = {}): Promise<LeaseResult> {
+    return this.#files(pipeline).leases.acquire(pipeline, owner, options.maxActive ?? 1);
+  }
+
+  renewLease(lease: Lease): Promise<RenewResult> {
+    return this.#files(lease.pipeline).leases.renew(lease);
+  }
+
+  releaseLease(lease: Lease): Promise<void> {
+    return this.#files(lease.pipeline).leases.release(lease);
+  }
+
+  listLeases(pipeline: string): Promise<LeaseOwner[]> {
+    return this.#files(pipeline).leases.list();
+  }
+
+  async recover(options: RecoverOptions): Promise<RecoveredRun[]> {
+    const recovered: RecoveredRun[] = [];
+    for (const pipeline of await this.pipelines()) {
+      const files = this.#files(pipeline);
+      await this.#sweepTemps(files);
+      await this.#migrated(files);
+      const leases = await files.leases.list();
+      for (const runId of await files.runs.activeIds()) {
+        const active = await files.runs.readActive(runId);
+        if (!active) continue;
+        if (await files.runs.isFinished(dayOf(active), runId)) {
+          await files.runs.removeActive(runId);
+          continue;
+        }
+        const result = await recoverActiveRun(active, leases, {
+          liveness: this.#liveness,
+          options,
+          pendingCommit: async () => (await files.state.readMarker(runId))?.commit,
+          finish: (record, commit) => this.#finish(record, commit),
+          dropPendingCommit: () => files.state.removeMarker(runId),
+        });
+        if (result) recovered.push(result);
+      }
+      await files.leases.releaseGone();
+      await files.state.compact();
+    }
+    return recovered;
+  }
+
+  async #sweepTemps(files: PipelineFiles): Promise<void> {
+    // Compared with file mtimes, which the OS stamps with the real clock: not the injected one.
+    const now = Date.now();
+    const dirs = [files.dir, ...['active', 'pending', 'leases', 'runs'].map((d) => join(files.dir, d))];
+    dirs.push(...(await files.runs.months()).map((m) => join(files.dir, 'runs', m)));
+    for await (const day of files.runs.days()) dirs.push(join(files.dir, 'runs', day));
+    for (const dir of dirs) await sweepStaleTemps(dir, now, STALE_TEMP_MS);
   }
 }

@@ -4,6 +4,8 @@
  */
 import type { ErrorRecord } from '../model/errors.ts';
 import type { CheckResult, Interval, RunEvent, RunStatus, SkipReason, StageStatus } from '../model/events.ts';
+import type { StateCommit } from '../model/state.ts';
+import type { LeaseOwner } from './ledger-store.ts';
 
 export interface AttemptRecord {
   attempt: number;
@@ -54,6 +56,10 @@ export interface RunRecord {
   /** Circuit breaker state changes during the run (breakers are shared by stages, per policy and key). */
   breakers?: BreakerTransition[];
   error?: ErrorRecord;
+  /** The process running the run (set by the run use case on its active record). */
+  owner?: LeaseOwner;
+  /** The state commit of a run that succeeded, as the ledger recorded it. */
+  commit?: StateCommit;
 }
 
 function stageOf(record: RunRecord, name: string): StageRecord {

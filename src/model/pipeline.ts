@@ -90,6 +90,7 @@ export const Pipeline = z.strictObject({
   params: z.record(z.string().regex(NAME_PATTERN), Param).optional(),
   stages: z.record(z.string().regex(NAME_PATTERN, 'stage names use letters, digits, _ and -'), Stage),
   concurrency: z.number().int().positive().optional().describe('Most stages running at once. Default: 4.'),
+  max_active_runs: z.number().int().positive().optional().describe('Runs of this pipeline allowed at once on one ledger (a second one fails with run_conflict, or waits with --wait). Not the same as concurrency, which bounds stages within a run. Default: 1.'),
   timeout: Duration.optional().describe('Whole-run time limit. Default: none.'),
   sla: Duration.optional().describe('Expected run duration; longer runs are an SLA breach.'),
   notify: Notify.optional(),

@@ -1,4 +1,10 @@
-/** Pipeline state that outlives runs (watermarks, processed files) and the commits runs make to it. */
+/**
+ * Pipeline state that outlives runs (watermarks, processed files) and the commits runs make to it.
+ *
+ * State is the fold of the commits of succeeded runs. The merge is a join: commutative, associative
+ * and idempotent (watermarks keep the maximum, a processed file keeps its earliest run), so commits
+ * may be applied in any order, and applied twice after a crash, and the result is the same.
+ */
 
 export interface ProcessedFile {
   hash: string;
@@ -26,13 +32,50 @@ export interface PipelineState {
   processedFiles: Record<string, ProcessedFileRecord>;
 }
 
+/** A succeeded run's commit, with what orders it in the fold. */
+export interface CommittedRun {
+  runId: string;
+  /** When the run finished (ISO 8601): the fold order, then the run id. */
+  at: string;
+  commit: StateCommit;
+}
+
 export function emptyPipelineState(): PipelineState {
   return { watermarks: {}, processedFiles: {} };
 }
 
-/** Pure: the state after a successful run's commit. */
+const NUMERIC = /^-?\d+(\.\d+)?$/;
+
+/**
+ * The later of two watermark values: numeric when both are numbers (so '10' > '9'), else by string
+ * order, which is time order for ISO 8601 instants in one format.
+ */
+export function laterWatermark(a: string, b: string): string {
+  if (NUMERIC.test(a) && NUMERIC.test(b)) return Number(b) > Number(a) ? b : a;
+  return b > a ? b : a;
+}
+
+function isEarlier(a: { at: string; runId: string }, b: { at: string; runId: string }): boolean {
+  return a.at < b.at || (a.at === b.at && a.runId < b.runId);
+}
+
+/** Pure: the state after a successful run's commit. Order-independent and idempotent (see above). */
 export function applyCommit(state: PipelineState, commit: StateCommit, runId: string, at: string): PipelineState {
-  const next: PipelineState = { watermarks: { ...state.watermarks, ...commit.watermarks }, processedFiles: { ...state.processedFiles } };
-  for (const file of commit.processedFiles ?? []) next.processedFiles[file.hash] = { ...file, runId, at };
-  return next;
+  const watermarks = { ...state.watermarks };
+  for (const [key, value] of Object.entries(commit.watermarks ?? {})) {
+    watermarks[key] = key in watermarks ? laterWatermark(watermarks[key], value) : value;
+  }
+  const processedFiles = { ...state.processedFiles };
+  for (const file of commit.processedFiles ?? []) {
+    const candidate = { ...file, runId, at };
+    const existing = processedFiles[file.hash];
+    if (!existing || isEarlier(candidate, existing)) processedFiles[file.hash] = candidate;
+  }
+  return { watermarks, processedFiles };
+}
+
+/** Pure: `state` with every commit applied, in the deterministic order (finish time, then run id). */
+export function foldCommits(state: PipelineState, commits: Iterable<CommittedRun>): PipelineState {
+  const ordered = [...commits].sort((a, b) => (isEarlier(a, b) ? -1 : isEarlier(b, a) ? 1 : 0));
+  return ordered.reduce((next, c) => applyCommit(next, c.commit, c.runId, c.at), state);
 }

@@ -1,40 +1,24 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FsLedgerStore } from '../../src/ledger/fs-ledger-store.ts';
-import { applyEvent, foldEvents, type RunRecord } from '../../src/ledger/run-record.ts';
-import type { RunEvent } from '../../src/model/events.ts';
+import { newRunId } from '../../src/ledger/run-id.ts';
+import { applyEvent, foldEvents } from '../../src/ledger/run-record.ts';
+import { idAt } from './contract.ts';
+import { activeRun, fakeLiveness, files, finishedRun, owner, runEvents, tempDir } from './ledger-fixtures.ts';
 
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'weir-ledger-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const V1_FIXTURE = join(import.meta.dirname, 'fixtures', 'v1');
 
-function events(runId: string, at: string, fail = false): RunEvent[] {
-  return [
-    { type: 'run.started', runId, at, pipeline: 'p', params: { n: 1 }, interval: { start: '2026-11-01T00:00:00.000Z', end: '2026-11-02T00:00:00.000Z' }, trigger: 'manual', stages: ['a', 'b'] },
-    { type: 'stage.started', runId, at, stage: 'a', attempt: 1 },
-    { type: 'stage.retrying', runId, at, stage: 'a', attempt: 1, delayMs: 500, error: { code: 'stage_failed', name: 'StageFailedError', message: 'HTTP 503' } },
-    { type: 'stage.succeeded', runId, at, stage: 'a', attempt: 2, durationMs: 700, rows: 10, table: 'a' },
-    fail
-      ? { type: 'stage.failed', runId, at, stage: 'b', attempt: 1, durationMs: 5, error: { code: 'check_failed', name: 'CheckFailedError', message: 'not_null failed' } }
-      : { type: 'stage.skipped', runId, at, stage: 'b', reason: 'condition_false' },
-    { type: 'run.finished', runId, at, status: fail ? 'failed' : 'succeeded', durationMs: 800 },
-  ];
+async function tree(dir: string): Promise<string[]> {
+  return (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
 }
 
 describe('run records as a fold over events', () => {
-  it('records attempts, retries, rows and the final status', () => {
-    const record = foldEvents(events('r1', '2026-11-02T06:00:00.000Z'))!;
-    expect(record.status).toBe('succeeded');
-    expect(record.stages.a).toMatchObject({ status: 'succeeded', rows: 10, table: 'a' });
-    expect(record.stages.a.attempts).toHaveLength(2);
-    expect(record.stages.a.attempts[0]).toMatchObject({ attempt: 1, delayMs: 500, error: { message: 'HTTP 503' } });
-    expect(record.stages.b).toMatchObject({ status: 'skipped', skipReason: 'condition_false' });
+  it('records attempts, rows and the final status', () => {
+    const record = foldEvents(runEvents('r1', { status: 'failed' }))!;
+    expect(record.status).toBe('failed');
+    expect(record.stages.a).toMatchObject({ status: 'succeeded', rows: 3, table: 'a' });
+    expect(record.stages.b).toMatchObject({ status: 'failed', error: { message: 'boom' } });
   });
 
   it('refuses events for a run that never started', () => {
@@ -42,60 +26,90 @@ describe('run records as a fold over events', () => {
   });
 });
 
-describe('FsLedgerStore', () => {
-  it('keeps finished runs in month shards and lists them newest first', async () => {
-    const store = new FsLedgerStore(dir);
-    await store.finishRun(foldEvents(events('r1', '2026-10-31T23:00:00.000Z'))!);
-    await store.finishRun(foldEvents(events('r2', '2026-11-01T01:00:00.000Z', true))!);
-    expect(await readdir(join(dir, 'p', 'runs'))).toEqual(['2026-10.jsonl', '2026-11.jsonl']);
-    const runs = await store.listRuns({ pipeline: 'p' });
-    expect(runs.map((r) => [r.runId, r.status])).toEqual([
-      ['r2', 'failed'],
-      ['r1', 'succeeded'],
-    ]);
-    expect(await store.getRun('r2')).toMatchObject({ stages: { b: { status: 'failed' } } });
+describe('FsLedgerStore on disk', () => {
+  it('writes each finished run once under the day its id started, with no temp files and a version 2 snapshot', async () => {
+    const dir = await tempDir();
+    const store = new FsLedgerStore(dir, { liveness: fakeLiveness() });
+    const id = idAt(1);
+    await store.saveActive(activeRun(id, owner(id, process.pid)));
+    await store.finishRun(finishedRun(id), { processedFiles: files('h1'), watermarks: { c: '1' } });
+    const october = newRunId(Date.parse('2026-10-31T23:59:00.000Z'));
+    await store.finishRun(finishedRun(october, { startedAt: '2026-10-31T23:59:00.000Z' }));
+    expect(await tree(dir)).toEqual([`p/runs/2026-10/31/${october}.json`, `p/runs/2026-11/02/${id}.json`, 'p/state.json']);
+    const snapshot = JSON.parse(await readFile(join(dir, 'p', 'state.json'), 'utf8'));
+    expect(snapshot).toMatchObject({ version: 2, watermarks: { c: '1' }, applied: [id] });
+    expect(JSON.parse(await readFile(join(dir, 'p', 'runs', '2026-11', '02', `${id}.json`), 'utf8')).commit).toEqual({ processedFiles: files('h1'), watermarks: { c: '1' } });
   });
 
-  it('shows a run killed mid-way from its active record', async () => {
-    const store = new FsLedgerStore(dir);
-    const partial = foldEvents(events('r3', '2026-11-02T00:00:00.000Z').slice(0, 2))!;
-    await store.saveActive(partial);
-    const [run] = await store.listRuns();
-    expect(run).toMatchObject({ runId: 'r3', status: 'running', stages: { a: { status: 'running' } } });
+  it('reads only as many run files as the limit needs', async () => {
+    const dir = await tempDir();
+    const store = new FsLedgerStore(dir, { liveness: fakeLiveness() });
+    for (const n of [1, 2, 3]) await store.finishRun(finishedRun(idAt(n)));
+    // Damage the oldest record: a read of it would throw.
+    await writeFile(join(dir, 'p', 'runs', '2026-11', '02', `${idAt(1)}.json`), '{"torn');
+    expect((await store.listRuns({ limit: 2 })).map((r) => r.runId)).toEqual([idAt(3), idAt(2)]);
+    await expect(store.listRuns()).rejects.toThrow(/is not valid JSON/);
   });
 
-  it('finishing a run twice records it once and applies its state once', async () => {
-    const store = new FsLedgerStore(dir);
-    const record = foldEvents(events('r4', '2026-11-02T00:00:00.000Z'))!;
-    const commit = { processedFiles: [{ hash: 'h1', path: 'in/a.csv', bytes: 3 }], watermarks: { cursor: '42' } };
-    await store.finishRun(record, commit);
-    await store.finishRun(record, commit);
-    expect(await store.listRuns()).toHaveLength(1);
-    const state = await store.readState('p');
-    expect(state.watermarks).toEqual({ cursor: '42' });
-    expect(state.processedFiles.h1).toMatchObject({ path: 'in/a.csv', runId: 'r4' });
+  it('answers readState correctly while another process holds the compaction lock, and compacts once it is free', async () => {
+    const dir = await tempDir();
+    const liveness = fakeLiveness();
+    liveness.alive.add(4242);
+    const store = new FsLedgerStore(dir, { liveness });
+    await store.finishRun(finishedRun(idAt(1)), { processedFiles: files('h1') });
+    await writeFile(join(dir, 'p', 'state.lock'), JSON.stringify({ host: liveness.host, pid: 4242, at: liveness.nowMs }));
+    await store.finishRun(finishedRun(idAt(2)), { processedFiles: files('h2'), watermarks: { c: '2' } });
+    expect(await readdir(join(dir, 'p', 'pending'))).toEqual([`${idAt(2)}.json`]);
+    expect(await store.readState('p')).toMatchObject({ watermarks: { c: '2' }, processedFiles: { h1: { runId: idAt(1) }, h2: { runId: idAt(2) } } });
+    liveness.alive.delete(4242);
+    await store.readState('p');
+    expect(await readdir(join(dir, 'p', 'pending'))).toEqual([]);
+    expect(await tree(dir)).not.toContain('p/state.lock');
   });
 
-  it('never applies the state commit of a failed run', async () => {
-    const store = new FsLedgerStore(dir);
-    await store.finishRun(foldEvents(events('r5', '2026-11-02T00:00:00.000Z', true))!, { watermarks: { cursor: '9' } });
+  it('ignores a pending commit whose run file was never written', async () => {
+    const dir = await tempDir();
+    const store = new FsLedgerStore(dir, { liveness: fakeLiveness() });
+    await store.finishRun(finishedRun(idAt(1)));
+    await mkdir(join(dir, 'p', 'pending'));
+    await writeFile(join(dir, 'p', 'pending', `${idAt(2)}.json`), JSON.stringify({ runId: idAt(2), at: '2026-11-02T06:00:01.000Z', day: '2026-11/02', commit: { watermarks: { c: '9' } } }));
     expect((await store.readState('p')).watermarks).toEqual({});
   });
 
-  it('removes the active record when the run finishes and leaves no temp files', async () => {
-    const store = new FsLedgerStore(dir);
-    const record: RunRecord = foldEvents(events('r6', '2026-11-02T00:00:00.000Z'))!;
-    await store.saveActive(record);
-    await store.finishRun(record, { watermarks: { a: '1' } });
-    expect(await readdir(join(dir, 'p', 'active'))).toEqual([]);
-    expect((await readdir(join(dir, 'p'))).sort()).toEqual(['active', 'runs', 'state.json']);
+  it('recovery sweeps temp files older than a minute and stale active records of finished runs', async () => {
+    const dir = await tempDir();
+    const liveness = fakeLiveness();
+    liveness.alive.add(process.pid);
+    const store = new FsLedgerStore(dir, { liveness });
+    const id = idAt(1);
+    await store.finishRun(finishedRun(id));
+    await mkdir(join(dir, 'p', 'active'), { recursive: true });
+    await writeFile(join(dir, 'p', 'active', `${id}.json`), JSON.stringify(activeRun(id, owner(id, process.pid))));
+    const old = join(dir, 'p', 'runs', '2026-11', '02', `.${id}.json.1.dead.tmp`);
+    const fresh = join(dir, 'p', 'runs', '2026-11', '02', '.x.json.2.live.tmp');
+    await writeFile(old, '');
+    await writeFile(fresh, '');
+    await utimes(old, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+    expect(await store.recover({ loadEvents: async () => undefined })).toEqual([]);
+    expect(await tree(dir)).toEqual([`p/runs/2026-11/02/.x.json.2.live.tmp`, `p/runs/2026-11/02/${id}.json`]);
   });
 
-  it('skips an unreadable line instead of hiding all history', async () => {
-    const store = new FsLedgerStore(dir);
-    await store.finishRun(foldEvents(events('r7', '2026-11-02T00:00:00.000Z'))!);
-    const shard = join(dir, 'p', 'runs', '2026-11.jsonl');
-    await writeFile(shard, `{"torn\n${await readFile(shard, 'utf8')}`);
-    expect((await store.listRuns()).map((r) => r.runId)).toEqual(['r7']);
+  it('migrates a first-format ledger once on recovery, keeping its state', async () => {
+    const dir = await tempDir();
+    await cp(V1_FIXTURE, dir, { recursive: true });
+    const store = new FsLedgerStore(dir, { liveness: fakeLiveness() });
+    const recovered = await store.recover({ loadEvents: async () => undefined });
+    expect(recovered.map((r) => [r.runId, r.status])).toEqual([['20261101T060000Z-cc33', 'abandoned']]);
+    expect(await tree(dir)).toEqual([
+      'daily/runs/2026-10.jsonl.migrated',
+      'daily/runs/2026-10/30/20261030T060000Z-aa11.json',
+      'daily/runs/2026-10/31/20261031T060000Z-bb22.json',
+      'daily/runs/2026-11/01/20261101T060000Z-cc33.json',
+      'daily/state.json',
+    ]);
+    const id = idAt(1);
+    await store.finishRun(finishedRun(id, { pipeline: 'daily' }), { processedFiles: files('h1'), watermarks: { cursor: '8' } });
+    expect(Object.keys((await store.readState('daily')).processedFiles).sort()).toEqual(['h0', 'h1']);
+    expect((await new FsLedgerStore(dir).listRuns()).map((r) => r.runId)).toEqual([id, '20261101T060000Z-cc33', '20261031T060000Z-bb22', '20261030T060000Z-aa11']);
   });
 });
