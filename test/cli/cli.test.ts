@@ -186,7 +186,8 @@ describe('weir run', () => {
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     const [record] = JSON.parse((await weir(dir, ['history', '--json'])).stdout);
-    expect(record).toMatchObject({ pipeline: 'slow', status: 'running', stages: { a: { status: 'succeeded', rows: 1 }, nap: { status: 'running' } } });
+    // Read-only views already see that its process is gone.
+    expect(record).toMatchObject({ pipeline: 'slow', status: 'abandoned', stages: { a: { status: 'succeeded', rows: 1 }, nap: { status: 'running' } } });
   });
 
   it('keeps the run events as JSON lines beside the run database', async () => {
