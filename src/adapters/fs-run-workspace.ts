@@ -12,7 +12,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import { quoteIdent, quoteLiteral, type Database } from '../model/database.ts';
 import type { RunEvent } from '../model/events.ts';
-import type { StateCommit } from '../model/state.ts';
+import { mergeCommitList, type StateCommit } from '../model/state.ts';
 import type { RunWorkspace, WorkspaceStore } from '../use-cases/run-deps.ts';
 
 const OUTPUTS = 'outputs';
@@ -69,6 +69,19 @@ class FsRunWorkspace implements RunWorkspace {
       await rename(temp, file);
     }
     await writeFile(this.#output(stage, 'commit.json'), JSON.stringify({ table: table ?? null, commit: commit ?? null }));
+  }
+
+  async keepReusedCommit(stage: string, fromRunId: string, commit: StateCommit | undefined): Promise<void> {
+    // Only the commit: the table stays in the run that produced it (`reusedFrom` leads there).
+    await mkdir(join(this.dir, OUTPUTS), { recursive: true });
+    await writeFile(this.#output(stage, 'commit.json'), JSON.stringify({ table: null, commit: commit ?? null, reusedFrom: fromRunId }));
+  }
+
+  async readCommit(): Promise<StateCommit | undefined> {
+    const names = (await readdir(join(this.dir, OUTPUTS)).catch(() => [] as string[])).filter((n) => n.endsWith('.commit.json')).sort();
+    if (names.length === 0) return undefined;
+    const parts = await Promise.all(names.map(async (n) => (JSON.parse(await readFile(join(this.dir, OUTPUTS, n), 'utf8')) as { commit: StateCommit | null }).commit));
+    return mergeCommitList(parts.filter((c): c is StateCommit => c !== null));
   }
 
   async hasStageOutput(stage: string): Promise<boolean> {

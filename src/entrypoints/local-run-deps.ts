@@ -24,11 +24,24 @@ function ciRunId(env: Readonly<Record<string, string | undefined>>): string | un
   return env.GITHUB_RUN_ID ? `${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT ?? '1'}` : undefined;
 }
 
+/**
+ * Test seam: `WEIR_TEST_CRASH_AT=<step>` (a ledger step or a run checkpoint) kills this process with
+ * SIGKILL at exactly that point, so crash tests need no timing. Unset in normal use.
+ */
+function crashAt(step: string | undefined): ((at: string) => void) | undefined {
+  if (!step) return undefined;
+  return (at) => {
+    if (at === step) process.kill(process.pid, 'SIGKILL');
+  };
+}
+
 export function createLocalRunDeps(options: LocalRunOptions, overrides: Partial<RunDeps> = {}): RunDeps {
   const stateDir = resolve(options.root, options.stateDir ?? '.weir');
   const env = options.env ?? process.env;
+  const crash = crashAt(env.WEIR_TEST_CRASH_AT);
   return {
-    ledger: new FsLedgerStore(join(stateDir, 'ledger')),
+    ledger: new FsLedgerStore(join(stateDir, 'ledger'), crash ? { hooks: { afterStep: crash } } : {}),
+    checkpoint: crash,
     workspaces: new FsWorkspaceStore(join(stateDir, 'runs')),
     openDatabase: (path, { searchPath }) => openDuckDb(path, { searchPath }),
     clock: { now: Date.now, sleep, random: Math.random },

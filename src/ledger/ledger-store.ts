@@ -51,6 +51,11 @@ export interface RecoverOptions {
   /** The run's events (its `events.jsonl`), or undefined when there are none to read. */
   loadEvents(pipeline: string, runId: string): Promise<RunEvent[] | undefined>;
   /**
+   * The state commit a run's stages left in its folder, for a run that ended `succeeded` but died
+   * before its commit reached the ledger. Without it such a run is recorded with no commit.
+   */
+  loadCommit?(pipeline: string, runId: string): Promise<StateCommit | undefined>;
+  /**
    * Kills a gone owner's process group (children that outlived it); must accept a group that no
    * longer exists. Only called for owners on this host. `killProcessGroup` in owner-liveness.ts.
    */

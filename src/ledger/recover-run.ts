@@ -33,7 +33,9 @@ export async function recoverActiveRun(active: RunRecord, leases: LeaseOwner[], 
   // Died while being recorded: the run ended, so keep its status and the commit it made durable.
   const finished = hasFinished(latest);
   const record = finished ? latest : abandonRun(latest, deps.liveness.now());
-  const commit = record.status === 'succeeded' ? ((await deps.pendingCommit()) ?? active.commit) : undefined;
+  const commit = record.status === 'succeeded'
+    ? ((await deps.pendingCommit()) ?? active.commit ?? (await deps.options.loadCommit?.(active.pipeline, active.runId)))
+    : undefined;
   const killedProcessGroup = await killLeftovers(active.owner, deps);
   const linked = await deps.finish(record, commit);
   if (!linked) return undefined;

@@ -79,3 +79,15 @@ export function foldCommits(state: PipelineState, commits: Iterable<CommittedRun
   const ordered = [...commits].sort((a, b) => (isEarlier(a, b) ? -1 : isEarlier(b, a) ? 1 : 0));
   return ordered.reduce((next, c) => applyCommit(next, c.commit, c.runId, c.at), state);
 }
+
+/** One commit holding several stages' commits: processed files in order, later watermarks win per key. */
+export function mergeCommitList(commits: Iterable<StateCommit>): StateCommit {
+  const merged: Required<StateCommit> = { processedFiles: [], watermarks: {} };
+  for (const commit of commits) {
+    merged.processedFiles.push(...(commit.processedFiles ?? []));
+    for (const [key, value] of Object.entries(commit.watermarks ?? {})) {
+      merged.watermarks[key] = key in merged.watermarks ? laterWatermark(merged.watermarks[key], value) : value;
+    }
+  }
+  return merged;
+}

@@ -117,6 +117,7 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
     for (const [stage, reused] of prepared.reused) {
       const source = await deps.workspaces.open(spec.name, reused.fromRunId);
       const commit = await source!.restoreStageOutput(db, stage, reused.table);
+      await workspace.keepReusedCommit(stage, reused.fromRunId, commit);
       results.push([stage, { table: reused.table, rows: reused.rows, commit }]);
     }
     const database = db;

@@ -21,8 +21,12 @@ export interface RunWorkspace {
   readEvents(): Promise<RunEvent[]>;
   /** Keeps a stage's output (its table, as Parquet, and its state commit) for `--from`, `--only` and resume. */
   saveStageOutput(db: Database, stage: string, table: string | undefined, commit: StateCommit | undefined, signal?: AbortSignal): Promise<void>;
+  /** The state commits of every stage that kept one in this run, merged (recovery of a run that died while being recorded). */
+  readCommit(): Promise<StateCommit | undefined>;
   /** Whether `saveStageOutput` kept an output for the stage in this run. */
   hasStageOutput(stage: string): Promise<boolean>;
+  /** Keeps the state commit of a stage reused from another run, so this run's folder holds all of its commit. */
+  keepReusedCommit(stage: string, fromRunId: string, commit: StateCommit | undefined): Promise<void>;
   /** Loads a kept output into `db` as `table`, and returns the stage's state commit. */
   restoreStageOutput(db: Database, stage: string, table: string | undefined): Promise<StateCommit | undefined>;
   close(): Promise<void>;
@@ -61,4 +65,12 @@ export interface RunDeps {
   host: RunHost;
   /** Stops a process group left by a run whose owner died (recovery). */
   killProcessGroup?(pgid: number): void;
+  /**
+   * Called at named points between the run's writes (`run-executed`, `commit-saved`, `run-recorded`),
+   * so a test can kill the process at an exact point. Production entry points leave it unset.
+   */
+  checkpoint?(step: RunCheckpoint): void;
 }
+
+export type RunCheckpoint = 'run-executed' | 'commit-saved' | 'run-recorded';
+export const RUN_CHECKPOINTS: readonly RunCheckpoint[] = ['run-executed', 'commit-saved', 'run-recorded'];

@@ -10,7 +10,7 @@
 import { ConfigError } from '../model/errors.ts';
 import type { Interval, RunEventListener } from '../model/events.ts';
 import type { LoadedPipeline, PipelineSpec } from '../model/pipeline.ts';
-import type { StateCommit } from '../model/state.ts';
+import { mergeCommitList, type StateCommit } from '../model/state.ts';
 import type { ReusedStage } from '../executor/execute-plan.ts';
 import type { LedgerStore } from '../ledger/ledger-store.ts';
 import type { RunRecord } from '../ledger/run-record.ts';
@@ -140,10 +140,14 @@ export async function runPipeline(request: RunRequest, deps: RunDeps): Promise<R
       warn: request.warn ?? ((message) => process.emitWarning(message)),
       decorateActive: (active) => ({ ...active, owner: held.owner }),
     });
+    deps.checkpoint?.('run-executed');
     const commit = record.status === 'succeeded' ? mergeCommits(results) : undefined;
     // The commit rides on the active record before the finish: a kill in between loses nothing (recovery finishes it).
     if (commit) await deps.ledger.saveActive({ ...record, owner: held.owner, commit });
-    await recordRun(deps.ledger, record, results);
+    deps.checkpoint?.('commit-saved');
+    await deps.ledger.finishRun(record, commit);
+    deps.checkpoint?.('run-recorded');
+    if (commit) for (const [, result] of results) await result.afterCommit?.();
     summary = { runId: prepared.runId, runDir: workspace.dir, record, plan: prepared.plan };
   } finally {
     await held.release();
@@ -157,15 +161,11 @@ export async function runPipeline(request: RunRequest, deps: RunDeps): Promise<R
 export async function recoverAbandonedRuns(deps: RunDeps) {
   return deps.ledger.recover({
     loadEvents: async (pipeline, runId) => (await deps.workspaces.open(pipeline, runId))?.readEvents(),
+    loadCommit: async (pipeline, runId) => (await deps.workspaces.open(pipeline, runId))?.readCommit(),
     killProcessGroup: deps.killProcessGroup,
   });
 }
 
 export function mergeCommits(results: readonly [string, StageResult][]): StateCommit {
-  const commit: Required<StateCommit> = { processedFiles: [], watermarks: {} };
-  for (const [, result] of results) {
-    commit.processedFiles.push(...(result.commit?.processedFiles ?? []));
-    Object.assign(commit.watermarks, result.commit?.watermarks);
-  }
-  return commit;
+  return mergeCommitList(results.flatMap(([, result]) => (result.commit ? [result.commit] : [])));
 }
