@@ -17,7 +17,7 @@ import { checkParamsAndTemplates } from './param-rules.ts';
 import { asRecord, report, type RuleContext } from './rule-context.ts';
 import { reportIssues } from './schema-issues.ts';
 import { checkStages } from './stage-rules.ts';
-import { parseYamlSource, type YamlSource } from './yaml-positions.ts';
+import { parseYamlSource, type YamlSource } from './yaml-parse.ts';
 
 export interface LoadOptions {
   kinds: StageKindRegistry;

@@ -11,7 +11,7 @@ import { parseDuration } from '../model/duration.ts';
 import { NAME_PATTERN } from '../model/pipeline.ts';
 import { didYouMean } from '../model/did-you-mean.ts';
 import { describeValue, formatPath } from './rule-context.ts';
-import { parseYamlSource, type YamlPath } from './yaml-positions.ts';
+import { parseYamlSource, type YamlPath } from './yaml-parse.ts';
 import {
   EMPTY_POLICY_CONFIG, findPolicyDefinition, MAX_DELAY_MESSAGE, POLICY_DEFAULTS, PolicyInput, flattenPolicy, followExtends,
   mergePolicyInputs, policyNames, type PolicyConfig,
