@@ -10,7 +10,7 @@ import { compareDiagnostics, type Diagnostic } from '../model/diagnostic.ts';
 import { parseDuration } from '../model/duration.ts';
 import { NAME_PATTERN } from '../model/pipeline.ts';
 import { didYouMean } from '../model/did-you-mean.ts';
-import { describeValue, formatPath } from './rule-context.ts';
+import { describeIssues } from './schema-issues.ts';
 import { parseYamlSource, type YamlPath } from './yaml-parse.ts';
 import {
   EMPTY_POLICY_CONFIG, findPolicyDefinition, MAX_DELAY_MESSAGE, POLICY_DEFAULTS, PolicyInput, flattenPolicy, followExtends,
@@ -141,78 +141,7 @@ function checkDelays(merged: PolicyInput, own: PolicyInput, path: YamlPath): Pol
   return [{ code: POLICY_CODES.maxDelay, path: field ? [...path, field] : path, message: MAX_DELAY_MESSAGE }];
 }
 
-type Issue = z.core.$ZodIssue;
-
-const EXPECTED_WORDS: Readonly<Record<string, string>> = { object: 'a mapping', record: 'a mapping', array: 'a list', boolean: 'true or false' };
-
-const FIELD_SHAPES: Readonly<Record<string, string>> = {
-  initial_delay: 'a duration such as 500ms, 1s or 2m',
-  max_delay: 'a duration such as 30s or 2m',
-  timeout: 'a duration such as 30s or 10m',
-  window: 'a duration such as 60s',
-  half_open_after: 'a duration such as 60s',
-  breaker: 'false or a mapping with failures, window, half_open_after, key',
-  rate_limit: 'false or a mapping with per_second, max_concurrent, key',
-  http_status: "'any' or a list of HTTP statuses",
-  exit_codes: "'any' or a list of exit codes",
-};
-
-/** Zod issues as policy issues, in the words the rest of weir's diagnostics use. */
-export function toPolicyIssues(issues: readonly Issue[], base: YamlPath): PolicyIssue[] {
-  return issues.flatMap((issue) => {
-    if (issue.code !== 'unrecognized_keys') return [toPolicyIssue(issue, base)];
-    const path: YamlPath = [...base, ...(issue.path as (string | number)[])];
-    const allowed = allowedFields(issue.path as (string | number)[]);
-    return issue.keys.map((key) => {
-      const hint = didYouMean(key, allowed) || `; allowed fields: ${allowed.join(', ')}`;
-      return { code: POLICY_CODES.invalid, path: [...path, key], key: true, message: `unknown field '${key}' in ${formatPath(path)}${hint}` };
-    });
-  });
-}
-
-function toPolicyIssue(issue: Issue, base: YamlPath): PolicyIssue {
-  const path: YamlPath = [...base, ...(issue.path as (string | number)[])];
-  const where = formatPath(path);
-  const input = (issue as { input?: unknown }).input;
-  const code = POLICY_CODES.invalid;
-  switch (issue.code) {
-    case 'invalid_union':
-    case 'invalid_format': {
-      const shape = FIELD_SHAPES[String(path[path.length - 1])];
-      const best = issue.code === 'invalid_union' ? pickBranch(issue.errors, input) : undefined;
-      if (best) return toPolicyIssues([best], path)[0];
-      return { code, path, message: `${where} must be ${shape ?? 'another value'}, got ${describeValue(input)}` };
-    }
-    case 'invalid_type':
-      return { code, path, message: `${where} must be ${EXPECTED_WORDS[issue.expected] ?? `a ${issue.expected}`}, got ${describeValue(input)}` };
-    case 'invalid_value': {
-      const values = issue.values.map(String);
-      const hint = typeof input === 'string' ? didYouMean(input, values) : '';
-      return { code, path, message: `${where} must be one of ${values.join(', ')}, got ${describeValue(input)}${hint}` };
-    }
-    case 'too_small':
-    case 'too_big':
-      return { code, path, message: `${where} must be ${issue.code === 'too_small' ? 'at least' : 'at most'} ${String(issue.code === 'too_small' ? issue.minimum : issue.maximum)}, got ${describeValue(input)}` };
-    default:
-      return { code, path, message: `${where} ${issue.message}` };
-  }
-}
-
-/** For a mapping that failed a `false | {…}` union, the object branch's first issue says the most. */
-function pickBranch(branches: readonly (readonly Issue[])[], input: unknown): Issue | undefined {
-  if (input === null || typeof input !== 'object') return undefined;
-  const fitting = branches.filter((branch) => !branch.some((i) => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value')));
-  return fitting.length === 1 ? fitting[0][0] : undefined;
-}
-
-function allowedFields(path: readonly (string | number)[]): string[] {
-  const nested: Record<string, string[]> = {
-    breaker: ['failures', 'window', 'half_open_after', 'key'],
-    rate_limit: ['per_second', 'max_concurrent', 'key'],
-    retry_on: ['errors', 'http_status', 'exit_codes'],
-    no_retry_on: ['errors', 'http_status', 'exit_codes'],
-  };
-  const last = path[path.length - 1];
-  if (typeof last === 'string' && nested[last]) return nested[last];
-  return Object.keys(PolicyInput.shape);
+/** Zod issues of a policy at `base`, in the words of every other weir diagnostic (one translator). */
+export function toPolicyIssues(issues: readonly z.core.$ZodIssue[], base: YamlPath): PolicyIssue[] {
+  return describeIssues(issues, { base, schema: PolicyInput, code: POLICY_CODES.invalid });
 }
