@@ -18,6 +18,8 @@ export interface IssueOptions {
   schema: AnySchema;
   /** Code for every issue (stage `with` blocks use WEIR302, policies WEIR601); default WEIR101 / WEIR102. */
   code?: string;
+  /** How messages name the document itself (default: "the pipeline"), e.g. weir.yml. */
+  rootName?: string;
 }
 
 /** A schema problem in words, at a YAML path; `key` points at the key rather than its value. */
@@ -57,7 +59,7 @@ export function describeIssues(issues: readonly Issue[], options: IssueOptions):
 
 function describeOne(issue: Issue, options: IssueOptions): SchemaIssue[] {
   const path: YamlPath = [...options.base, ...(issue.path as (string | number)[])];
-  const where = formatPath(path);
+  const where = path.length === 0 && options.rootName ? options.rootName : formatPath(path);
   const code = (fallback: string): string => options.code ?? fallback;
   switch (issue.code) {
     case 'unrecognized_keys': {
@@ -74,12 +76,11 @@ function describeOne(issue: Issue, options: IssueOptions): SchemaIssue[] {
     case 'invalid_union':
       return describeUnion(issue, options, path);
     default:
-      return [{ code: code('WEIR101'), path, message: describeIssue(issue, path) }];
+      return [{ code: code('WEIR101'), path, message: describeIssue(issue, path, where) }];
   }
 }
 
-function describeIssue(issue: Issue, path: YamlPath): string {
-  const where = formatPath(path);
+function describeIssue(issue: Issue, path: YamlPath, where: string): string {
   const input = (issue as { input?: unknown }).input;
   const got = input === undefined ? '' : `, got ${describeValue(input)}`;
   switch (issue.code) {
@@ -100,9 +101,9 @@ function describeIssue(issue: Issue, path: YamlPath): string {
       return `${where}: ${describeValue(input)} is not valid: ${issue.message}`;
     }
     case 'too_small':
-      return `${where} ${describeLimit('at least', issue.minimum, issue.origin)}${typeof input === 'number' ? got : ''}`;
+      return `${where} ${describeLimit(issue.inclusive === false ? 'greater than' : 'at least', issue.minimum, issue.origin)}${typeof input === 'number' ? got : ''}`;
     case 'too_big':
-      return `${where} ${describeLimit('at most', issue.maximum, issue.origin)}${typeof input === 'number' ? got : ''}`;
+      return `${where} ${describeLimit(issue.inclusive === false ? 'less than' : 'at most', issue.maximum, issue.origin)}${typeof input === 'number' ? got : ''}`;
     default:
       // Custom rules word their message as a predicate ("must be …") or as a sentence of their own.
       return /^must\b/.test(issue.message) ? `${where} ${issue.message}` : `${where}: ${issue.message}`;

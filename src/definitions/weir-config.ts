@@ -10,6 +10,7 @@ import { compareDiagnostics, type Diagnostic } from '../model/diagnostic.ts';
 import { parseDuration } from '../model/duration.ts';
 import { NAME_PATTERN } from '../model/pipeline.ts';
 import { didYouMean } from '../model/did-you-mean.ts';
+import { asRecord } from './rule-context.ts';
 import { describeIssues } from './schema-issues.ts';
 import { parseYamlSource, type YamlPath } from './yaml-parse.ts';
 import {
@@ -35,13 +36,22 @@ export interface PolicyIssue {
   key?: boolean;
 }
 
-/** Top level of weir.yml as far as policies go; other sections are left to their owners. */
-export const WeirConfigFile = z.looseObject({
+/**
+ * Top level of weir.yml. Strict: a misspelt section (`polices:`) would otherwise be ignored in
+ * silence, and every policy with it. Policies are checked one by one below.
+ */
+export const WeirConfigFile = z.strictObject({
   policies: z.record(z.string(), z.unknown()).optional().describe('Named resilience policies. Built-ins: default, gpu-bound, polite-api.'),
+  allow_write_paths: z
+    .array(z.string().min(1))
+    .optional()
+    .describe('Folders outside the project root that pipelines may write to (export paths, archives), relative to the root or absolute. Default: none.'),
 });
 
 export interface LoadedWeirConfig {
   config: PolicyConfig;
+  /** `allow_write_paths` as written (relative to the project root, or absolute); [] when absent. */
+  allowWritePaths: string[];
   diagnostics: Diagnostic[];
 }
 
@@ -51,30 +61,50 @@ export async function loadWeirConfig(root: string): Promise<LoadedWeirConfig> {
   try {
     text = await readFile(join(root, WEIR_CONFIG_FILE), 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { config: EMPTY_POLICY_CONFIG, diagnostics: [] };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { config: EMPTY_POLICY_CONFIG, allowWritePaths: [], diagnostics: [] };
     throw error;
   }
   return parseWeirConfig(text, WEIR_CONFIG_FILE);
 }
 
-/** Parses weir.yml text. Invalid policies are left out of `config` and reported in `diagnostics`. */
+/**
+ * Parses weir.yml text. Every problem of the file comes back at once: an unknown section does not
+ * hide the policies' problems. Invalid policies are left out of `config`.
+ */
 export function parseWeirConfig(text: string, file: string): LoadedWeirConfig {
   const { source, diagnostics } = parseYamlSource(text, file);
-  if (!source) return { config: EMPTY_POLICY_CONFIG, diagnostics };
+  if (!source) return { config: EMPTY_POLICY_CONFIG, allowWritePaths: [], diagnostics };
   const toDiagnostic = (issue: PolicyIssue): Diagnostic => {
     const range = issue.key ? source.locateKey(issue.path) : source.locate(issue.path);
     return { code: issue.code, severity: 'error', file, ...range, message: issue.message };
   };
-  const { config, issues } = readPolicies(source.value ?? {});
-  return { config, diagnostics: [...diagnostics, ...issues.map(toDiagnostic)].sort(compareDiagnostics) };
+  const document = source.value ?? {};
+  const top = checkTopLevel(document, file);
+  const { config, issues } = readPolicies(top.policies);
+  return { config, allowWritePaths: top.allowWritePaths, diagnostics: [...diagnostics, ...[...top.issues, ...issues].map(toDiagnostic)].sort(compareDiagnostics) };
 }
 
-function readPolicies(document: unknown): { config: PolicyConfig; issues: PolicyIssue[] } {
-  const top = WeirConfigFile.safeParse(document, { reportInput: true });
-  if (!top.success) return { config: EMPTY_POLICY_CONFIG, issues: toPolicyIssues(top.error.issues, []) };
+/** The sections of weir.yml, each read as far as it is valid, and the problems of the top level. */
+function checkTopLevel(document: unknown, file: string): { policies: Record<string, unknown>; allowWritePaths: string[]; issues: PolicyIssue[] } {
+  const parsed = WeirConfigFile.safeParse(document, { reportInput: true });
+  const issues = parsed.success
+    ? []
+    : describeIssues(parsed.error.issues, { base: [], schema: WeirConfigFile, rootName: file }).map((issue) =>
+        issue.path[0] === 'policies' ? { ...issue, code: POLICY_CODES.invalid } : issue,
+      );
+  const record = asRecord(document) ?? {};
+  const paths = record.allow_write_paths;
+  return {
+    policies: asRecord(record.policies) ?? {},
+    allowWritePaths: Array.isArray(paths) ? paths.filter((p): p is string => typeof p === 'string' && p !== '') : [],
+    issues,
+  };
+}
+
+function readPolicies(entries: Record<string, unknown>): { config: PolicyConfig; issues: PolicyIssue[] } {
   const issues: PolicyIssue[] = [];
   const policies: Record<string, PolicyInput> = {};
-  for (const [name, raw] of Object.entries(top.data.policies ?? {})) {
+  for (const [name, raw] of Object.entries(entries)) {
     const path = ['policies', name];
     if (!NAME_PATTERN.test(name)) {
       issues.push({ code: POLICY_CODES.invalid, path, key: true, message: `'${name}' is not a valid policy name: use letters, digits, _ and -, starting with a letter or _` });

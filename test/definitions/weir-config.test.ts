@@ -63,10 +63,31 @@ describe('parseWeirConfig', () => {
     expect(diagnostic.code).toBe('WEIR100');
   });
 
-  it('reports policies that is not a mapping, and ignores other top-level sections', () => {
-    expect(diagnosticsOf(lines('channels: {}', 'policies: [a]'))).toEqual([
-      'weir.yml:2:11: error WEIR601: policies must be a mapping, got a list',
+  it('reports policies that is not a mapping', () => {
+    expect(diagnosticsOf(lines('policies: [a]'))).toEqual(['weir.yml:1:11: error WEIR601: policies must be a mapping, got a list']);
+  });
+
+  it('reports a misspelt top-level section with a suggestion, together with the problems of the policies', () => {
+    const { config, diagnostics } = parseWeirConfig(lines('polices:', '  slow: { retries: 2 }', 'policies:', '  bad: { retries: many }', '  good: { retries: 1 }'), 'weir.yml');
+    expect(diagnostics.map(formatDiagnostic)).toEqual([
+      "weir.yml:1:1: error WEIR102: unknown field 'polices' in weir.yml (did you mean 'policies'?)",
+      "weir.yml:4:19: error WEIR601: policies.bad.retries must be a number, got the string 'many'",
     ]);
+    expect(Object.keys(config.policies)).toEqual(['good']);
+  });
+
+  it('reads allow_write_paths, and reports one of the wrong type', () => {
+    expect(parseWeirConfig(lines('allow_write_paths: [../shared/out, /srv/exports]'), 'weir.yml')).toMatchObject({
+      allowWritePaths: ['../shared/out', '/srv/exports'],
+      diagnostics: [],
+    });
+    expect(diagnosticsOf(lines('allow_write_paths: ../shared'))).toEqual([
+      "weir.yml:1:20: error WEIR101: allow_write_paths must be a list, got the string '../shared'",
+    ]);
+  });
+
+  it('reports a weir.yml that is not a mapping', () => {
+    expect(diagnosticsOf(lines('- policies'))).toEqual(['weir.yml:1:1: error WEIR101: weir.yml must be a mapping, got a list']);
   });
 });
 
@@ -76,7 +97,7 @@ describe('loadWeirConfig', () => {
 
   it('gives the built-ins only, without diagnostics, when there is no weir.yml', async () => {
     root = await mkdtemp(join(tmpdir(), 'weir-policies-'));
-    await expect(loadWeirConfig(root)).resolves.toEqual({ config: EMPTY_POLICY_CONFIG, diagnostics: [] });
+    await expect(loadWeirConfig(root)).resolves.toEqual({ config: EMPTY_POLICY_CONFIG, allowWritePaths: [], diagnostics: [] });
   });
 
   it('reads weir.yml at the project root', async () => {
