@@ -18,6 +18,7 @@ import { asRecord, report, type RuleContext } from './rule-context.ts';
 import { reportIssues } from './schema-issues.ts';
 import { checkStages } from './stage-rules.ts';
 import { checkWritePaths } from './write-path-rules.ts';
+import { checkConsistency } from './consistency-rules.ts';
 import { resolveWritePath, type WritePathResult } from '../model/write-paths.ts';
 import { parseYamlSource, type YamlSource } from './yaml-parse.ts';
 
@@ -66,6 +67,7 @@ function checkDocument(ctx: RuleContext, document: Record<string, unknown>, opti
   }
   const existingFiles = stages ? checkStages(ctx, stages, options) : [];
   if (stages && options.checkWritePath) checkWritePaths(ctx, stages, options.checkWritePath);
+  checkConsistency(ctx, document, stages ?? {});
   checkSchedule(ctx, asRecord(document.schedule));
   const referenced = options.readFile ? existingFiles.flatMap((file) => options.readFile?.(file) ?? []) : [];
   checkParamsAndTemplates(ctx, asRecord(document.params) ?? {}, referenced);

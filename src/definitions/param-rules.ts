@@ -80,6 +80,10 @@ function checkExpression(ctx: RuleContext, where: YamlPath, expression: Template
       report(ctx, 'WEIR503', where, `${what}: ${problem}`, { range: range() });
     } else if (path[0] === 'stages') {
       checkStageReference(ctx, what, path[1], at, range);
+    } else if (path[0] === 'run' && path[1] === 'trigger') {
+      // Planned: scheduled, dispatched and backfill runs will say so; every run says 'manual' today.
+      const message = `${what} reads run.trigger, which has no effect yet (planned): it is always 'manual' today, so do not branch on it`;
+      report(ctx, 'WEIR107', where, message, { range: range(), severity: 'warning' });
     } else if (path[0] === 'params') {
       used.add(path[1]);
       if (!declared.has(path[1])) {
@@ -138,7 +142,9 @@ function describeMismatch(type: unknown, value: unknown, options: unknown[] | un
     case 'number':
       return typeof value === 'number' ? undefined : 'is not a number';
     case 'integer':
-      return Number.isInteger(value) ? undefined : 'is not an integer';
+      if (!Number.isInteger(value)) return 'is not an integer';
+      // Beyond 2^53 a JavaScript number no longer holds every integer: the value would change.
+      return Number.isSafeInteger(value) ? undefined : `is beyond ±${Number.MAX_SAFE_INTEGER}, where integers lose precision`;
     case 'boolean':
       return typeof value === 'boolean' ? undefined : 'is not true or false';
     case 'date':
@@ -153,6 +159,10 @@ function checkDeclaration(ctx: RuleContext, name: string, param: Record<string, 
   if (param.type === 'choice' && !options) {
     report(ctx, 'WEIR504', ['params', name, 'type'], `param '${name}' has type choice but no options: add options: [first, second]`);
   }
+  if (options) checkOptions(ctx, name, param.type, options);
+  if (param.secret === true && param.default !== undefined) {
+    report(ctx, 'WEIR508', ['params', name, 'default'], `param '${name}' is secret but has a default written in the pipeline file, which anyone who can read the repository sees: remove the default and pass the value at run time`, { severity: 'warning' });
+  }
   if (param.default !== undefined) {
     const mismatch = describeMismatch(param.type, param.default, options);
     if (mismatch) {
@@ -162,4 +172,15 @@ function checkDeclaration(ctx: RuleContext, name: string, param: Record<string, 
       report(ctx, 'WEIR504', ['params', name, 'required'], `param '${name}' is required but has a default, so it can never be missing: remove required: true or the default`);
     }
   }
+}
+
+/** Every option must be a value of the param's type (a choice takes any), and appear once. */
+function checkOptions(ctx: RuleContext, name: string, type: unknown, options: unknown[]): void {
+  const seen = new Set<unknown>();
+  options.forEach((option, i) => {
+    const mismatch = type === 'choice' ? undefined : describeMismatch(type, option, undefined);
+    if (mismatch) report(ctx, 'WEIR504', ['params', name, 'options', i], `option ${describeValue(option)} of param '${name}' ${mismatch}: fix the option or the type`);
+    else if (seen.has(option)) report(ctx, 'WEIR504', ['params', name, 'options', i], `option ${describeValue(option)} of param '${name}' is listed twice: remove one`);
+    seen.add(option);
+  });
 }

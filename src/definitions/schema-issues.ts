@@ -47,6 +47,9 @@ const FIELD_SHAPES: Readonly<Record<string, string>> = {
   exit_codes: "'any' or a list of exit codes",
 };
 
+/** An example for a required field, when its shape is not obvious. */
+const MISSING_EXAMPLES: Readonly<Record<string, string>> = { cron: 'cron: "17 6 * * *"', uses: 'uses: sql', to: 'to: [team-email]' };
+
 /** Reports every issue in `ctx`'s file. */
 export function reportIssues(ctx: RuleContext, issues: readonly Issue[], options: IssueOptions): void {
   for (const issue of describeIssues(issues, options)) report(ctx, issue.code, issue.path, issue.message, { key: issue.key === true });
@@ -85,7 +88,10 @@ function describeIssue(issue: Issue, path: YamlPath, where: string): string {
   const got = input === undefined ? '' : `, got ${describeValue(input)}`;
   switch (issue.code) {
     case 'invalid_type':
-      if (input === undefined) return `missing required field '${String(path[path.length - 1])}' in ${formatPath(path.slice(0, -1))}: add it`;
+      if (input === undefined) {
+        const field = String(path[path.length - 1]);
+        return `missing required field '${field}' in ${formatPath(path.slice(0, -1))}: add it${MISSING_EXAMPLES[field] ? ` (e.g. ${MISSING_EXAMPLES[field]})` : ''}`;
+      }
       return `${where} must be ${describeExpected(issue.expected)}${got}`;
     case 'invalid_value': {
       if (path.length === 1 && path[0] === 'version') {
