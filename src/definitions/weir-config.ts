@@ -11,7 +11,7 @@ import { parseDuration } from '../model/duration.ts';
 import { NAME_PATTERN } from '../model/pipeline.ts';
 import { didYouMean } from '../model/did-you-mean.ts';
 import { asRecord } from './rule-context.ts';
-import { describeIssues } from './schema-issues.ts';
+import { describeIssues, type SchemaIssue } from './schema-issues.ts';
 import { parseYamlSource, type YamlPath } from './yaml-parse.ts';
 import {
   EMPTY_POLICY_CONFIG, findPolicyDefinition, MAX_DELAY_MESSAGE, POLICY_DEFAULTS, PolicyInput, flattenPolicy, followExtends,
@@ -29,12 +29,7 @@ export const POLICY_CODES = {
 } as const;
 
 /** A problem in a policy, at a YAML path; `key` points at the key rather than its value. */
-export interface PolicyIssue {
-  code: string;
-  path: YamlPath;
-  message: string;
-  key?: boolean;
-}
+export type PolicyIssue = SchemaIssue;
 
 /**
  * Top level of weir.yml. Strict: a misspelt section (`polices:`) would otherwise be ignored in

@@ -76,7 +76,14 @@ function lazySource(value: unknown, text: string, positions: () => ReturnType<ty
 
 /** The slow, exact path: the `yaml` library's document, its errors, duplicate keys, alias limits. */
 function parsePositioned(text: string, file: string): { source?: YamlSource; diagnostics: Diagnostic[] } {
-  const positioned = positionedDocument(text);
+  let positioned: ReturnType<typeof positionedDocument>;
+  try {
+    positioned = positionedDocument(text);
+  } catch (error) {
+    // The library reports problems as document errors; a throw is a bug or a limit it did not foresee.
+    const message = `the YAML parser could not read this file: ${(error as Error).message}: fix the YAML, or report the file to weir`;
+    return { diagnostics: [{ code: YAML_CODES.limit, severity: 'error', file, line: 1, column: 1, message }] };
+  }
   const { doc } = positioned;
   const index = createPositionIndex(positioned, text, file);
   if (doc.errors.length > 0) {

@@ -5,6 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { formatDiagnostic } from '../../src/model/diagnostic.ts';
 import { loadWeirConfig, parseWeirConfig, validateInlinePolicy, validatePolicyRef } from '../../src/definitions/weir-config.ts';
 import { EMPTY_POLICY_CONFIG, resolvePolicy } from '../../src/policies/policy.ts';
+import { loadPipelineSource } from '../../src/definitions/load-pipeline.ts';
+import { fakeStageKinds } from './fake-kinds.ts';
 
 const lines = (...rows: string[]) => `${rows.join('\n')}\n`;
 const diagnosticsOf = (text: string) => parseWeirConfig(text, 'weir.yml').diagnostics.map(formatDiagnostic);
@@ -136,5 +138,22 @@ describe('validatePolicyRef and validateInlinePolicy', () => {
     expect(validateInlinePolicy({ max_delay: '10ms' }, at)).toEqual([
       { code: 'WEIR603', path: [...at, 'max_delay'], message: 'max_delay must be ≥ initial_delay' },
     ]);
+  });
+});
+
+describe('one wording for schema problems', () => {
+  it('words the same mistake the same way in a policy, in weir.yml and in a pipeline stage', () => {
+    const inline = validateInlinePolicy({ timeout: 'forever' }, ['stages', 'load', 'policy']);
+    expect(inline).toEqual([
+      { code: 'WEIR601', path: ['stages', 'load', 'policy', 'timeout'], message: "stages.load.policy.timeout must be a duration such as 30s or 10m, got the string 'forever'" },
+    ]);
+    expect(diagnosticsOf(lines('policies:', '  slow: { timeout: forever }'))).toEqual([
+      "weir.yml:2:20: error WEIR601: policies.slow.timeout must be a duration such as 30s or 10m, got the string 'forever'",
+    ]);
+    const stage = loadPipelineSource('name: p\nstages:\n  load:\n    uses: sql\n    timeout: forever\n    with: { query: select 1 }\n', 'p.yml', {
+      kinds: fakeStageKinds(),
+      fileExists: () => true,
+    });
+    expect(stage.diagnostics.map((d) => d.message)).toEqual(["stages.load.timeout must be a duration such as 30s or 10m, got the string 'forever'"]);
   });
 });
