@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { Pipeline } from '../src/model/pipeline.ts';
+import { WeirConfigFile } from '../src/definitions/weir-config.ts';
 import { PolicyInput } from '../src/policies/policy.ts';
 import { defaultStageKinds, type StageKindRegistry } from '../src/stages/registry.ts';
 
@@ -46,9 +47,11 @@ export function buildPipelineSchema(kinds: StageKindRegistry): JsonSchema {
   return { $id: 'https://weir.dev/schema/pipeline.schema.json', title: 'weir pipeline', ...schema };
 }
 
-/** The schema of weir.yml: named policies (other sections may join it later). */
+/** The schema of weir.yml: its sections as weir validates them, with the full policy schema. */
 export function buildConfigSchema(): JsonSchema {
-  const config = z.object({ policies: z.record(z.string(), PolicyInput).optional().describe('Named resilience policies; built-ins: default, gpu-bound, polite-api.') });
+  const config = WeirConfigFile.extend({
+    policies: z.record(z.string(), PolicyInput).optional().describe('Named resilience policies; built-ins: default, gpu-bound, polite-api.'),
+  });
   return { $id: 'https://weir.dev/schema/weir.schema.json', title: 'weir project config (weir.yml)', ...toJsonSchema(config) };
 }
 

@@ -17,7 +17,10 @@ import { checkParamsAndTemplates } from './param-rules.ts';
 import { asRecord, report, type RuleContext } from './rule-context.ts';
 import { reportIssues } from './schema-issues.ts';
 import { checkStages } from './stage-rules.ts';
-import { parseYamlSource, type YamlSource } from './yaml-positions.ts';
+import { checkWritePaths } from './write-path-rules.ts';
+import { checkConsistency } from './consistency-rules.ts';
+import { resolveWritePath, type WritePathResult } from '../model/write-paths.ts';
+import { parseYamlSource, type YamlSource } from './yaml-parse.ts';
 
 export interface LoadOptions {
   kinds: StageKindRegistry;
@@ -27,6 +30,8 @@ export interface LoadOptions {
   readFile?: (relPath: string) => string | undefined;
   /** Policies from weir.yml; built-ins are always known. */
   policies?: PolicyConfig;
+  /** Whether a path a stage writes stays inside the project (resolveWritePath); omitted: not checked. */
+  checkWritePath?: (relPath: string) => WritePathResult;
 }
 
 export interface LoadResult {
@@ -61,6 +66,8 @@ function checkDocument(ctx: RuleContext, document: Record<string, unknown>, opti
     report(ctx, 'WEIR104', ['stages'], 'the pipeline has no stages: add at least one under stages:');
   }
   const existingFiles = stages ? checkStages(ctx, stages, options) : [];
+  if (stages && options.checkWritePath) checkWritePaths(ctx, stages, options.checkWritePath);
+  checkConsistency(ctx, document, stages ?? {});
   checkSchedule(ctx, asRecord(document.schedule));
   const referenced = options.readFile ? existingFiles.flatMap((file) => options.readFile?.(file) ?? []) : [];
   checkParamsAndTemplates(ctx, asRecord(document.params) ?? {}, referenced);
@@ -86,6 +93,8 @@ export interface LoadFileOptions {
   root: string;
   kinds: StageKindRegistry;
   policies?: PolicyConfig;
+  /** weir.yml's allow_write_paths: folders outside the root that stages may write to. Default: none. */
+  allowWritePaths?: readonly string[];
 }
 
 /** Reads and validates `file` (relative to `root`, or absolute). Diagnostics name `file` as given. */
@@ -96,6 +105,7 @@ export async function loadPipelineFile(file: string, options: LoadFileOptions): 
     kinds: options.kinds,
     policies: options.policies,
     fileExists: (relPath) => existsSync(resolve(relPath)),
+    checkWritePath: (relPath) => resolveWritePath(options.root, relPath, options.allowWritePaths ?? []),
     readFile: (relPath) => (statSync(resolve(relPath)).isFile() ? readFileSync(resolve(relPath), 'utf8') : undefined),
   });
 }

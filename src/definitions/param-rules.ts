@@ -3,22 +3,20 @@
  * every param it reads is declared, declarations are coherent, declared params are used. The YAML
  * tree of the stages is walked once; strings without `{{` cost one indexOf.
  */
-import { isMap, isPair, isScalar, isSeq, type Node, type Scalar } from 'yaml';
 import { describeBadPath, findConditionExpressions, findTemplateExpressions, TEMPLATE_ROOTS, type TemplateExpression } from '../model/template.ts';
 import { upstreamOf } from '../planner/graph.ts';
 import { didYouMean } from '../model/did-you-mean.ts';
 import { asRecord, describeValue, report, type RuleContext } from './rule-context.ts';
-import { locateInScalar } from './yaml-positions.ts';
+import { locateInScalar, type SourceRange, type YamlPath } from './yaml-positions.ts';
 
 /** Checks templates in the stages and the params block; `extraTemplates` are texts of referenced files. */
 export function checkParamsAndTemplates(ctx: RuleContext, params: Record<string, unknown>, extraTemplates: readonly string[]): void {
   const declared = new Set(Object.keys(params));
   const used = new Set<string>();
   const graph = new StageGraph(asRecord(asRecord(ctx.source.value)?.stages) ?? {});
-  for (const { node, condition, stage } of templateStrings(ctx.source.nodeAt(['stages']))) {
-    const text = String(node.value);
+  for (const { text, path, condition, stage } of templateStrings(asRecord(asRecord(ctx.source.value)?.stages))) {
     const expressions = condition ? findConditionExpressions(text) : findTemplateExpressions(text);
-    for (const expression of expressions) checkExpression(ctx, node, expression, declared, used, { stage, graph });
+    for (const expression of expressions) checkExpression(ctx, path, expression, declared, used, { stage, graph });
   }
   for (const text of extraTemplates) {
     for (const expression of findTemplateExpressions(text)) {
@@ -55,67 +53,80 @@ class StageGraph {
 }
 
 /** A template reading `stages.<name>` must name a stage that runs before it: one it needs, directly or not. */
-function checkStageReference(ctx: RuleContext, what: string, target: string, at: { stage: string; graph: StageGraph }, range: ReturnType<typeof locateInScalar>): void {
+function checkStageReference(ctx: RuleContext, what: string, target: string, at: { stage: string; graph: StageGraph }, range: () => SourceRange | undefined): void {
   const names = at.graph.names();
   if (!names.includes(target)) {
-    report(ctx, 'WEIR506', [], `${what} reads stage '${target}', which is not defined${didYouMean(target, names)}`, { range });
+    report(ctx, 'WEIR506', [], `${what} reads stage '${target}', which is not defined${didYouMean(target, names)}`, { range: range() });
   } else if (!at.graph.upstream(at.stage).has(target)) {
-    report(ctx, 'WEIR507', [], `${what} reads stage '${target}', which stage '${at.stage}' does not need, so it may not have run yet: add '${target}' to needs`, { range });
+    report(ctx, 'WEIR507', [], `${what} reads stage '${target}', which stage '${at.stage}' does not need, so it may not have run yet: add '${target}' to needs`, { range: range() });
   }
 }
 
-function checkExpression(ctx: RuleContext, node: Node, expression: TemplateExpression, declared: ReadonlySet<string>, used: Set<string>, at: { stage: string; graph: StageGraph }): void {
+function checkExpression(ctx: RuleContext, where: YamlPath, expression: TemplateExpression, declared: ReadonlySet<string>, used: Set<string>, at: { stage: string; graph: StageGraph }): void {
   const what = expression.source.startsWith('{{') ? `template ${expression.source}` : `condition '${expression.source}'`;
   if (expression.error !== undefined) {
-    const range = locateInScalar(ctx.source, node, expression.errorOffset ?? expression.offset);
-    report(ctx, 'WEIR502', [], `${what} is invalid: ${expression.error}`, { range });
+    const range = locateInScalar(ctx.source, ctx.source.nodeAt(where), expression.errorOffset ?? expression.offset);
+    report(ctx, 'WEIR502', where, `${what} is invalid: ${expression.error}`, { range });
     return;
   }
-  const range = locateInScalar(ctx.source, node, expression.offset);
+  // Positions cost a positioned parse of the file: only looked up when there is something to report.
+  const range = (): SourceRange | undefined => locateInScalar(ctx.source, ctx.source.nodeAt(where), expression.offset);
   for (const path of expression.paths) {
     const problem = describeBadPath(path);
     if (problem && !Object.hasOwn(TEMPLATE_ROOTS, path[0])) {
       const roots = Object.keys(TEMPLATE_ROOTS);
-      report(ctx, 'WEIR503', [], `${what} uses unknown name '${path[0]}'${didYouMean(path[0], roots)}: templates can use ${roots.join(', ')}`, { range });
+      report(ctx, 'WEIR503', where, `${what} uses unknown name '${path[0]}'${didYouMean(path[0], roots)}: templates can use ${roots.join(', ')}`, { range: range() });
     } else if (problem) {
-      report(ctx, 'WEIR503', [], `${what}: ${problem}`, { range });
+      report(ctx, 'WEIR503', where, `${what}: ${problem}`, { range: range() });
     } else if (path[0] === 'stages') {
       checkStageReference(ctx, what, path[1], at, range);
+    } else if (path[0] === 'run' && path[1] === 'trigger') {
+      // Planned: scheduled, dispatched and backfill runs will say so; every run says 'manual' today.
+      const message = `${what} reads run.trigger, which has no effect yet (planned): it is always 'manual' today, so do not branch on it`;
+      report(ctx, 'WEIR107', where, message, { range: range(), severity: 'warning' });
     } else if (path[0] === 'params') {
       used.add(path[1]);
       if (!declared.has(path[1])) {
-        report(ctx, 'WEIR501', [], `${what} uses param '${path[1]}', which is not declared${didYouMean(path[1], declared)}: add it under params:`, { range });
+        report(ctx, 'WEIR501', where, `${what} uses param '${path[1]}', which is not declared${didYouMean(path[1], declared)}: add it under params:`, { range: range() });
       }
     }
   }
 }
 
-/** Every string scalar under `stages` that may hold templates; `if:` values are whole conditions. */
-function* templateStrings(stages: Node | undefined): Generator<{ node: Scalar; condition: boolean; stage: string }> {
-  if (!isMap(stages)) return;
-  for (const stagePair of stages.items) {
-    const stage = stagePair.value as Node | null;
-    if (!isMap(stage)) continue;
-    const name = String(isScalar(stagePair.key) ? stagePair.key.value : stagePair.key);
-    for (const pair of stage.items) {
-      const isCondition = isScalar(pair.key) && pair.key.value === 'if';
-      const value = pair.value as Node | null;
-      if (isCondition && isScalar(value) && typeof value.value === 'string') yield { node: value, condition: true, stage: name };
-      else if (!isCondition) for (const found of stringsIn(value)) yield { ...found, stage: name };
+/** A string under `stages` that may hold templates, with where it sits; `if:` values are whole conditions. */
+interface TemplateString {
+  text: string;
+  path: YamlPath;
+  condition: boolean;
+  stage: string;
+}
+
+/**
+ * Every string under `stages` holding `{{` (and every `if:`), read from the plain value: positions
+ * are looked up only for a string that has a problem.
+ */
+function* templateStrings(stages: Record<string, unknown> | undefined): Generator<TemplateString> {
+  for (const [stage, raw] of Object.entries(stages ?? {})) {
+    const fields = asRecord(raw);
+    if (!fields) continue;
+    for (const [field, value] of Object.entries(fields)) {
+      const path = ['stages', stage, field];
+      if (field === 'if' && typeof value === 'string') yield { text: value, path, condition: true, stage };
+      else if (field !== 'if') for (const found of stringsIn(value, path)) yield { ...found, condition: false, stage };
     }
   }
 }
 
-function* stringsIn(root: Node | null): Generator<{ node: Scalar; condition: boolean }> {
-  const stack: (Node | null)[] = [root];
+function* stringsIn(root: unknown, rootPath: YamlPath): Generator<{ text: string; path: YamlPath }> {
+  const stack: { value: unknown; path: YamlPath }[] = [{ value: root, path: rootPath }];
   while (stack.length > 0) {
-    const node = stack.pop();
-    if (isScalar(node)) {
-      if (typeof node.value === 'string' && node.value.includes('{{')) yield { node, condition: false };
-    } else if (isMap(node)) {
-      for (const pair of node.items) if (isPair(pair)) stack.push(pair.value as Node | null);
-    } else if (isSeq(node)) {
-      for (const item of node.items) stack.push(item as Node | null);
+    const { value, path } = stack.pop()!;
+    if (typeof value === 'string') {
+      if (value.includes('{{')) yield { text: value, path };
+    } else if (Array.isArray(value)) {
+      value.forEach((item, i) => stack.push({ value: item, path: [...path, i] }));
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) stack.push({ value: item, path: [...path, key] });
     }
   }
 }
@@ -131,7 +142,9 @@ function describeMismatch(type: unknown, value: unknown, options: unknown[] | un
     case 'number':
       return typeof value === 'number' ? undefined : 'is not a number';
     case 'integer':
-      return Number.isInteger(value) ? undefined : 'is not an integer';
+      if (!Number.isInteger(value)) return 'is not an integer';
+      // Beyond 2^53 a JavaScript number no longer holds every integer: the value would change.
+      return Number.isSafeInteger(value) ? undefined : `is beyond ±${Number.MAX_SAFE_INTEGER}, where integers lose precision`;
     case 'boolean':
       return typeof value === 'boolean' ? undefined : 'is not true or false';
     case 'date':
@@ -146,6 +159,10 @@ function checkDeclaration(ctx: RuleContext, name: string, param: Record<string, 
   if (param.type === 'choice' && !options) {
     report(ctx, 'WEIR504', ['params', name, 'type'], `param '${name}' has type choice but no options: add options: [first, second]`);
   }
+  if (options) checkOptions(ctx, name, param.type, options);
+  if (param.secret === true && param.default !== undefined) {
+    report(ctx, 'WEIR508', ['params', name, 'default'], `param '${name}' is secret but has a default written in the pipeline file, which anyone who can read the repository sees: remove the default and pass the value at run time`, { severity: 'warning' });
+  }
   if (param.default !== undefined) {
     const mismatch = describeMismatch(param.type, param.default, options);
     if (mismatch) {
@@ -155,4 +172,15 @@ function checkDeclaration(ctx: RuleContext, name: string, param: Record<string, 
       report(ctx, 'WEIR504', ['params', name, 'required'], `param '${name}' is required but has a default, so it can never be missing: remove required: true or the default`);
     }
   }
+}
+
+/** Every option must be a value of the param's type (a choice takes any), and appear once. */
+function checkOptions(ctx: RuleContext, name: string, type: unknown, options: unknown[]): void {
+  const seen = new Set<unknown>();
+  options.forEach((option, i) => {
+    const mismatch = type === 'choice' ? undefined : describeMismatch(type, option, undefined);
+    if (mismatch) report(ctx, 'WEIR504', ['params', name, 'options', i], `option ${describeValue(option)} of param '${name}' ${mismatch}: fix the option or the type`);
+    else if (seen.has(option)) report(ctx, 'WEIR504', ['params', name, 'options', i], `option ${describeValue(option)} of param '${name}' is listed twice: remove one`);
+    seen.add(option);
+  });
 }

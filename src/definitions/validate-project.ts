@@ -14,7 +14,9 @@ export interface ValidateOptions {
   /** Project root: the folder holding pipelines/. */
   root: string;
   kinds: StageKindRegistry;
+  /** Given: weir.yml is not read, and these policies (and allowWritePaths) are used instead. */
   policies?: PolicyConfig;
+  allowWritePaths?: readonly string[];
 }
 
 export interface ProjectValidation {
@@ -26,15 +28,19 @@ export interface ProjectValidation {
   files: string[];
   /** Policies from weir.yml (empty when it is absent), to run the pipelines with. */
   policies: PolicyConfig;
+  /** weir.yml's allow_write_paths, for the run-time check of rendered write paths. */
+  allowWritePaths: string[];
 }
 
 /** Validates the pipeline files under `paths` (default: pipelines/). Throws when a path does not exist. */
 export async function validateProject(paths: readonly string[], options: ValidateOptions): Promise<ProjectValidation> {
   const files = await discoverPipelineFiles(paths, options.root);
   // weir.yml is validated with the pipelines: a stage's policy is only as valid as the config it names.
-  const weirConfig = options.policies ? { config: options.policies, diagnostics: [] } : await loadWeirConfig(options.root);
-  const policies = weirConfig.config;
-  const results = await Promise.all(files.map((file) => loadPipelineFile(file, { ...options, policies })));
+  const weirConfig = options.policies
+    ? { config: options.policies, allowWritePaths: [...(options.allowWritePaths ?? [])], diagnostics: [] }
+    : await loadWeirConfig(options.root);
+  const { config: policies, allowWritePaths } = weirConfig;
+  const results = await Promise.all(files.map((file) => loadPipelineFile(file, { ...options, policies, allowWritePaths })));
   const diagnostics = [...weirConfig.diagnostics, ...results.flatMap((result) => result.diagnostics)];
   const pipelines: LoadedPipeline[] = [];
   const firstFileByName = new Map<string, string>();
@@ -55,5 +61,5 @@ export async function validateProject(paths: readonly string[], options: Validat
       message: `pipeline name '${pipeline.spec.name}' is already used by ${first}: names must be unique in a project, so rename one`,
     });
   }
-  return { pipelines, diagnostics: diagnostics.sort(compareDiagnostics), files, policies };
+  return { pipelines, diagnostics: diagnostics.sort(compareDiagnostics), files, policies, allowWritePaths };
 }

@@ -10,8 +10,9 @@ import { compareDiagnostics, type Diagnostic } from '../model/diagnostic.ts';
 import { parseDuration } from '../model/duration.ts';
 import { NAME_PATTERN } from '../model/pipeline.ts';
 import { didYouMean } from '../model/did-you-mean.ts';
-import { describeValue, formatPath } from './rule-context.ts';
-import { parseYamlSource, type YamlPath } from './yaml-positions.ts';
+import { asRecord } from './rule-context.ts';
+import { describeIssues, type SchemaIssue } from './schema-issues.ts';
+import { parseYamlSource, type YamlPath } from './yaml-parse.ts';
 import {
   EMPTY_POLICY_CONFIG, findPolicyDefinition, MAX_DELAY_MESSAGE, POLICY_DEFAULTS, PolicyInput, flattenPolicy, followExtends,
   mergePolicyInputs, policyNames, type PolicyConfig,
@@ -28,20 +29,24 @@ export const POLICY_CODES = {
 } as const;
 
 /** A problem in a policy, at a YAML path; `key` points at the key rather than its value. */
-export interface PolicyIssue {
-  code: string;
-  path: YamlPath;
-  message: string;
-  key?: boolean;
-}
+export type PolicyIssue = SchemaIssue;
 
-/** Top level of weir.yml as far as policies go; other sections are left to their owners. */
-export const WeirConfigFile = z.looseObject({
+/**
+ * Top level of weir.yml. Strict: a misspelt section (`polices:`) would otherwise be ignored in
+ * silence, and every policy with it. Policies are checked one by one below.
+ */
+export const WeirConfigFile = z.strictObject({
   policies: z.record(z.string(), z.unknown()).optional().describe('Named resilience policies. Built-ins: default, gpu-bound, polite-api.'),
+  allow_write_paths: z
+    .array(z.string().min(1))
+    .optional()
+    .describe('Folders outside the project root that pipelines may write to (export paths, archives), relative to the root or absolute. Default: none.'),
 });
 
 export interface LoadedWeirConfig {
   config: PolicyConfig;
+  /** `allow_write_paths` as written (relative to the project root, or absolute); [] when absent. */
+  allowWritePaths: string[];
   diagnostics: Diagnostic[];
 }
 
@@ -51,30 +56,50 @@ export async function loadWeirConfig(root: string): Promise<LoadedWeirConfig> {
   try {
     text = await readFile(join(root, WEIR_CONFIG_FILE), 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { config: EMPTY_POLICY_CONFIG, diagnostics: [] };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { config: EMPTY_POLICY_CONFIG, allowWritePaths: [], diagnostics: [] };
     throw error;
   }
   return parseWeirConfig(text, WEIR_CONFIG_FILE);
 }
 
-/** Parses weir.yml text. Invalid policies are left out of `config` and reported in `diagnostics`. */
+/**
+ * Parses weir.yml text. Every problem of the file comes back at once: an unknown section does not
+ * hide the policies' problems. Invalid policies are left out of `config`.
+ */
 export function parseWeirConfig(text: string, file: string): LoadedWeirConfig {
   const { source, diagnostics } = parseYamlSource(text, file);
-  if (!source) return { config: EMPTY_POLICY_CONFIG, diagnostics };
+  if (!source) return { config: EMPTY_POLICY_CONFIG, allowWritePaths: [], diagnostics };
   const toDiagnostic = (issue: PolicyIssue): Diagnostic => {
     const range = issue.key ? source.locateKey(issue.path) : source.locate(issue.path);
     return { code: issue.code, severity: 'error', file, ...range, message: issue.message };
   };
-  const { config, issues } = readPolicies(source.value ?? {});
-  return { config, diagnostics: [...diagnostics, ...issues.map(toDiagnostic)].sort(compareDiagnostics) };
+  const document = source.value ?? {};
+  const top = checkTopLevel(document, file);
+  const { config, issues } = readPolicies(top.policies);
+  return { config, allowWritePaths: top.allowWritePaths, diagnostics: [...diagnostics, ...[...top.issues, ...issues].map(toDiagnostic)].sort(compareDiagnostics) };
 }
 
-function readPolicies(document: unknown): { config: PolicyConfig; issues: PolicyIssue[] } {
-  const top = WeirConfigFile.safeParse(document, { reportInput: true });
-  if (!top.success) return { config: EMPTY_POLICY_CONFIG, issues: toPolicyIssues(top.error.issues, []) };
+/** The sections of weir.yml, each read as far as it is valid, and the problems of the top level. */
+function checkTopLevel(document: unknown, file: string): { policies: Record<string, unknown>; allowWritePaths: string[]; issues: PolicyIssue[] } {
+  const parsed = WeirConfigFile.safeParse(document, { reportInput: true });
+  const issues = parsed.success
+    ? []
+    : describeIssues(parsed.error.issues, { base: [], schema: WeirConfigFile, rootName: file }).map((issue) =>
+        issue.path[0] === 'policies' ? { ...issue, code: POLICY_CODES.invalid } : issue,
+      );
+  const record = asRecord(document) ?? {};
+  const paths = record.allow_write_paths;
+  return {
+    policies: asRecord(record.policies) ?? {},
+    allowWritePaths: Array.isArray(paths) ? paths.filter((p): p is string => typeof p === 'string' && p !== '') : [],
+    issues,
+  };
+}
+
+function readPolicies(entries: Record<string, unknown>): { config: PolicyConfig; issues: PolicyIssue[] } {
   const issues: PolicyIssue[] = [];
   const policies: Record<string, PolicyInput> = {};
-  for (const [name, raw] of Object.entries(top.data.policies ?? {})) {
+  for (const [name, raw] of Object.entries(entries)) {
     const path = ['policies', name];
     if (!NAME_PATTERN.test(name)) {
       issues.push({ code: POLICY_CODES.invalid, path, key: true, message: `'${name}' is not a valid policy name: use letters, digits, _ and -, starting with a letter or _` });
@@ -141,78 +166,7 @@ function checkDelays(merged: PolicyInput, own: PolicyInput, path: YamlPath): Pol
   return [{ code: POLICY_CODES.maxDelay, path: field ? [...path, field] : path, message: MAX_DELAY_MESSAGE }];
 }
 
-type Issue = z.core.$ZodIssue;
-
-const EXPECTED_WORDS: Readonly<Record<string, string>> = { object: 'a mapping', record: 'a mapping', array: 'a list', boolean: 'true or false' };
-
-const FIELD_SHAPES: Readonly<Record<string, string>> = {
-  initial_delay: 'a duration such as 500ms, 1s or 2m',
-  max_delay: 'a duration such as 30s or 2m',
-  timeout: 'a duration such as 30s or 10m',
-  window: 'a duration such as 60s',
-  half_open_after: 'a duration such as 60s',
-  breaker: 'false or a mapping with failures, window, half_open_after, key',
-  rate_limit: 'false or a mapping with per_second, max_concurrent, key',
-  http_status: "'any' or a list of HTTP statuses",
-  exit_codes: "'any' or a list of exit codes",
-};
-
-/** Zod issues as policy issues, in the words the rest of weir's diagnostics use. */
-export function toPolicyIssues(issues: readonly Issue[], base: YamlPath): PolicyIssue[] {
-  return issues.flatMap((issue) => {
-    if (issue.code !== 'unrecognized_keys') return [toPolicyIssue(issue, base)];
-    const path: YamlPath = [...base, ...(issue.path as (string | number)[])];
-    const allowed = allowedFields(issue.path as (string | number)[]);
-    return issue.keys.map((key) => {
-      const hint = didYouMean(key, allowed) || `; allowed fields: ${allowed.join(', ')}`;
-      return { code: POLICY_CODES.invalid, path: [...path, key], key: true, message: `unknown field '${key}' in ${formatPath(path)}${hint}` };
-    });
-  });
-}
-
-function toPolicyIssue(issue: Issue, base: YamlPath): PolicyIssue {
-  const path: YamlPath = [...base, ...(issue.path as (string | number)[])];
-  const where = formatPath(path);
-  const input = (issue as { input?: unknown }).input;
-  const code = POLICY_CODES.invalid;
-  switch (issue.code) {
-    case 'invalid_union':
-    case 'invalid_format': {
-      const shape = FIELD_SHAPES[String(path[path.length - 1])];
-      const best = issue.code === 'invalid_union' ? pickBranch(issue.errors, input) : undefined;
-      if (best) return toPolicyIssues([best], path)[0];
-      return { code, path, message: `${where} must be ${shape ?? 'another value'}, got ${describeValue(input)}` };
-    }
-    case 'invalid_type':
-      return { code, path, message: `${where} must be ${EXPECTED_WORDS[issue.expected] ?? `a ${issue.expected}`}, got ${describeValue(input)}` };
-    case 'invalid_value': {
-      const values = issue.values.map(String);
-      const hint = typeof input === 'string' ? didYouMean(input, values) : '';
-      return { code, path, message: `${where} must be one of ${values.join(', ')}, got ${describeValue(input)}${hint}` };
-    }
-    case 'too_small':
-    case 'too_big':
-      return { code, path, message: `${where} must be ${issue.code === 'too_small' ? 'at least' : 'at most'} ${String(issue.code === 'too_small' ? issue.minimum : issue.maximum)}, got ${describeValue(input)}` };
-    default:
-      return { code, path, message: `${where} ${issue.message}` };
-  }
-}
-
-/** For a mapping that failed a `false | {…}` union, the object branch's first issue says the most. */
-function pickBranch(branches: readonly (readonly Issue[])[], input: unknown): Issue | undefined {
-  if (input === null || typeof input !== 'object') return undefined;
-  const fitting = branches.filter((branch) => !branch.some((i) => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value')));
-  return fitting.length === 1 ? fitting[0][0] : undefined;
-}
-
-function allowedFields(path: readonly (string | number)[]): string[] {
-  const nested: Record<string, string[]> = {
-    breaker: ['failures', 'window', 'half_open_after', 'key'],
-    rate_limit: ['per_second', 'max_concurrent', 'key'],
-    retry_on: ['errors', 'http_status', 'exit_codes'],
-    no_retry_on: ['errors', 'http_status', 'exit_codes'],
-  };
-  const last = path[path.length - 1];
-  if (typeof last === 'string' && nested[last]) return nested[last];
-  return Object.keys(PolicyInput.shape);
+/** Zod issues of a policy at `base`, in the words of every other weir diagnostic (one translator). */
+export function toPolicyIssues(issues: readonly z.core.$ZodIssue[], base: YamlPath): PolicyIssue[] {
+  return describeIssues(issues, { base, schema: PolicyInput, code: POLICY_CODES.invalid });
 }

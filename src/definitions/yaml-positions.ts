@@ -1,9 +1,9 @@
 /**
- * YAML with source positions: parses with `yaml`'s CST-backed documents and answers "where is
+ * YAML with source positions: from `yaml`'s CST-backed documents, answers "where is
  * stages.load.needs[0]?" in O(path length). Every mapping is indexed once at parse time, because
  * `YAMLMap.get` is a linear scan and 10,000 stage lookups would make validation quadratic.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, type Scalar } from 'yaml';
+import { type Document, isAlias, isMap, isPair, isScalar, isSeq, type LineCounter, type Node, type Scalar } from 'yaml';
 import type { Diagnostic } from '../model/diagnostic.ts';
 
 export type YamlPath = readonly (string | number)[];
@@ -35,36 +35,24 @@ interface Entry {
   value: Node | null;
 }
 
-const YAML_HINTS: Readonly<Record<string, string>> = {
-  TAB_AS_INDENT: 'indent with spaces, not tabs',
-  BAD_INDENT: 'check the indentation and closing brackets of this block',
-  MISSING_CHAR: 'add the missing closing character',
-  BLOCK_AS_IMPLICIT_KEY: "quote the value (it contains ': ') or put the nested mapping on its own lines",
-  MULTILINE_IMPLICIT_KEY: 'a key must fit on one line: check for a missing ":" or quote',
-};
-
-/** Parses `text`; YAML syntax errors (WEIR100) and duplicate keys (WEIR103) come back as diagnostics. */
-export function parseYamlSource(text: string, file: string): { source?: YamlSource; diagnostics: Diagnostic[] } {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
+/**
+ * Positions of a parsed `yaml` document: every mapping indexed once, duplicate keys found (WEIR103).
+ * `yaml-parse.ts` decides when a file needs this (only when a diagnostic must be located).
+ */
+export function createPositionIndex(
+  positioned: { doc: Document.Parsed; lineCounter: LineCounter },
+  text: string,
+  file: string,
+): { source: Omit<YamlSource, 'value'>; duplicates: Diagnostic[] } {
+  const { doc, lineCounter } = positioned;
   const rangeOf = (start: number, end: number): SourceRange => {
     const from = lineCounter.linePos(start);
     const to = lineCounter.linePos(Math.max(start, end));
     return { line: from.line, column: from.col, endLine: to.line, endColumn: to.col };
   };
-  if (doc.errors.length > 0) {
-    const diagnostics = doc.errors.map((error): Diagnostic => {
-      const range = rangeOf(error.pos[0], error.pos[1]);
-      const reason = error.message.replace(/ at line \d+, column \d+[\s\S]*$/, '');
-      const hint = YAML_HINTS[error.code] ?? 'fix the YAML syntax here';
-      return { code: 'WEIR100', severity: 'error', file, ...range, message: `YAML syntax error: ${reason}: ${hint}` };
-    });
-    return { diagnostics };
-  }
   const index = new Map<Node, Map<string, Entry>>();
-  const diagnostics = indexMappings(doc.contents, index, rangeOf, file);
-  const source = createSource(doc.contents, index, rangeOf, text);
-  return { source: { ...source, value: doc.toJS({ maxAliasCount: 1000 }) }, diagnostics };
+  const duplicates = indexMappings(doc.contents, index, rangeOf, file);
+  return { source: createSource(doc.contents, index, rangeOf, text), duplicates };
 }
 
 type RangeOf = (start: number, end: number) => SourceRange;

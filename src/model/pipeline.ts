@@ -49,13 +49,14 @@ export const Param = z.strictObject({
   default: z.union([z.string(), z.number(), z.boolean()]).optional().describe('Value used when none is given.'),
   required: z.boolean().optional().describe('A run without this parameter is refused. Default: false.'),
   options: z.array(z.union([z.string(), z.number()])).min(1).optional().describe("Allowed values (required for type 'choice')."),
+  secret: z.boolean().optional().describe('The value is redacted in every log, event, record and report, and never stored. Default: false.'),
 });
 export type Param = z.infer<typeof Param>;
 
 export const Schedule = z.strictObject({
   cron: z.string().describe('POSIX 5-field cron, at least 5 minutes apart (GitHub Actions rule).'),
   timezone: z.string().default('UTC').describe('IANA time zone the cron is read in. Default: UTC.'),
-  catchup: z.enum(['all', 'last', 'none']).default('last').describe('Which missed intervals to run. Default: last.'),
+  catchup: z.enum(['all', 'last', 'none']).default('last').describe('Planned (no effect yet): which missed intervals to run. Default: last.'),
 });
 export type Schedule = z.infer<typeof Schedule>;
 
@@ -72,7 +73,7 @@ export const Stage = z.strictObject({
   description: z.string().optional(),
   needs: z.union([z.string(), z.array(z.string())]).optional().describe('Stages that must succeed first.'),
   with: z.record(z.string(), z.unknown()).optional().describe('Settings of the stage kind.'),
-  'runs-on': z.union([z.string(), z.array(z.string()).min(1)]).optional().describe('Runner labels. Default: the main job.'),
+  'runs-on': z.union([z.string(), z.array(z.string()).min(1)]).optional().describe('Planned (no effect yet): runner labels; other labels will run as their own matrix job. Default: the main job.'),
   requires: z.array(z.enum(['gpu'])).optional().describe('Hardware the stage needs; absent hardware fails fast.'),
   policy: PolicyRef.optional().describe('Name of a resilience policy, or inline policy fields.'),
   checks: z.array(Check).optional().describe('Data-quality checks on the table the stage produces.'),
@@ -92,8 +93,8 @@ export const Pipeline = z.strictObject({
   concurrency: z.number().int().positive().optional().describe('Most stages running at once. Default: 4.'),
   max_active_runs: z.number().int().positive().optional().describe('Runs of this pipeline allowed at once on one ledger (a second one fails with run_conflict, or waits with --wait). Not the same as concurrency, which bounds stages within a run. Default: 1.'),
   timeout: Duration.optional().describe('Whole-run time limit. Default: none.'),
-  sla: Duration.optional().describe('Expected run duration; longer runs are an SLA breach.'),
-  notify: Notify.optional(),
+  sla: Duration.optional().describe('Planned (no effect yet): expected run duration; longer runs are an SLA breach.'),
+  notify: Notify.optional().describe('Planned (no effect yet): notifications on failure, success, recovery, SLA breach.'),
 });
 export type PipelineSpec = z.infer<typeof Pipeline>;
 export type PipelineInput = z.input<typeof Pipeline>;

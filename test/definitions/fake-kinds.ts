@@ -56,6 +56,14 @@ const exportKind: AnyStageKind = {
   run: notRun,
 };
 
+const files: AnyStageKind = {
+  name: 'files',
+  summary: 'Load new files from a folder.',
+  with: z.strictObject({ path: z.string().min(1), archive: z.string().min(1).optional() }),
+  producesTable: true,
+  run: notRun,
+};
+
 export function fakeStageKinds(): StageKindRegistry {
-  return new Map([sql, http, command, exportKind].map((kind) => [kind.name, kind]));
+  return new Map([sql, http, command, exportKind, files].map((kind) => [kind.name, kind]));
 }

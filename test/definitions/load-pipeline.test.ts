@@ -83,7 +83,7 @@ describe('schema diagnostics', () => {
   });
 
   it('skips the file check for templated paths, which are only known at run time', () => {
-    expect(diagnose(`name: p\nstages:\n  a:\n    uses: sql\n    with: { file: "sql/{{ run.trigger }}.sql" }\n`)).toEqual([]);
+    expect(diagnose(`name: p\nstages:\n  a:\n    uses: sql\n    with: { file: "sql/{{ run.id }}.sql" }\n`)).toEqual([]);
   });
 
   it('counts params used only inside referenced files as used', () => {

@@ -5,6 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { formatDiagnostic } from '../../src/model/diagnostic.ts';
 import { loadWeirConfig, parseWeirConfig, validateInlinePolicy, validatePolicyRef } from '../../src/definitions/weir-config.ts';
 import { EMPTY_POLICY_CONFIG, resolvePolicy } from '../../src/policies/policy.ts';
+import { loadPipelineSource } from '../../src/definitions/load-pipeline.ts';
+import { fakeStageKinds } from './fake-kinds.ts';
 
 const lines = (...rows: string[]) => `${rows.join('\n')}\n`;
 const diagnosticsOf = (text: string) => parseWeirConfig(text, 'weir.yml').diagnostics.map(formatDiagnostic);
@@ -63,10 +65,31 @@ describe('parseWeirConfig', () => {
     expect(diagnostic.code).toBe('WEIR100');
   });
 
-  it('reports policies that is not a mapping, and ignores other top-level sections', () => {
-    expect(diagnosticsOf(lines('channels: {}', 'policies: [a]'))).toEqual([
-      'weir.yml:2:11: error WEIR601: policies must be a mapping, got a list',
+  it('reports policies that is not a mapping', () => {
+    expect(diagnosticsOf(lines('policies: [a]'))).toEqual(['weir.yml:1:11: error WEIR601: policies must be a mapping, got a list']);
+  });
+
+  it('reports a misspelt top-level section with a suggestion, together with the problems of the policies', () => {
+    const { config, diagnostics } = parseWeirConfig(lines('polices:', '  slow: { retries: 2 }', 'policies:', '  bad: { retries: many }', '  good: { retries: 1 }'), 'weir.yml');
+    expect(diagnostics.map(formatDiagnostic)).toEqual([
+      "weir.yml:1:1: error WEIR102: unknown field 'polices' in weir.yml (did you mean 'policies'?)",
+      "weir.yml:4:19: error WEIR601: policies.bad.retries must be a number, got the string 'many'",
     ]);
+    expect(Object.keys(config.policies)).toEqual(['good']);
+  });
+
+  it('reads allow_write_paths, and reports one of the wrong type', () => {
+    expect(parseWeirConfig(lines('allow_write_paths: [../shared/out, /srv/exports]'), 'weir.yml')).toMatchObject({
+      allowWritePaths: ['../shared/out', '/srv/exports'],
+      diagnostics: [],
+    });
+    expect(diagnosticsOf(lines('allow_write_paths: ../shared'))).toEqual([
+      "weir.yml:1:20: error WEIR101: allow_write_paths must be a list, got the string '../shared'",
+    ]);
+  });
+
+  it('reports a weir.yml that is not a mapping', () => {
+    expect(diagnosticsOf(lines('- policies'))).toEqual(['weir.yml:1:1: error WEIR101: weir.yml must be a mapping, got a list']);
   });
 });
 
@@ -76,7 +99,7 @@ describe('loadWeirConfig', () => {
 
   it('gives the built-ins only, without diagnostics, when there is no weir.yml', async () => {
     root = await mkdtemp(join(tmpdir(), 'weir-policies-'));
-    await expect(loadWeirConfig(root)).resolves.toEqual({ config: EMPTY_POLICY_CONFIG, diagnostics: [] });
+    await expect(loadWeirConfig(root)).resolves.toEqual({ config: EMPTY_POLICY_CONFIG, allowWritePaths: [], diagnostics: [] });
   });
 
   it('reads weir.yml at the project root', async () => {
@@ -115,5 +138,22 @@ describe('validatePolicyRef and validateInlinePolicy', () => {
     expect(validateInlinePolicy({ max_delay: '10ms' }, at)).toEqual([
       { code: 'WEIR603', path: [...at, 'max_delay'], message: 'max_delay must be ≥ initial_delay' },
     ]);
+  });
+});
+
+describe('one wording for schema problems', () => {
+  it('words the same mistake the same way in a policy, in weir.yml and in a pipeline stage', () => {
+    const inline = validateInlinePolicy({ timeout: 'forever' }, ['stages', 'load', 'policy']);
+    expect(inline).toEqual([
+      { code: 'WEIR601', path: ['stages', 'load', 'policy', 'timeout'], message: "stages.load.policy.timeout must be a duration such as 30s or 10m, got the string 'forever'" },
+    ]);
+    expect(diagnosticsOf(lines('policies:', '  slow: { timeout: forever }'))).toEqual([
+      "weir.yml:2:20: error WEIR601: policies.slow.timeout must be a duration such as 30s or 10m, got the string 'forever'",
+    ]);
+    const stage = loadPipelineSource('name: p\nstages:\n  load:\n    uses: sql\n    timeout: forever\n    with: { query: select 1 }\n', 'p.yml', {
+      kinds: fakeStageKinds(),
+      fileExists: () => true,
+    });
+    expect(stage.diagnostics.map((d) => d.message)).toEqual(["stages.load.timeout must be a duration such as 30s or 10m, got the string 'forever'"]);
   });
 });
