@@ -15,7 +15,7 @@ import {
   TemplateError,
 } from './template-syntax.ts';
 
-export { TemplateError } from './template-syntax.ts';
+export { TemplateError };
 
 export interface TemplateContext {
   params: Record<string, unknown>;
@@ -162,12 +162,23 @@ export function evaluateCondition(template: string, context: TemplateContext): b
   return !FALSE_WORDS.has(renderTemplate(text, context).trim().toLowerCase());
 }
 
-/** Renders every string inside nested objects and arrays; other values are kept as they are. */
-export function renderDeep<T>(value: T, context: TemplateContext): T {
-  if (typeof value === 'string') return renderTemplate(value, context) as T;
-  if (Array.isArray(value)) return value.map((item) => renderDeep(item, context)) as T;
+/**
+ * Renders every string inside nested objects and arrays; other values are kept as they are. A
+ * TemplateError names the field it came from (`with.headers.Authorization: …`); `path` is where
+ * `value` sits (default: `with`).
+ */
+export function renderDeep<T>(value: T, context: TemplateContext, path: readonly (string | number)[] = ['with']): T {
+  if (typeof value === 'string') {
+    try {
+      return renderTemplate(value, context) as T;
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+      throw new TemplateError(`${path.join('.')}: ${error.message}`, error.offset, { cause: error });
+    }
+  }
+  if (Array.isArray(value)) return value.map((item, index) => renderDeep(item, context, [...path, index])) as T;
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, renderDeep(item, context)])) as T;
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, renderDeep(item, context, [...path, key])])) as T;
   }
   return value;
 }
@@ -276,7 +287,8 @@ function resolvePath(segments: readonly string[], offset: number, context: Templ
         ? context.params[field]
         : new Missing(`parameter '${field}' has no value: declare it under params: with a default, pass --param ${field}=…, or write params.${field} | default('…')`, offset);
     case 'env':
-      return context.env[field] ?? '';
+      // Unset is an error, not '': a request must not go out with `Authorization: Bearer `.
+      return context.env[field] ?? new Missing(`environment variable '${field}' is not set: set it, or write env.${field} | default('…')`, offset);
     case 'interval':
       return formatIntervalField(field, context.interval);
     case 'stage':

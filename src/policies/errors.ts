@@ -63,11 +63,12 @@ export class HttpStatusError extends StageFailedError {
   }
 }
 
-/** A command exited with a non-zero status. */
+/** A command exited with a non-zero status; `retry_on.exit_codes` / `no_retry_on.exit_codes` match `exitCode`. */
 export class ExitCodeError extends StageFailedError {
   readonly exitCode: number;
-  constructor(exitCode: number, command: string, options: ErrorOptions & ErrorContext = {}) {
-    super(`command '${command}' exited with code ${exitCode}`, options);
+  /** `command` is how the command is named in the message (e.g. `command 'dbt run'`, `script x.sh`); `detail` ends it. */
+  constructor(exitCode: number, command: string, options: ErrorOptions & ErrorContext & { detail?: string } = {}) {
+    super(`${command} exited with code ${exitCode}${options.detail ?? ''}`, options);
     this.exitCode = exitCode;
   }
 }
@@ -92,4 +93,18 @@ export class RequestTimeoutError extends StageTimeoutError {
     super(message, options);
     this.url = url;
   }
+}
+
+/**
+ * A failure that cannot change on another attempt (a missing SQL file, a script without the exec
+ * bit, a template that does not render, an empty answer without allow_empty): never retried, no
+ * backoff. Any error with `permanent: true` counts the same (see isPermanentError).
+ */
+export class PermanentStageError extends StageFailedError {
+  readonly permanent = true;
+}
+
+/** Whether retrying `error` is pointless whatever the policy says: it is marked `permanent: true`. */
+export function isPermanentError(error: unknown): boolean {
+  return error !== null && typeof error === 'object' && (error as { permanent?: unknown }).permanent === true;
 }

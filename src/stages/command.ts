@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { StageFailedError } from '../model/errors.ts';
+import { ExitCodeError, PermanentStageError } from '../policies/errors.ts';
 import type { StageContext, StageKind, StageResult } from './stage-kind.ts';
 
 /** Time between SIGTERM and SIGKILL on abort: enough for a clean shutdown, short for a timeout. */
@@ -54,7 +55,8 @@ async function runCommand(ctx: StageContext, config: CommandWith): Promise<Stage
   const code = await waitForExit(child, ctx.signal, config);
   if (code !== 0) {
     const tail = stderrTail.length > 0 ? `; last lines of stderr:\n${stderrTail.join('\n')}` : ' and printed nothing on stderr';
-    throw new StageFailedError(`${commandLabel(config)} exited with code ${code}${tail}`);
+    // ExitCodeError carries the code that a policy's retry_on / no_retry_on `exit_codes` match.
+    throw new ExitCodeError(code, commandLabel(config), { detail: tail, stage: ctx.stage });
   }
   return { outputs: { exit_code: code } };
 }
@@ -118,13 +120,15 @@ async function assertFolder(path: string, asWritten: string | undefined): Promis
   if (!info?.isDirectory()) throw new StageFailedError(`with.cwd '${asWritten}' is not a folder under the project root (${path}).`);
 }
 
+/** A missing script or shell, or one without the exec bit, will not start on a retry either: permanent. */
 function startError(error: NodeJS.ErrnoException, config: CommandWith): StageFailedError {
   const what = config.script === undefined ? `shell ${config.shell}` : `script ${config.script}`;
   const hint =
     error.code === 'EACCES' ? `make it executable (chmod +x ${config.script ?? config.shell}) or use run: "sh ${config.script ?? ''}"`
     : error.code === 'ENOENT' ? 'check the path (scripts are relative to the project root)'
     : 'check the command';
-  return new StageFailedError(`could not start ${what}: ${error.message}; ${hint}.`, { cause: error });
+  const message = `could not start ${what}: ${error.message}; ${hint}.`;
+  return error.code === 'EACCES' || error.code === 'ENOENT' ? new PermanentStageError(message, { cause: error }) : new StageFailedError(message, { cause: error });
 }
 
 function commandLabel(config: CommandWith): string {

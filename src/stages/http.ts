@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { quoteIdent, quoteLiteral } from '../model/database.ts';
 import { StageFailedError } from '../model/errors.ts';
-import { HttpStatusError, NetworkError, redactUrl, RequestTimeoutError } from '../policies/errors.ts';
+import { HttpStatusError, NetworkError, PermanentStageError, redactUrl, RequestTimeoutError } from '../policies/errors.ts';
 import { createRequester, extractRecords, Pagination, type Page } from './http-extract.ts';
 import type { StageContext, StageKind, StageResult } from './stage-kind.ts';
 
@@ -142,7 +142,7 @@ function emptyResult(ctx: StageContext, config: HttpWith, spooled: Spooled): Sta
     return { rows: 0, total: deadLetters, outputs: { pages, url: redactUrl(config.url) } };
   }
   if (!config.allow_empty) {
-    throw new StageFailedError(`no records from ${where}: there is nothing to infer a table from. Check with.url and with.records, or set allow_empty: true if an empty answer is normal.`);
+    throw new PermanentStageError(`no records from ${where}: there is nothing to infer a table from. Check with.url and with.records, or set allow_empty: true if an empty answer is normal.`);
   }
   ctx.log.info(`no records from ${where}; no table created (allow_empty)`);
   return { rows: 0, outputs: { pages, url: redactUrl(config.url) } };

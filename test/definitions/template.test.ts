@@ -61,8 +61,10 @@ describe('renderTemplate', () => {
     expect(renderTemplate('{{ null | sql }}', context)).toBe('NULL');
   });
 
-  it('renders a missing environment variable as an empty string', () => {
-    expect(renderTemplate('[{{ env.NOT_SET }}]', context)).toBe('[]');
+  it('refuses an unset environment variable, naming it, unless a default is given', () => {
+    expect(renderError('[{{ env.NOT_SET }}]').message).toContain("environment variable 'NOT_SET' is not set");
+    expect(renderTemplate("[{{ env.NOT_SET | default('x') }}]", context)).toBe('[x]');
+    expect(() => renderDeep({ headers: { auth: 'Bearer {{ env.NOT_SET }}' } }, context)).toThrow(/^with\.headers\.auth: .*NOT_SET/);
   });
 
   it('evaluates comparisons, && || ! and parentheses', () => {
