@@ -49,6 +49,8 @@ export const Param = z.strictObject({
   default: z.union([z.string(), z.number(), z.boolean()]).optional().describe('Value used when none is given.'),
   required: z.boolean().optional().describe('A run without this parameter is refused. Default: false.'),
   options: z.array(z.union([z.string(), z.number()])).min(1).optional().describe("Allowed values (required for type 'choice')."),
+  // faults (issue 8 §3): secret params are redacted from everything a run writes (src/model/redact.ts).
+  secret: z.boolean().optional().describe('The value is a secret: replaced by *** in events, ledger, logs and reports. Default: false.'),
 });
 export type Param = z.infer<typeof Param>;
 

@@ -19,6 +19,10 @@ export const HttpWith = z
     url: z.string().min(1).describe('http(s):// URL, or file:// path (relative to the project root).'),
     method: z.enum(['GET', 'POST']).default('GET').describe('Default: GET.'),
     headers: z.record(z.string(), z.string()).default({}).describe('Request headers; values are never logged. Secrets: {{ env.TOKEN }}.'),
+    secret_headers: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Headers whose values are secrets (redacted everywhere). Default: none beyond names with auth, token, key, secret, cookie, session, pass, signature, credential.'),
     body: z.unknown().optional().describe('JSON request body (POST only).'),
     format: z.enum(['json', 'csv']).optional().describe('Response format. Default: csv if the content-type says so, else json.'),
     records: z.string().min(1).optional().describe('Dot path to the records array, e.g. data.items. Default: see docs/stage-kinds.md.'),

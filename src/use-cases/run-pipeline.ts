@@ -14,6 +14,7 @@ import { ConfigError } from '../model/errors.ts';
 import type { Interval, RunEvent, RunEventListener } from '../model/events.ts';
 import type { LoadedPipeline } from '../model/pipeline.ts';
 import { evaluateCondition, type TemplateContext } from '../model/template.ts';
+import { collectSecrets, createRedactor, redactEvent } from '../model/redact.ts';
 import { createPlan, PlanError, type Plan, type PlannedStage } from '../planner/plan.ts';
 import { FsLedgerStore } from '../ledger/fs-ledger-store.ts';
 import type { LedgerStore } from '../ledger/ledger-store.ts';
@@ -135,7 +136,10 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     const snapshot = structuredClone(record!);
     pendingSave = pendingSave.then(() => ledger.saveActive(snapshot));
   };
-  const emit = (event: RunEvent) => {
+  // faults (issue 8 §1): secrets are replaced by *** before an event reaches the record, the log or a listener.
+  const redact = createRedactor(collectSecrets({ spec, env, params, context: templateContext() }));
+  const emit = (raw: RunEvent) => {
+    const event = redactEvent(raw, redact);
     record = applyEvent(record, event);
     eventLog.write(`${JSON.stringify(event)}\n`);
     for (const listener of options.listeners ?? []) listener(event);
