@@ -86,14 +86,26 @@ export class NetworkError extends StageFailedError {
   }
 }
 
-/** One HTTP request got no answer within the policy timeout (ledger code `stage_timeout`). */
+/**
+ * Where an HTTP request timed out: `connect` — no answer (status and headers) within the policy
+ * `timeout`; `body` — the answer's body stopped for longer than the policy `body_timeout`.
+ */
+export type RequestTimeoutPhase = 'connect' | 'body';
+
+/** One HTTP request timed out (ledger code `stage_timeout`); retried per request, never the whole stage. */
 export class RequestTimeoutError extends StageTimeoutError {
+  /** Redacted (secret query values and user info replaced by `***`). */
   readonly url: string;
-  constructor(url: string, message: string, options: ErrorOptions & ErrorContext = {}) {
+  readonly phase: RequestTimeoutPhase;
+  constructor(url: string, message: string, options: ErrorOptions & ErrorContext & { phase?: RequestTimeoutPhase } = {}) {
     super(message, options);
     this.url = url;
+    this.phase = options.phase ?? 'connect';
   }
 }
+
+/** The typed timeout of HTTP work, with its phase (an alias: the ledger keeps RequestTimeoutError). */
+export { RequestTimeoutError as TimeoutError };
 
 /**
  * A failure that cannot change on another attempt (a missing SQL file, a script without the exec
