@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { quoteIdent, quoteLiteral } from '../model/database.ts';
 import { StageFailedError } from '../model/errors.ts';
 import { formatOf as formatFromName } from './format-of.ts';
-import { csvReaderSql, runWithRejects, type RejectedLine } from './csv-load.ts';
+import { csvReaderSql, jsonReaderSql, runWithRejects, type RejectedLine } from './load-files.ts';
 import { moveWithoutOverwrite, planDestination } from './file-archive.ts';
 import type { ProcessedFile, StageContext, StageKind, StageResult } from './stage-kind.ts';
 
@@ -172,13 +172,11 @@ function selectSql(root: string, files: FoundFile[], config: FilesWith): string 
   return `SELECT * REPLACE (replace(substr(_source_file, ${prefix + 1}), '\\', '/') AS _source_file) FROM (${selects.join(' UNION ALL BY NAME ')})`;
 }
 
-// sample_size=-1: infer types from every row, so a late odd value does not fail the load.
 function readerSql(format: Exclude<Format, 'csv'>, paths: string[]): string {
-  const list = `[${paths.map(quoteLiteral).join(', ')}]`;
-  const common = `union_by_name = true, filename = '_source_file'`;
   // JSON has no store_rejects, and ignore_errors turns a broken line into a row of NULLs: a
   // malformed JSON file fails the stage instead.
-  return format === 'parquet' ? `read_parquet(${list}, ${common})` : `read_json_auto(${list}, ${common}, sample_size = -1)`;
+  if (format === 'json') return jsonReaderSql(paths, { filename: '_source_file' });
+  return `read_parquet([${paths.map(quoteLiteral).join(', ')}], union_by_name = true, filename = '_source_file')`;
 }
 
 function formatOf(path: string, config: Pick<FilesWith, 'format'> = {}): Format {

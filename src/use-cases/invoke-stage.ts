@@ -13,7 +13,7 @@ import type { StageOutcome } from '../executor/execute-plan.ts';
 import type { PlannedStage } from '../planner/plan.ts';
 import type { BreakerRegistry } from '../policies/circuit-breaker.ts';
 import { PermanentStageError, redactUrl } from '../policies/errors.ts';
-import { fetchWithPolicy } from '../policies/http.ts';
+import { downloadWithPolicy, fetchWithPolicy, type HttpPolicyDeps } from '../policies/http.ts';
 import { dependencyKey, resolvePolicy, type PolicyConfig, type ResolvedPolicy } from '../policies/policy.ts';
 import type { RateLimiterRegistry } from '../policies/rate-limit.ts';
 import { executeWithPolicy } from '../policies/retry.ts';
@@ -77,8 +77,7 @@ function stageContext(a: Attempt, sink: StageContext['deadLetter']): StageContex
   const at = () => new Date(deps.now()).toISOString();
   const log = (stream: 'stdout' | 'stderr' | 'info' | 'warn') => (line: string) =>
     deps.emit({ type: 'stage.log', runId: deps.runId, at: at(), stage: stage.name, stream, line });
-  const fetch = (url: string, init: RequestInit = {}) =>
-    fetchWithPolicy(url, init, a.policy, {
+  const policyDeps = (url: string): HttpPolicyDeps => ({
       stage: stage.name,
       signal: a.signal,
       sleep: deps.sleep,
@@ -92,6 +91,8 @@ function stageContext(a: Attempt, sink: StageContext['deadLetter']): StageContex
         a.counter.attempts++;
       },
     });
+  const fetch = (url: string, init: RequestInit = {}) => fetchWithPolicy(url, init, a.policy, policyDeps(url));
+  const download = (url: string, init: RequestInit = {}, file: string) => downloadWithPolicy(url, init, file, a.policy, policyDeps(url));
   return {
     runId: deps.runId,
     pipeline: deps.pipeline,
@@ -104,6 +105,7 @@ function stageContext(a: Attempt, sink: StageContext['deadLetter']): StageContex
     render: (text) => renderOrFail(stage.name, () => renderTemplate(text, template)),
     log: { info: log('info'), warn: log('warn'), stdout: log('stdout'), stderr: log('stderr') },
     fetch,
+    download,
     deadLetter: sink,
     state: deps.state,
     env: deps.env,

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StageFailedError } from '../../src/model/errors.ts';
 import { moveWithoutOverwrite, withSuffix } from '../../src/stages/file-archive.ts';
-import { groupRejects } from '../../src/stages/csv-load.ts';
+import { groupRejects } from '../../src/stages/load-files.ts';
 import { FilesWith, filesStage } from '../../src/stages/files.ts';
 import type { StageResult } from '../../src/stages/stage-kind.ts';
 import { createTestContext, type TestContext } from './context.ts';

@@ -123,7 +123,9 @@ export interface FaultServer extends TestServer {
  * - `/short-body`: a content-length larger than the body it sends, then closes;
  * - `/echo-auth`: 401 whose body echoes the Authorization header back (as careless APIs do);
  * - `/ragged`: a CSV with rows of the wrong width;
- * - `/big?mb=N&format=json|csv`: about N MB of records, streamed.
+ * - `/paged-reset?page=N`: pages of two records; page 2 breaks off the first time, page 3 is empty;
+ * - `/big?mb=N&format=json|csv&wrap=KEY`: about N MB of records, streamed (JSON: wrapped in an
+ *   object under KEY when given).
  * `hit` counts per path and query, as in startTestServer.
  */
 export async function startFaultServer(): Promise<FaultServer> {
@@ -207,8 +209,19 @@ function faultRoute(url: URL, req: IncomingMessage, res: ServerResponse, hit: nu
     case '/ragged':
       res.writeHead(200, { 'content-type': 'text/csv' });
       return void res.end('id,name,score\n1,ada,10\n2,grace\n3,edsger,30\n4,barbara,40,extra\n5,alan,50\n');
+    case '/paged-reset': {
+      // Page 2 breaks off mid-body the first time; page 3 is empty.
+      const page = number('page', 1);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (page >= 3) return void res.end('[]');
+      if (page === 2 && hit === 1) {
+        res.write('[{"page":2,');
+        return later(20, () => res.destroy());
+      }
+      return void res.end(JSON.stringify([{ page, n: 1 }, { page, n: 2 }]));
+    }
     case '/big':
-      return void streamBig(res, number('mb', 1), url.searchParams.get('format') ?? 'json');
+      return void streamBig(res, number('mb', 1), url.searchParams.get('format') ?? 'json', url.searchParams.get('wrap'));
     default:
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end(`no route ${url.pathname}`);
@@ -216,14 +229,14 @@ function faultRoute(url: URL, req: IncomingMessage, res: ServerResponse, hit: nu
 }
 
 /** About `mb` MB of records, written with backpressure so the server does not hold the answer in memory. */
-async function streamBig(res: ServerResponse, mb: number, format: string): Promise<void> {
+async function streamBig(res: ServerResponse, mb: number, format: string, wrap: string | null): Promise<void> {
   const csv = format === 'csv';
   res.writeHead(200, { 'content-type': csv ? 'text/csv' : 'application/json' });
   const target = mb * 1024 * 1024;
   let written = 0;
   let id = 0;
   if (csv) res.write('id,name,amount,note\n');
-  else res.write('[');
+  else res.write(wrap ? `{"meta":{"total":"unknown"},"${wrap}":[` : '[');
   while (written < target) {
     const rows: string[] = [];
     for (let i = 0; i < 1000; i++, id++) {
@@ -233,5 +246,5 @@ async function streamBig(res: ServerResponse, mb: number, format: string): Promi
     written += chunk.length;
     if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
   }
-  res.end(csv ? '' : ']');
+  res.end(csv ? '' : wrap ? ']}' : ']');
 }

@@ -1,10 +1,11 @@
 /**
- * Loading CSV files into DuckDB with their bad lines set aside: each file is read by its own
- * `read_csv_auto` with `store_rejects` (DuckDB cannot store rejects with union_by_name; UNION ALL
- * BY NAME unifies the columns the same way), and the rejected lines are read back in the same
- * multi-statement query (temporary tables live on one connection). Used by `files` and `http`.
+ * Loading spooled files into DuckDB, shared by `files` and `http`: the reader SQL (types inferred
+ * from every record), and CSV loads with their bad lines set aside — each CSV file is read by its
+ * own `read_csv_auto` with `store_rejects` (DuckDB cannot store rejects with union_by_name; UNION
+ * ALL BY NAME unifies the columns the same way), and the rejected lines are read back in the same
+ * multi-statement query (temporary tables live on one connection).
  */
-import { quoteLiteral, type Database, type Row } from '../model/database.ts';
+import { quoteIdent, quoteLiteral, type Database, type Row } from '../model/database.ts';
 
 /** Where DuckDB stores the CSV lines it rejected. */
 const REJECTS_TABLE = 'weir_csv_rejects';
@@ -39,6 +40,24 @@ export function csvReaderSql(path: string, options: CsvOptions = {}, filename?: 
     options.header === undefined ? '' : `, header = ${options.header}`,
   ].join('');
   return `read_csv_auto(${quoteLiteral(path)}, sample_size = -1, ${rejects}${extra})`;
+}
+
+/**
+ * `read_json_auto` of NDJSON or JSON files; sample_size=-1 infers types from every record, so a
+ * field first seen late is neither dropped nor mistyped. `filename`: also add the path as this column.
+ */
+export function jsonReaderSql(paths: readonly string[], options: { filename?: string; newlineDelimited?: boolean } = {}): string {
+  const list = `[${paths.map(quoteLiteral).join(', ')}]`;
+  const extra = [
+    options.newlineDelimited ? `, format = 'newline_delimited'` : '',
+    options.filename === undefined ? '' : `, union_by_name = true, filename = ${quoteLiteral(options.filename)}`,
+  ].join('');
+  return `read_json_auto(${list}${extra}, sample_size = -1)`;
+}
+
+/** `CREATE OR REPLACE TABLE table AS SELECT * FROM (each source UNION ALL BY NAME)`. */
+export function createTableSql(table: string, sources: readonly string[]): string {
+  return `CREATE OR REPLACE TABLE ${quoteIdent(table)} AS ${sources.map((source) => `SELECT * FROM ${source}`).join(' UNION ALL BY NAME ')}`;
 }
 
 /**
