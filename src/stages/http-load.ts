@@ -2,16 +2,17 @@
  * From fetched pages to a table, for the `http` stage. Page bodies are already files (never held
  * in memory as a whole): CSV pages are read by DuckDB with their ragged or unparseable lines sent
  * to dead letters; small JSON pages were parsed by http-extract and their object records are
- * appended to one NDJSON file; a large JSON page is split into records by DuckDB itself
- * (read_json_objects streams a top-level array) and rewritten as NDJSON. Records that are not
+ * appended to one NDJSON file; a large JSON page is split into NDJSON while streaming (or, under a
+ * `records` path, by DuckDB). Records that are not
  * JSON objects cannot become rows: they go to dead letters.
  */
-import { appendFile } from 'node:fs/promises';
+import { appendFile, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { quoteLiteral } from '../model/database.ts';
 import { StageFailedError } from '../model/errors.ts';
 import { redactUrl } from '../policies/errors.ts';
 import type { Page } from './http-extract.ts';
+import { splitJsonArray } from './json-array-split.ts';
 import { createTableSql, csvReaderSql, findWholeLineColumn, jsonReaderSql, runWithRejects } from './load-files.ts';
 import type { StageContext } from './stage-kind.ts';
 
@@ -57,15 +58,29 @@ function keepObject(ctx: StageContext, spooled: Spooled, record: unknown, url: s
 }
 
 /**
- * Writes the object records of a large JSON page to `out` as NDJSON through DuckDB and sends the
- * others to dead letters; true when there was at least one object. DuckDB minifies each record
- * (`json(…)`), and minified JSON holds no raw newline or control character, so an unquoted
- * one-column CSV with a control-character delimiter is exactly NDJSON.
+ * Writes the object records of a large JSON page to `out` as NDJSON and sends the others to dead
+ * letters; true when there was at least one object. A top-level array is split while streaming
+ * (json-array-split.ts); records under a `records` path are picked by DuckDB, which then holds
+ * the whole document (an API that wraps 50 MB of records in an object costs that much more).
  */
 async function splitLargeJsonPage(ctx: StageContext, spooled: Spooled, page: Extract<Page, { bytes: number }>, recordsPath: string | undefined, out: string): Promise<boolean> {
-  const source = await largeRecordsSql(ctx, page, recordsPath);
-  const others = await ctx.db.query(`SELECT i, json::VARCHAR AS json FROM (SELECT row_number() OVER () AS i, json FROM (${source})) WHERE json_type(json) IS DISTINCT FROM 'OBJECT' ORDER BY i`, ctx.signal);
+  if (recordsPath === undefined) {
+    if ((await firstCharacter(page.file)) !== '[') {
+      throw new StageFailedError(`the answer from ${redactUrl(page.url)} is ${Math.round(page.bytes / 1e6)} MB and not a JSON array: set with.records to the path of its records array.`);
+    }
+    try {
+      const { objects } = await splitJsonArray(page.file, out, (record, index) => keepObject(ctx, spooled, record, page.url, index));
+      return objects > 0;
+    } catch (error) {
+      throw new StageFailedError(`${redactUrl(page.url)} did not return valid JSON: ${(error as Error).message}. Set with.format: csv for CSV responses.`, { cause: error });
+    }
+  }
+  const source = await recordsAtPathSql(ctx, page, recordsPath);
+  const notObject = `json_type(json) IS DISTINCT FROM 'OBJECT'`;
+  const others = await ctx.db.query(`SELECT i, json::VARCHAR AS json FROM (SELECT row_number() OVER () AS i, json FROM (${source})) WHERE ${notObject} ORDER BY i`, ctx.signal);
   for (const row of others) keepObject(ctx, spooled, row.json === null ? null : JSON.parse(String(row.json)), page.url, Number(row.i));
+  // DuckDB minifies each record (`json(…)`); minified JSON holds no raw newline or control
+  // character, so an unquoted one-column CSV with a control-character delimiter is exactly NDJSON.
   const [copied] = await ctx.db.query(
     `COPY (SELECT json(json) FROM (${source}) WHERE json_type(json) = 'OBJECT') TO ${quoteLiteral(out)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIM '\x1f')`,
     ctx.signal,
@@ -73,22 +88,26 @@ async function splitLargeJsonPage(ctx: StageContext, spooled: Spooled, page: Ext
   return Number(copied?.Count ?? 0) > 0;
 }
 
-/** SQL yielding one `json` value per record of a large page: the top-level array, or the array at `records`. */
-async function largeRecordsSql(ctx: StageContext, page: Extract<Page, { bytes: number }>, recordsPath: string | undefined): Promise<string> {
-  const file = quoteLiteral(page.file);
-  const whole = `read_json_objects(${file}, format = 'unstructured', maximum_object_size = ${page.bytes + 1})`;
-  if (recordsPath === undefined) {
-    const type = await ctx.db.scalar(`SELECT json_type(json) FROM ${whole} LIMIT 1`, ctx.signal);
-    if (type === 'ARRAY') return `SELECT json FROM read_json_objects(${file}, format = 'array', maximum_object_size = ${page.bytes + 1})`;
-    throw new StageFailedError(`the answer from ${redactUrl(page.url)} is ${Math.round(page.bytes / 1e6)} MB and not a JSON array: set with.records to the path of its records array.`);
-  }
-  const path = quoteLiteral(toJsonPath(recordsPath));
-  const value = `(SELECT json_extract(json, ${path}) AS v FROM ${whole})`;
+/** SQL yielding one `json` value per record at `records` in a large page (the whole document is read). */
+async function recordsAtPathSql(ctx: StageContext, page: Extract<Page, { bytes: number }>, recordsPath: string): Promise<string> {
+  const whole = `read_json_objects(${quoteLiteral(page.file)}, format = 'unstructured', maximum_object_size = ${page.bytes + 1})`;
+  const value = `(SELECT json_extract(json, ${quoteLiteral(toJsonPath(recordsPath))}) AS v FROM ${whole})`;
   const type = await ctx.db.scalar(`SELECT json_type(v) FROM ${value}`, ctx.signal);
   if (type === null || type === undefined) {
     throw new StageFailedError(`with.records '${recordsPath}' is missing in the response from ${redactUrl(page.url)}. Fix with.records.`);
   }
   return type === 'ARRAY' ? `SELECT unnest(json_extract(v, '$[*]')) AS json FROM ${value}` : `SELECT v AS json FROM ${value}`;
+}
+
+/** The first non-whitespace character of a file (reads only its start). */
+async function firstCharacter(file: string): Promise<string | undefined> {
+  const handle = await open(file);
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(4096), 0, 4096, 0);
+    return /\S/.exec(buffer.toString('utf8', 0, bytesRead))?.[0];
+  } finally {
+    await handle.close();
+  }
 }
 
 /** `data.items` → `$."data"."items"`; numeric segments index arrays (`results.0` → `$."results"[0]`). */
