@@ -155,11 +155,15 @@ const FALSE_WORDS = new Set(['', 'false', '0', 'no', 'off', 'null']);
 
 /**
  * Evaluates an `if:` condition. A string without `{{` is one whole expression
- * (`params.full == true`); the rendered text "", false, 0, no, off and null mean false.
+ * (`params.full == true`); the rendered text "", false, 0, no, off and null mean false. An unset
+ * `env.X` is '' here (not an error as in `with`).
  */
 export function evaluateCondition(template: string, context: TemplateContext): boolean {
   const text = template.includes('{{') ? template : asConditionTemplate(template);
-  return !FALSE_WORDS.has(renderTemplate(text, context).trim().toLowerCase());
+  // `if: env.DEPLOY == 'true'` asks whether a variable is set: unset reads as '' (false) here,
+  // where a value that goes out (a header, a path) must be set or have a default.
+  const env = new Proxy(context.env, { get: (target, name) => (typeof name === 'string' ? (target[name] ?? '') : undefined) });
+  return !FALSE_WORDS.has(renderTemplate(text, { ...context, env }).trim().toLowerCase());
 }
 
 /**
