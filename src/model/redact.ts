@@ -110,21 +110,22 @@ function secretHeaderValues(config: Record<string, unknown> | undefined, context
   const values: string[] = [];
   for (const [name, value] of Object.entries(headers)) {
     if (typeof value !== 'string' || !(SECRET_HEADER.test(name) || listed.has(name.toLowerCase()))) continue;
-    if (!value.includes('{{')) values.push(value);
-    else if (context) values.push(...tryRender(value, context));
+    const rendered = !value.includes('{{') ? value : context ? tryRender(value, context) : undefined;
+    if (rendered === undefined) continue;
+    values.push(rendered);
     // `Bearer xyz`: the credential alone may show up without its scheme.
-    const credential = / (\S+)$/.exec(values.at(-1) ?? '')?.[1];
+    const credential = / (\S+)$/.exec(rendered)?.[1];
     if (credential) values.push(credential);
   }
   return values;
 }
 
-function tryRender(template: string, context: TemplateContext): string[] {
+function tryRender(template: string, context: TemplateContext): string | undefined {
   try {
-    return [renderTemplate(template, context)];
+    return renderTemplate(template, context);
   } catch {
     // Unset or stage-dependent: the stage reports it; env values inside are collected anyway.
-    return [];
+    return undefined;
   }
 }
 

@@ -7,7 +7,8 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { createRedactor, redactEvent, REDACTED } from '../../src/model/redact.ts';
+import { collectSecrets, createRedactor, redactEvent, REDACTED } from '../../src/model/redact.ts';
+import type { PipelineSpec } from '../../src/model/pipeline.ts';
 import type { RunEvent } from '../../src/model/events.ts';
 import { project, weir } from '../cli/helpers.ts';
 import { startFaultServer, type FaultServer } from './http-server.ts';
@@ -79,5 +80,31 @@ describe('createRedactor', () => {
     const redacted = redactEvent(event, redact);
     expect(redacted).toMatchObject({ stage: 'load', error: { message: 'answered 401: {"received":"Bearer ***"}' } });
     expect(event.error.message).toContain('s3cr3t-value');
+  });
+});
+
+describe('collectSecrets', () => {
+  it('finds env values the templates read, secret-looking and listed header values, and secret params', () => {
+    const spec = {
+      name: 'p',
+      params: { api_key: { type: 'string', secret: true }, region: { type: 'string' } },
+      stages: {
+        api: {
+          uses: 'http',
+          with: {
+            url: 'https://x/{{ env.PATH_PART }}',
+            headers: { 'X-Api-Key': 'literal-key-123', 'X-Custom': 'custom-value', Accept: 'application/json', Authorization: 'Bearer {{ env.TOKEN }}' },
+            secret_headers: ['x-custom'],
+          },
+        },
+      },
+    } as unknown as PipelineSpec;
+    const env = { PATH_PART: 'v1/items', TOKEN: 'tok-999', UNUSED: 'never-read' };
+    const context = { params: {}, interval: { start: '', end: '' }, run: { id: 'r', date: '', trigger: 'manual' }, env, pipeline: { name: 'p' } };
+    const secrets = collectSecrets({ spec, env, params: { api_key: 'k-secret-1', region: 'eu-west' }, context });
+    expect(secrets).toEqual(expect.arrayContaining(['v1/items', 'tok-999', 'k-secret-1', 'literal-key-123', 'custom-value', 'Bearer tok-999']));
+    expect(secrets).not.toContain('never-read');
+    expect(secrets).not.toContain('eu-west');
+    expect(secrets).not.toContain('application/json');
   });
 });
