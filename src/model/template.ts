@@ -15,7 +15,7 @@ import {
   TemplateError,
 } from './template-syntax.ts';
 
-export { TemplateError } from './template-syntax.ts';
+export { TemplateError };
 
 export interface TemplateContext {
   params: Record<string, unknown>;
@@ -155,19 +155,34 @@ const FALSE_WORDS = new Set(['', 'false', '0', 'no', 'off', 'null']);
 
 /**
  * Evaluates an `if:` condition. A string without `{{` is one whole expression
- * (`params.full == true`); the rendered text "", false, 0, no, off and null mean false.
+ * (`params.full == true`); the rendered text "", false, 0, no, off and null mean false. An unset
+ * `env.X` is '' here (not an error as in `with`).
  */
 export function evaluateCondition(template: string, context: TemplateContext): boolean {
   const text = template.includes('{{') ? template : asConditionTemplate(template);
-  return !FALSE_WORDS.has(renderTemplate(text, context).trim().toLowerCase());
+  // `if: env.DEPLOY == 'true'` asks whether a variable is set: unset reads as '' (false) here,
+  // where a value that goes out (a header, a path) must be set or have a default.
+  const env = new Proxy(context.env, { get: (target, name) => (typeof name === 'string' ? (target[name] ?? '') : undefined) });
+  return !FALSE_WORDS.has(renderTemplate(text, { ...context, env }).trim().toLowerCase());
 }
 
-/** Renders every string inside nested objects and arrays; other values are kept as they are. */
-export function renderDeep<T>(value: T, context: TemplateContext): T {
-  if (typeof value === 'string') return renderTemplate(value, context) as T;
-  if (Array.isArray(value)) return value.map((item) => renderDeep(item, context)) as T;
+/**
+ * Renders every string inside nested objects and arrays; other values are kept as they are. A
+ * TemplateError names the field it came from (`with.headers.Authorization: …`); `path` is where
+ * `value` sits (default: `with`).
+ */
+export function renderDeep<T>(value: T, context: TemplateContext, path: readonly (string | number)[] = ['with']): T {
+  if (typeof value === 'string') {
+    try {
+      return renderTemplate(value, context) as T;
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+      throw new TemplateError(`${path.join('.')}: ${error.message}`, error.offset, { cause: error });
+    }
+  }
+  if (Array.isArray(value)) return value.map((item, index) => renderDeep(item, context, [...path, index])) as T;
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, renderDeep(item, context)])) as T;
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, renderDeep(item, context, [...path, key])])) as T;
   }
   return value;
 }
@@ -276,7 +291,8 @@ function resolvePath(segments: readonly string[], offset: number, context: Templ
         ? context.params[field]
         : new Missing(`parameter '${field}' has no value: declare it under params: with a default, pass --param ${field}=…, or write params.${field} | default('…')`, offset);
     case 'env':
-      return context.env[field] ?? '';
+      // Unset is an error, not '': a request must not go out with `Authorization: Bearer `.
+      return context.env[field] ?? new Missing(`environment variable '${field}' is not set: set it, or write env.${field} | default('…')`, offset);
     case 'interval':
       return formatIntervalField(field, context.interval);
     case 'stage':

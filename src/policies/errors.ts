@@ -63,11 +63,12 @@ export class HttpStatusError extends StageFailedError {
   }
 }
 
-/** A command exited with a non-zero status. */
+/** A command exited with a non-zero status; `retry_on.exit_codes` / `no_retry_on.exit_codes` match `exitCode`. */
 export class ExitCodeError extends StageFailedError {
   readonly exitCode: number;
-  constructor(exitCode: number, command: string, options: ErrorOptions & ErrorContext = {}) {
-    super(`command '${command}' exited with code ${exitCode}`, options);
+  /** `command` is how the command is named in the message (e.g. `command 'dbt run'`, `script x.sh`); `detail` ends it. */
+  constructor(exitCode: number, command: string, options: ErrorOptions & ErrorContext & { detail?: string } = {}) {
+    super(`${command} exited with code ${exitCode}${options.detail ?? ''}`, options);
     this.exitCode = exitCode;
   }
 }
@@ -85,11 +86,37 @@ export class NetworkError extends StageFailedError {
   }
 }
 
-/** One HTTP request got no answer within the policy timeout (ledger code `stage_timeout`). */
+/**
+ * Where an HTTP request timed out: `connect` — no answer (status and headers) within the policy
+ * `timeout`; `body` — the answer's body stopped for longer than the policy `body_timeout`.
+ */
+export type RequestTimeoutPhase = 'connect' | 'body';
+
+/** One HTTP request timed out (ledger code `stage_timeout`); retried per request, never the whole stage. */
 export class RequestTimeoutError extends StageTimeoutError {
+  /** Redacted (secret query values and user info replaced by `***`). */
   readonly url: string;
-  constructor(url: string, message: string, options: ErrorOptions & ErrorContext = {}) {
+  readonly phase: RequestTimeoutPhase;
+  constructor(url: string, message: string, options: ErrorOptions & ErrorContext & { phase?: RequestTimeoutPhase } = {}) {
     super(message, options);
     this.url = url;
+    this.phase = options.phase ?? 'connect';
   }
+}
+
+/** The typed timeout of HTTP work, with its phase (an alias: the ledger keeps RequestTimeoutError). */
+export { RequestTimeoutError as TimeoutError };
+
+/**
+ * A failure that cannot change on another attempt (a missing SQL file, a script without the exec
+ * bit, a template that does not render, an empty answer without allow_empty): never retried, no
+ * backoff. Any error with `permanent: true` counts the same (see isPermanentError).
+ */
+export class PermanentStageError extends StageFailedError {
+  readonly permanent = true;
+}
+
+/** Whether retrying `error` is pointless whatever the policy says: it is marked `permanent: true`. */
+export function isPermanentError(error: unknown): boolean {
+  return error !== null && typeof error === 'object' && (error as { permanent?: unknown }).permanent === true;
 }

@@ -1,11 +1,12 @@
 /**
  * One HTTP request under a policy: rate limit, then circuit breaker, then fetch, retried with the
- * policy's backoff. Non-2xx answers become HttpStatusError (with Retry-After on 429/503) and broken
+ * policy's backoff; `downloadWithPolicy` also streams the body to a file inside the retried request. Non-2xx answers become HttpStatusError (with Retry-After on 429/503) and broken
  * connections NetworkError, so retry_on can tell them apart. The error message quotes the start of
  * the answer's body (what the API says went wrong) and a hint. `fetch` is injected for tests and
  * adapters; the default is the global one.
  */
 import { formatDuration } from '../model/duration.ts';
+import { writeBody } from './http-body.ts';
 import { retryAfterMs } from './backoff.ts';
 import type { BreakerRegistry } from './circuit-breaker.ts';
 import { HttpStatusError, NetworkError, redactUrl, RequestTimeoutError, statusHint } from './errors.ts';
@@ -46,11 +47,40 @@ export interface HttpPolicyDeps extends RetryDeps {
 
 /** Resolves with the first 2xx response (body unread), or rejects with the last error once retries are spent. */
 export function fetchWithPolicy(url: string | URL, init: RequestInit, policy: ResolvedPolicy, deps: HttpPolicyDeps): Promise<Response> {
-  return executeWithPolicy(() => fetchOnce(String(url), init, policy, deps), policy, deps);
+  return executeWithPolicy(() => fetchOnce(String(url), init, policy, deps, async (response) => response), policy, deps);
 }
 
-async function fetchOnce(url: string, init: RequestInit, policy: ResolvedPolicy, deps: HttpPolicyDeps): Promise<Response> {
-  const request = () => requestOnce(url, init, deps, policy.timeoutMs);
+/** What a download got: the answer's status and headers (its body is in the file). */
+export interface Downloaded {
+  status: number;
+  headers: Headers;
+  /** The URL as requested (not redacted: the caller builds the next page's URL from it). */
+  url: string;
+  bytes: number;
+}
+
+/**
+ * One request whose 2xx body is streamed into `file` (never held in memory), under the policy:
+ * the policy `timeout` bounds the wait for the answer to start, `body_timeout` each silence while
+ * the body streams in, so a slow but live body is never cut. A body that stalls, breaks off or is
+ * shorter than its content-length fails this request, and the request (not the stage) is retried,
+ * writing the file afresh.
+ */
+export function downloadWithPolicy(url: string, init: RequestInit, file: string, policy: ResolvedPolicy, deps: HttpPolicyDeps): Promise<Downloaded> {
+  const consume = async (response: Response, signal: AbortSignal): Promise<Downloaded> => {
+    const bytes = await writeBody(response, file, { url, idleMs: policy.bodyTimeoutMs, signal, stage: deps.stage });
+    return { status: response.status, headers: response.headers, url, bytes };
+  };
+  return executeWithPolicy(() => fetchOnce(url, init, policy, deps, consume), policy, deps);
+}
+
+type Consume<T> = (response: Response, signal: AbortSignal) => Promise<T>;
+
+async function fetchOnce<T>(url: string, init: RequestInit, policy: ResolvedPolicy, deps: HttpPolicyDeps, consume: Consume<T>): Promise<T> {
+  const request = async () => {
+    const { response, signal } = await requestOnce(url, init, deps, policy.timeoutMs);
+    return consume(response, signal);
+  };
   const limited = async () => {
     const { rateLimit } = policy;
     if (!rateLimit || !deps.limiters) return request();
@@ -66,26 +96,32 @@ async function fetchOnce(url: string, init: RequestInit, policy: ResolvedPolicy,
 
 /**
  * One request, answered within the policy's timeout: for HTTP work the policy timeout bounds each
- * request (time to the response headers), so a slow answer is retried like a 503 instead of eating
- * the whole retry budget. A `timeout:` on the stage still bounds the stage as a whole.
+ * request until its answer starts (status and headers), so a server that does not answer is
+ * retried like a 503 instead of eating the whole retry budget. The timer is cleared once the
+ * headers are in: reading the body is bounded by body_timeout (writeBody), not by this. A
+ * `timeout:` on the stage still bounds the stage as a whole. Resolves with the response and the
+ * signal that aborts its body (cancel, stage timeout).
  */
-async function requestOnce(url: string, init: RequestInit, deps: HttpPolicyDeps, timeoutMs: number): Promise<Response> {
+async function requestOnce(url: string, init: RequestInit, deps: HttpPolicyDeps, timeoutMs: number): Promise<{ response: Response; signal: AbortSignal }> {
   const outer = init.signal ? AbortSignal.any([deps.signal, init.signal]) : deps.signal;
-  const timer = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
-  const signal = timer ? AbortSignal.any([outer, timer]) : outer;
+  const headersTimeout = new AbortController();
+  const timer = timeoutMs > 0 ? setTimeout(() => headersTimeout.abort(), timeoutMs) : undefined;
   let response: Response;
   try {
-    response = await (deps.fetch ?? fetch)(url, { ...init, signal });
+    response = await (deps.fetch ?? fetch)(url, { ...init, signal: AbortSignal.any([outer, headersTimeout.signal]) });
   } catch (error) {
     outer.throwIfAborted();
-    if (timer?.aborted) {
+    if (headersTimeout.signal.aborted) {
       const where = redactUrl(url);
-      throw new RequestTimeoutError(where, `${init.method ?? 'GET'} ${where} did not answer within ${formatDuration(timeoutMs)} (the policy timeout of each request)`, { stage: deps.stage, cause: error });
+      const message = `${init.method ?? 'GET'} ${where} did not answer within ${formatDuration(timeoutMs)} (the policy timeout of each request)`;
+      throw new RequestTimeoutError(where, message, { stage: deps.stage, cause: error, phase: 'connect' });
     }
     throw new NetworkError(url, { cause: (error as { cause?: unknown }).cause ?? error, stage: deps.stage });
+  } finally {
+    clearTimeout(timer);
   }
-  if (response.ok) return response;
-  throw await toHttpStatusError(response, { url, method: init.method }, { signal, now: deps.now, stage: deps.stage });
+  if (response.ok) return { response, signal: outer };
+  throw await toHttpStatusError(response, { url, method: init.method }, { signal: outer, now: deps.now, stage: deps.stage });
 }
 
 /**

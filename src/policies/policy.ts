@@ -61,7 +61,9 @@ export const PolicyInput = z.strictObject({
   jitter: z.enum(JITTER_KINDS).optional().describe('Randomisation: none, full (0..d), equal (d/2..d). Default: full.'),
   retry_on: ErrorMatcherInput.optional().describe('Failures that are retried. Default: see docs/policies.md.'),
   no_retry_on: ErrorMatcherInput.optional().describe('Failures never retried; wins over retry_on. Default: none.'),
-  timeout: PositiveDuration.optional().describe('Time limit of one stage attempt. Default: 30s.'),
+  timeout: PositiveDuration.optional().describe('Time limit of one stage attempt; for HTTP, of each request until its answer starts. Default: 30s.'),
+  body_timeout: PositiveDuration.optional()
+    .describe('HTTP: longest wait for the next bytes of an answer body; a slow but live body is never cut. Default: 30s.'),
   breaker: z.union([z.literal(false), BreakerInput]).optional().describe('Circuit breaker; false turns it off. Default: off.'),
   rate_limit: z.union([z.literal(false), RateLimitInput]).optional().describe('Rate limit; false turns it off. Default: off.'),
   max_dead_letter_ratio: z.number().min(0).max(1).optional()
@@ -86,6 +88,8 @@ export interface ResolvedPolicy {
   retryOn: ErrorMatcher;
   noRetryOn: ErrorMatcher;
   timeoutMs: number;
+  /** HTTP: longest silence while an answer body streams in. */
+  bodyTimeoutMs: number;
   breaker: BreakerSettings | null;
   rateLimit: RateLimitSettings | null;
   maxDeadLetterRatio: number;
@@ -110,6 +114,7 @@ export const POLICY_DEFAULTS = {
   retry_on: { errors: ['stage_failed', 'stage_timeout'], http_status: [...RETRIABLE_HTTP_STATUSES], exit_codes: 'any' },
   no_retry_on: { errors: [], http_status: [], exit_codes: [] },
   timeout: '30s',
+  body_timeout: '30s',
   breaker: false,
   rate_limit: false,
   max_dead_letter_ratio: 0,
@@ -230,6 +235,7 @@ export function toResolvedPolicy(name: string, input: PolicyInput): ResolvedPoli
     retryOn: toMatcher({ ...POLICY_DEFAULTS.retry_on, ...stripUndefined(f.retry_on) }),
     noRetryOn: toMatcher({ ...POLICY_DEFAULTS.no_retry_on, ...stripUndefined(f.no_retry_on) }),
     timeoutMs: parseDuration(f.timeout),
+    bodyTimeoutMs: parseDuration(f.body_timeout),
     breaker: f.breaker === false ? null : toBreaker({ ...BREAKER_DEFAULTS, ...stripUndefined(f.breaker) }),
     rateLimit: f.rate_limit === false ? null : toRateLimit({ ...RATE_LIMIT_DEFAULTS, ...stripUndefined(f.rate_limit) }),
     maxDeadLetterRatio: f.max_dead_letter_ratio,

@@ -10,7 +10,7 @@
 import pRetry from 'p-retry';
 import { WeirError, type ErrorCode } from '../model/errors.ts';
 import { computeDelay } from './backoff.ts';
-import { ExitCodeError, HttpStatusError } from './errors.ts';
+import { ExitCodeError, HttpStatusError, isPermanentError } from './errors.ts';
 import type { ErrorMatcher, ResolvedPolicy } from './policy.ts';
 
 /**
@@ -50,13 +50,13 @@ export function matchesError(matcher: ErrorMatcher, error: unknown): boolean {
 
 /**
  * Whether a failure deserves another attempt, ignoring how many are left.
- * Order: NEVER_RETRIED, then `no_retry_on`, then the stage kind's `isRetriable`, then `retry_on`.
+ * Order: NEVER_RETRIED and errors marked permanent, then `no_retry_on`, then the stage kind's `isRetriable`, then `retry_on`.
  * HTTP and exit-code failures are judged by status / exit code alone, so `retry_on.errors:
  * [stage_failed]` does not make a 404 retriable. `check_failed` and `circuit_open` are retried
  * only when listed in `retry_on.errors` (not by default).
  */
 export function isRetriableError(error: unknown, policy: ResolvedPolicy, stageSays?: (error: unknown) => boolean | undefined): boolean {
-  if (NEVER_RETRIED.includes(errorCodeOf(error))) return false;
+  if (NEVER_RETRIED.includes(errorCodeOf(error)) || isPermanentError(error)) return false;
   if (matchesError(policy.noRetryOn, error)) return false;
   const verdict = stageSays?.(error);
   if (verdict !== undefined) return verdict;
@@ -77,7 +77,8 @@ export function nextDelay(error: unknown, attempt: number, policy: ResolvedPolic
 /**
  * Calls `work(attempt)` (1-based) until it succeeds, fails with a non-retriable error, or
  * `policy.retries` retries are spent; then rejects with the last error. Timeouts per attempt are
- * the caller's (it wraps `work`); aborting `deps.signal` rejects with its reason. A plain
+ * the caller's (it wraps `work`); aborting `deps.signal` rejects with its reason, and no failure
+ * after the abort is retried (a CancelledError never is). A plain
  * `TypeError` that is not a network error is rethrown at once by p-retry: it is a bug, not bad luck.
  */
 export function executeWithPolicy<T>(work: (attempt: number) => Promise<T>, policy: ResolvedPolicy, deps: RetryDeps): Promise<T> {
@@ -88,7 +89,9 @@ export function executeWithPolicy<T>(work: (attempt: number) => Promise<T>, poli
     randomize: false,
     signal: deps.signal,
     shouldRetry: async ({ error, attemptNumber }) => {
-      if (!isRetriableError(error, policy, deps.isRetriable)) return false;
+      // Once the signal has aborted (cancel, run or stage timeout) the failure is the abort's doing:
+      // another attempt could not run, so none is announced (the record keeps only real attempts).
+      if (deps.signal.aborted || !isRetriableError(error, policy, deps.isRetriable)) return false;
       const delayMs = nextDelay(error, attemptNumber, policy, deps.random);
       deps.onRetry(attemptNumber, error, delayMs);
       await deps.sleep(delayMs, deps.signal);

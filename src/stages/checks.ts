@@ -73,11 +73,8 @@ async function evaluate(db: Database, table: string, check: Check, signal?: Abor
   if ('not_null' in check) return findNulls(await one(notNullSql(table, check.not_null)), check.not_null);
   if ('unique' in check) return findDuplicates(await one(uniqueSql(table, check.unique)));
   if ('accepted_values' in check) {
-    const { column, values } = check.accepted_values;
-    // Values go in as string literals: DuckDB casts them to the column's type, so 1 and '1' both work.
-    const list = values.map((v) => quoteLiteral(String(v))).join(', ');
-    const col = quoteIdent(column);
-    const row = await one(`SELECT count(*) AS failing, list_sort(list(DISTINCT ${col}::VARCHAR))[1:5] AS examples FROM ${table} WHERE ${col} IS NOT NULL AND ${col} NOT IN (${list})`);
+    const col = quoteIdent(check.accepted_values.column);
+    const row = await one(`SELECT count(*) AS failing, list_sort(list(DISTINCT ${col}::VARCHAR))[1:5] AS examples FROM ${table} WHERE ${rowFailurePredicate(check)}`);
     const failing = Number(row.failing);
     const examples = (row.examples as string[] | null) ?? [];
     return { failing, passed: failing === 0, detail: failing === 0 ? 'all values accepted' : `${rowsText(failing)} other values, e.g. ${examples.map((e) => `'${e}'`).join(', ')}` };
@@ -90,14 +87,13 @@ async function evaluate(db: Database, table: string, check: Check, signal?: Abor
     const expected = tooFew ? `, expected at least ${min}` : tooMany ? `, expected at most ${max}` : '';
     return { failing: count, passed: !tooFew && !tooMany, detail: `${count} rows${expected}` };
   }
-  const failing = Number(await db.scalar(`SELECT count(*) FROM ${table} WHERE NOT coalesce((${check.expression}), false)`, signal));
+  const failing = Number(await db.scalar(`SELECT count(*) FROM ${table} WHERE ${rowFailurePredicate(check)}`, signal));
   return { failing, passed: failing === 0, detail: failing === 0 ? 'every row satisfies it' : `${rowsText(failing)} a false or NULL result` };
 }
 
 function notNullSql(table: string, columns: readonly string[]): string {
-  const nulls = columns.map((c) => `${quoteIdent(c)} IS NULL`);
-  const perColumn = nulls.map((predicate, i) => `count(*) FILTER (WHERE ${predicate}) AS c${i}`);
-  return `SELECT count(*) FILTER (WHERE ${nulls.join(' OR ')}) AS failing, ${perColumn.join(', ')} FROM ${table}`;
+  const perColumn = columns.map((c, i) => `count(*) FILTER (WHERE ${rowFailurePredicate({ not_null: [c] })}) AS c${i}`);
+  return `SELECT count(*) FILTER (WHERE ${rowFailurePredicate({ not_null: columns })}) AS failing, ${perColumn.join(', ')} FROM ${table}`;
 }
 
 function findNulls(row: Row, columns: readonly string[]): Finding {
@@ -130,17 +126,22 @@ function firstLine(message: string): string {
   return message.split('\n')[0]?.trim() ?? message;
 }
 
+type RowCheck = { not_null: readonly string[] } | Extract<Check, { accepted_values: unknown }> | Extract<Check, { expression: string }>;
+
 /**
- * For row-level checks (not_null, accepted_values, expression): a SQL predicate true for the rows
- * that break the check, so they can be set aside as dead letters. Undefined for table-level checks.
+ * For row-level checks (not_null, accepted_values, expression): the SQL predicate true for the rows
+ * that break the check. The one place this SQL is written: the checks count with it and the dead
+ * letters set aside the rows it selects. Undefined for table-level checks.
  */
-export function rowFailurePredicate(check: Check): string | undefined {
+export function rowFailurePredicate(check: Check | RowCheck): string | undefined {
   if ('not_null' in check) return check.not_null.map((c) => `${quoteIdent(c)} IS NULL`).join(' OR ');
   if ('accepted_values' in check) {
     const { column, values } = check.accepted_values;
     const col = quoteIdent(column);
+    // Values go in as string literals: DuckDB casts them to the column's type, so 1 and '1' both work.
     return `${col} IS NOT NULL AND ${col} NOT IN (${values.map((v) => quoteLiteral(String(v))).join(', ')})`;
   }
+  // A NULL result fails, as a CHECK constraint would not let it pass here.
   if ('expression' in check) return `(${check.expression}) IS NOT TRUE`;
   return undefined;
 }

@@ -1,16 +1,22 @@
 /**
  * `uses: command` — run a shell command or a script (dbt, python, a training job). Output streams
  * into the run log line by line as it arrives. The child leads its own process group, so a timeout
- * or cancellation kills everything it started, not just the shell.
+ * or cancellation kills everything it started, not just the shell; a watchdog kills the group
+ * when weir itself dies (watchdog.ts). Its environment is the run's, without the runner's
+ * credentials unless `env_pass` names them (child-env.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { stat } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { StageFailedError } from '../model/errors.ts';
+import { ExitCodeError, PermanentStageError } from '../policies/errors.ts';
+import { buildChildEnv } from './child-env.ts';
 import type { StageContext, StageKind, StageResult } from './stage-kind.ts';
+import { underWatchdog } from './watchdog.ts';
 
 /** Time between SIGTERM and SIGKILL on abort: enough for a clean shutdown, short for a timeout. */
 export const KILL_GRACE_MS = 2000;
@@ -23,6 +29,10 @@ export const CommandWith = z
     script: z.string().min(1).optional().describe('Executable script, relative to the project root, run directly (this or run).'),
     args: z.array(z.string()).default([]).describe('Arguments. Default: none.'),
     env: z.record(z.string(), z.string()).default({}).describe('Extra environment variables, over the runner environment.'),
+    env_pass: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Runner credentials the command may see (GITHUB_TOKEN, ACTIONS_*, INPUT_*), stripped otherwise. Default: none.'),
     cwd: z.string().min(1).optional().describe('Working folder, relative to the project root. Default: the project root.'),
     shell: z.string().min(1).default('/bin/sh').describe('Shell for run. Default: /bin/sh.'),
   })
@@ -43,7 +53,12 @@ async function runCommand(ctx: StageContext, config: CommandWith): Promise<Stage
   const cwd = resolve(ctx.root, config.cwd ?? '.');
   await assertFolder(cwd, config.cwd);
   const [file, args] = config.script === undefined ? [config.shell, ['-c', config.run ?? '', 'weir', ...config.args]] : [resolve(ctx.root, config.script), config.args];
-  const child = spawn(file, args, { cwd, env: childEnv(ctx, config), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The watchdog's `exec` would turn a missing or non-executable file into exit 126/127: check first.
+  await access(file, fsConstants.X_OK).catch((error: NodeJS.ErrnoException) => {
+    throw startError(error, config);
+  });
+  const [launcher, launchArgs] = underWatchdog(file, args);
+  const child = spawn(launcher, launchArgs, { cwd, env: childEnv(ctx, config), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const stderrTail: string[] = [];
   createInterface({ input: child.stdout! }).on('line', (line) => ctx.log.stdout(line));
   createInterface({ input: child.stderr! }).on('line', (line) => {
@@ -54,7 +69,8 @@ async function runCommand(ctx: StageContext, config: CommandWith): Promise<Stage
   const code = await waitForExit(child, ctx.signal, config);
   if (code !== 0) {
     const tail = stderrTail.length > 0 ? `; last lines of stderr:\n${stderrTail.join('\n')}` : ' and printed nothing on stderr';
-    throw new StageFailedError(`${commandLabel(config)} exited with code ${code}${tail}`);
+    // ExitCodeError carries the code that a policy's retry_on / no_retry_on `exit_codes` match.
+    throw new ExitCodeError(code, commandLabel(config), { detail: tail, stage: ctx.stage });
   }
   return { outputs: { exit_code: code } };
 }
@@ -100,10 +116,8 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-function childEnv(ctx: StageContext, config: CommandWith): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    ...config.env,
+function childEnv(ctx: StageContext, config: CommandWith): Record<string, string> {
+  const weir = {
     WEIR_RUN_ID: ctx.runId,
     WEIR_PIPELINE: ctx.pipeline,
     WEIR_STAGE: ctx.stage,
@@ -111,6 +125,7 @@ function childEnv(ctx: StageContext, config: CommandWith): NodeJS.ProcessEnv {
     WEIR_ROOT: ctx.root,
     WEIR_RUN_DIR: ctx.runDir,
   };
+  return buildChildEnv({ base: ctx.env, extra: config.env, pass: config.env_pass, weir });
 }
 
 async function assertFolder(path: string, asWritten: string | undefined): Promise<void> {
@@ -118,13 +133,16 @@ async function assertFolder(path: string, asWritten: string | undefined): Promis
   if (!info?.isDirectory()) throw new StageFailedError(`with.cwd '${asWritten}' is not a folder under the project root (${path}).`);
 }
 
+/** A missing script or shell, or one without the exec bit, will not start on a retry either: permanent. */
 function startError(error: NodeJS.ErrnoException, config: CommandWith): StageFailedError {
   const what = config.script === undefined ? `shell ${config.shell}` : `script ${config.script}`;
   const hint =
-    error.code === 'EACCES' ? `make it executable (chmod +x ${config.script ?? config.shell}) or use run: "sh ${config.script ?? ''}"`
+    error.code === 'EACCES' && config.script === undefined ? `check that ${config.shell} is an executable shell`
+    : error.code === 'EACCES' ? `make it executable (chmod +x ${config.script ?? config.shell}) or use run: "sh ${config.script ?? ''}"`
     : error.code === 'ENOENT' ? 'check the path (scripts are relative to the project root)'
     : 'check the command';
-  return new StageFailedError(`could not start ${what}: ${error.message}; ${hint}.`, { cause: error });
+  const message = `could not start ${what}: ${error.message}; ${hint}.`;
+  return error.code === 'EACCES' || error.code === 'ENOENT' ? new PermanentStageError(message, { cause: error }) : new StageFailedError(message, { cause: error });
 }
 
 function commandLabel(config: CommandWith): string {

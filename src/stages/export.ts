@@ -8,6 +8,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { quoteIdent, quoteLiteral } from '../model/database.ts';
 import { StageFailedError } from '../model/errors.ts';
+import { formatOf as formatFromName } from './format-of.ts';
 import type { StageContext, StageKind, StageResult } from './stage-kind.ts';
 
 const ExportFormat = z.enum(['csv', 'parquet', 'json', 'ndjson']);
@@ -80,12 +81,9 @@ function copyOptions(format: ExportFormat, config: ExportWith): string {
   }
 }
 
-/** The format a path's extension implies; `.gz` is looked through. */
+/** The export format a path's extension implies (format-of.ts); `.gz` is looked through. */
 export function formatOf(path: string): ExportFormat {
-  const name = path.toLowerCase().replace(/\.gz$/, '');
-  if (name.endsWith('.csv')) return 'csv';
-  if (name.endsWith('.parquet')) return 'parquet';
-  if (name.endsWith('.json')) return 'json';
-  if (name.endsWith('.jsonl') || name.endsWith('.ndjson')) return 'ndjson';
+  const format = formatFromName({ path });
+  if (format !== undefined && !path.toLowerCase().endsWith('.zst')) return format;
   throw new StageFailedError(`cannot tell the export format of ${path} from its extension: use .csv, .parquet, .json, .jsonl or .ndjson, or set with.format.`);
 }

@@ -13,6 +13,8 @@ import { glob } from 'tinyglobby';
 import { z } from 'zod';
 import { quoteIdent, quoteLiteral } from '../model/database.ts';
 import { StageFailedError } from '../model/errors.ts';
+import { formatOf as formatFromName } from './format-of.ts';
+import { csvReaderSql, jsonReaderSql, runWithRejects, type RejectedLine } from './load-files.ts';
 import { moveWithoutOverwrite, planDestination } from './file-archive.ts';
 import type { ProcessedFile, StageContext, StageKind, StageResult } from './stage-kind.ts';
 
@@ -33,13 +35,6 @@ type Format = NonNullable<FilesWith['format']>;
 
 /** Files hashed at once: enough to keep the disk busy without opening thousands of handles. */
 const HASH_CONCURRENCY = 8;
-/**
- * Where DuckDB stores the CSV lines it rejected (`store_rejects`). Temporary tables live on one
- * connection, so the load and the read of its rejects are one multi-statement query.
- */
-const REJECTS_TABLE = 'weir_csv_rejects';
-const REJECTS_SCAN = 'weir_csv_rejects_scan';
-
 export const filesStage: StageKind<FilesWith> = {
   name: 'files',
   summary: 'Load new files from a folder (by content hash) into one table, then archive them.',
@@ -54,16 +49,6 @@ interface FoundFile {
   path: string;
   hash: string;
   bytes: number;
-}
-
-/** A CSV line DuckDB could not load, with every error it found on that line. */
-export interface RejectedLine {
-  /** Relative to the project root, with forward slashes. */
-  file: string;
-  /** 1-based line in the file (the header is line 1). */
-  line: number;
-  text: string;
-  reasons: string[];
 }
 
 async function runFiles(ctx: StageContext, config: FilesWith): Promise<StageResult> {
@@ -95,13 +80,7 @@ async function loadTable(ctx: StageContext, table: string, files: FoundFile[], c
       await ctx.db.exec(create, ctx.signal);
       return [];
     }
-    const rows = await ctx.db.query(
-      `DROP TABLE IF EXISTS temp.${REJECTS_TABLE}; DROP TABLE IF EXISTS temp.${REJECTS_SCAN}; ${create};
-       SELECT s.file_path, e.line, e.csv_line, e.error_message FROM temp.${REJECTS_TABLE} e JOIN temp.${REJECTS_SCAN} s USING (scan_id, file_id)
-       ORDER BY s.file_path, e.line, e.byte_position`,
-      ctx.signal,
-    );
-    return groupRejects(ctx.root, rows);
+    return await runWithRejects(ctx.db, create, (path) => toPosix(relative(ctx.root, path)), ctx.signal);
   } catch (error) {
     if (ctx.signal.aborted) throw error;
     const names = files.length > 3 ? `${files.slice(0, 3).map((f) => f.path).join(', ')} and ${files.length - 3} more` : files.map((f) => f.path).join(', ');
@@ -177,21 +156,6 @@ async function archiveFiles(ctx: StageContext, plan: Map<string, string>): Promi
   }
 }
 
-/** One RejectedLine per line: DuckDB reports a line once per error on it (a bad cast and a column too many). */
-export function groupRejects(root: string, rows: readonly Record<string, unknown>[]): RejectedLine[] {
-  const byLine = new Map<string, RejectedLine>();
-  for (const row of rows) {
-    const file = toPosix(relative(root, String(row.file_path)));
-    const line = Number(row.line);
-    const key = `${file}:${line}`;
-    const entry = byLine.get(key) ?? { file, line, text: String(row.csv_line ?? ''), reasons: [] };
-    const reason = String(row.error_message);
-    if (!entry.reasons.includes(reason)) entry.reasons.push(reason);
-    byLine.set(key, entry);
-  }
-  return [...byLine.values()];
-}
-
 function selectSql(root: string, files: FoundFile[], config: FilesWith): string {
   const groups = new Map<Format, string[]>();
   for (const file of files) {
@@ -201,37 +165,24 @@ function selectSql(root: string, files: FoundFile[], config: FilesWith): string 
   // CSV files are read one by one: DuckDB cannot store rejects with union_by_name, and UNION ALL
   // BY NAME unifies their columns the same way.
   const selects = [...groups].flatMap(([format, paths]) =>
-    format === 'csv' ? paths.map((path) => `SELECT * FROM ${csvReaderSql(path, config.options)}`) : [`SELECT * FROM ${readerSql(format, paths)}`],
+    format === 'csv' ? paths.map((path) => `SELECT * FROM ${csvReaderSql(path, config.options, '_source_file')}`) : [`SELECT * FROM ${readerSql(format, paths)}`],
   );
   // The readers report absolute paths; keep them relative so results do not depend on the checkout.
   const prefix = root.endsWith(sep) ? root.length : root.length + 1;
   return `SELECT * REPLACE (replace(substr(_source_file, ${prefix + 1}), '\\', '/') AS _source_file) FROM (${selects.join(' UNION ALL BY NAME ')})`;
 }
 
-// sample_size=-1: infer types from every row, so a late odd value does not fail the load.
 function readerSql(format: Exclude<Format, 'csv'>, paths: string[]): string {
-  const list = `[${paths.map(quoteLiteral).join(', ')}]`;
-  const common = `union_by_name = true, filename = '_source_file'`;
   // JSON has no store_rejects, and ignore_errors turns a broken line into a row of NULLs: a
   // malformed JSON file fails the stage instead.
-  return format === 'parquet' ? `read_parquet(${list}, ${common})` : `read_json_auto(${list}, ${common}, sample_size = -1)`;
-}
-
-function csvReaderSql(path: string, options: FilesWith['options']): string {
-  const rejects = `store_rejects = true, rejects_table = '${REJECTS_TABLE}', rejects_scan = '${REJECTS_SCAN}'`;
-  const csv = [
-    options.delimiter === undefined ? '' : `, delim = ${quoteLiteral(options.delimiter)}`,
-    options.header === undefined ? '' : `, header = ${options.header}`,
-  ].join('');
-  return `read_csv_auto(${quoteLiteral(path)}, filename = '_source_file', sample_size = -1, ${rejects}${csv})`;
+  if (format === 'json') return jsonReaderSql(paths, { filename: '_source_file' });
+  return `read_parquet([${paths.map(quoteLiteral).join(', ')}], union_by_name = true, filename = '_source_file')`;
 }
 
 function formatOf(path: string, config: Pick<FilesWith, 'format'> = {}): Format {
   if (config.format) return config.format;
-  const name = path.toLowerCase().replace(/\.(gz|zst)$/, '');
-  if (/\.(csv|tsv|txt)$/.test(name)) return 'csv';
-  if (/\.(json|jsonl|ndjson)$/.test(name)) return 'json';
-  if (/\.(parquet|pq)$/.test(name)) return 'parquet';
+  const format = formatFromName({ path });
+  if (format !== undefined) return format === 'ndjson' ? 'json' : format;
   throw new StageFailedError(`cannot tell the format of ${path} from its extension: set with.format (csv, json or parquet) or narrow with.path.`);
 }
 

@@ -1,19 +1,34 @@
 /**
- * Fetching and paginating an HTTP API, independent of the stage context: requests go through an
- * `HttpRequester` (the stage passes `ctx.fetch`, which applies the policy's retries, breaker and
- * rate limit per request). `extractRecords` yields one `Page` per response; the `http` stage loads
- * them into DuckDB.
+ * Fetching and paginating an HTTP API, independent of the stage context: each page's body is
+ * downloaded to a file by a `PageDownloader` (the stage passes `ctx.download`, which applies the
+ * policy's retries, timeouts, breaker and rate limit per request). `extractRecords` yields one
+ * `Page` per response; the `http` stage loads them into DuckDB. CSV pages and JSON pages larger
+ * than JSON_IN_MEMORY_BYTES are never read into memory here: DuckDB reads their files.
  */
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { StageFailedError, WeirError } from '../model/errors.ts';
 import { NetworkError, redactUrl } from '../policies/errors.ts';
-import { toHttpStatusError } from '../policies/http.ts';
+import { formatOf } from './format-of.ts';
 import type { StageLogger } from './stage-kind.ts';
 
-/** One HTTP request: `ctx.fetch` in the stage, so the policy applies to every page. */
-export type HttpRequester = (url: string, init: RequestInit) => Promise<Response>;
+/** Where a page's body is, and the answer's headers. */
+export interface FetchedPage {
+  headers: Headers;
+  file: string;
+}
+
+/** One request whose body goes to `file`; rejects on non-2xx. `ctx.download` in the stage. */
+export type PageDownloader = (url: string, init: RequestInit, file: string) => Promise<FetchedPage>;
+
+/**
+ * JSON pages up to this size are parsed here (records paths, pagination values from the body,
+ * dead letters per record); larger ones are read by DuckDB from their file, so a big answer costs
+ * no more than a few times its size in memory (bench/http-memory.ts).
+ */
+export const JSON_IN_MEMORY_BYTES = 8 * 1024 * 1024;
 
 /** Default safety limit on pages per run: a looping API must not run forever. */
 export const DEFAULT_MAX_PAGES = 1000;
@@ -57,12 +72,21 @@ export interface ExtractConfig {
 }
 
 export interface ExtractOptions {
-  fetch: HttpRequester;
+  download: PageDownloader;
+  /** Folder the page bodies are written to (one file per page). */
+  dir: string;
   signal: AbortSignal;
   log: Pick<StageLogger, 'info' | 'warn'>;
 }
 
-export type Page = { url: string; format: 'json'; records: unknown[] } | { url: string; format: 'csv'; text: string; empty: boolean };
+/**
+ * One fetched page: JSON records parsed here; or a file DuckDB reads — a CSV page, or a JSON page
+ * too large to parse here (`records` then still applies to it).
+ */
+export type Page =
+  | { url: string; format: 'json'; records: unknown[] }
+  | { url: string; format: 'json'; file: string; bytes: number }
+  | { url: string; format: 'csv'; file: string; empty: boolean };
 
 /** Fetches every page, following `pagination`; yields empty pages too so callers can count them. */
 export async function* extractRecords(config: ExtractConfig, options: ExtractOptions): AsyncGenerator<Page> {
@@ -76,11 +100,12 @@ export async function* extractRecords(config: ExtractConfig, options: ExtractOpt
       return;
     }
     seen.add(url);
-    const response = await request(url, config, options);
-    format ??= formatOf(response);
-    const { page, body } = await readPage(response, url, format, config.records, number === 1 ? options.log : undefined);
+    const fetched = await request(url, config, options, join(options.dir, `page-${String(number).padStart(5, '0')}.body`));
+    format ??= formatOf({ contentType: fetched.headers.get('content-type') }) === 'csv' ? 'csv' : 'json';
+    const read = { url, format, recordsPath: config.records, log: number === 1 ? options.log : undefined, parseLarge: needsBody(config.pagination) };
+    const { page, body } = await readPage(fetched, read);
     yield page;
-    const next = nextPageUrl(config.pagination, url, number, response, page, body);
+    const next = nextPageUrl(config.pagination, url, number, fetched.headers, page, body);
     if (next !== undefined && seen.has(next)) {
       options.log.warn(`stopped paginating: the next page ${redactUrl(next)} was already fetched (the API repeats itself).`);
       return;
@@ -89,9 +114,9 @@ export async function* extractRecords(config: ExtractConfig, options: ExtractOpt
   }
 }
 
-/** Reads `file://` URLs from disk (relative paths against `root`); everything else goes to `fetchImpl`. */
-export function createRequester(root: string, fetchImpl: HttpRequester): HttpRequester {
-  return (url, init) => (url.startsWith('file://') ? readLocalFile(url, root) : fetchImpl(url, init));
+/** Reads `file://` URLs in place (relative paths against `root`); everything else goes to `download`. */
+export function createDownloader(root: string, download: (url: string, init: RequestInit, file: string) => Promise<{ headers: Headers }>): PageDownloader {
+  return async (url, init, file) => (url.startsWith('file://') ? localFile(url, root) : { headers: (await download(url, init, file)).headers, file });
 }
 
 /** The `rel="next"` target of an RFC 8288 Link header, if any. */
@@ -120,12 +145,17 @@ function firstPageUrl(config: ExtractConfig): string {
   return withParams(config.url, { [p.param]: String(p.start), ...(p.size ? { [p.size_param]: String(p.size) } : {}) });
 }
 
-function nextPageUrl(p: Pagination | undefined, url: string, number: number, response: Response, page: Page, body: unknown): string | undefined {
+/** Pagination that reads values from the body (a next-link or cursor path): such pages are parsed here. */
+function needsBody(p: Pagination | undefined): boolean {
+  return (p?.type === 'next_link' && p.path !== undefined) || p?.type === 'cursor';
+}
+
+function nextPageUrl(p: Pagination | undefined, url: string, number: number, headers: Headers, page: Page, body: unknown): string | undefined {
   switch (p?.type) {
     case undefined:
       return undefined;
     case 'next_link': {
-      const next = p.path ? valueAtPath(body, p.path) : parseLinkNext(response.headers.get('link'));
+      const next = p.path ? valueAtPath(body, p.path) : parseLinkNext(headers.get('link'));
       return typeof next === 'string' && next !== '' ? new URL(next, url).toString() : undefined;
     }
     case 'page':
@@ -139,7 +169,9 @@ function nextPageUrl(p: Pagination | undefined, url: string, number: number, res
 }
 
 function isEmpty(page: Page): boolean {
-  return page.format === 'json' ? page.records.length === 0 : page.empty;
+  if (page.format === 'csv') return page.empty;
+  // A page too large to parse here is not empty.
+  return 'records' in page && page.records.length === 0;
 }
 
 function withParams(url: string, params: Record<string, string>): string {
@@ -148,46 +180,59 @@ function withParams(url: string, params: Record<string, string>): string {
   return parsed.toString();
 }
 
-async function request(url: string, config: ExtractConfig, options: ExtractOptions): Promise<Response> {
+async function request(url: string, config: ExtractConfig, options: ExtractOptions, file: string): Promise<FetchedPage> {
   const headers = new Headers(config.headers);
   const init: RequestInit = { method: config.method, headers, signal: options.signal };
   if (config.body !== undefined) {
     if (!headers.has('content-type')) headers.set('content-type', 'application/json');
     init.body = JSON.stringify(config.body);
   }
-  let response: Response;
   try {
-    response = await options.fetch(url, init);
+    return await options.download(url, init, file);
   } catch (error) {
     if (options.signal.aborted) throw options.signal.reason ?? error;
-    // ctx.fetch already throws HttpStatusError / NetworkError / CircuitOpenError; a bare fetch does not.
+    // ctx.download already throws HttpStatusError / NetworkError / CircuitOpenError; a bare one may not.
     if (error instanceof WeirError) throw error;
     throw new NetworkError(url, { cause: (error as { cause?: unknown }).cause ?? error });
   }
-  // A requester that resolves non-2xx answers (a bare fetch) gets the same error as ctx.fetch.
-  if (!response.ok) throw await toHttpStatusError(response, { url, method: config.method }, { signal: options.signal });
-  return response;
 }
 
-function formatOf(response: Response): 'json' | 'csv' {
-  return /csv/i.test(response.headers.get('content-type') ?? '') ? 'csv' : 'json';
+interface ReadOptions {
+  url: string;
+  format: 'json' | 'csv';
+  recordsPath?: string;
+  log?: ExtractOptions['log'];
+  /** Parse a JSON page here whatever its size (pagination needs values from its body). */
+  parseLarge: boolean;
 }
 
-async function readPage(response: Response, url: string, format: 'json' | 'csv', recordsPath: string | undefined, log?: ExtractOptions['log']): Promise<{ page: Page; body: unknown }> {
-  const text = await response.text();
-  if (format === 'csv') {
-    // A header line alone (or nothing) is an empty page.
-    const empty = text.split(/\r?\n/).filter((line) => line.trim() !== '').length <= 1;
-    return { page: { url, format, text, empty }, body: undefined };
-  }
+async function readPage(fetched: FetchedPage, options: ReadOptions): Promise<{ page: Page; body: unknown }> {
+  const { url, format, recordsPath, log } = options;
+  if (format === 'csv') return { page: { url, format, file: fetched.file, empty: !(await csvHasRows(fetched.file)) }, body: undefined };
+  const { size } = await stat(fetched.file);
+  if (size > JSON_IN_MEMORY_BYTES && !options.parseLarge) return { page: { url, format, file: fetched.file, bytes: size }, body: undefined };
+  const text = await readFile(fetched.file, 'utf8');
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch (error) {
-    const type = response.headers.get('content-type') ?? 'none';
+    const type = fetched.headers.get('content-type') ?? 'none';
     throw new StageFailedError(`${redactUrl(url)} did not return valid JSON (content-type: ${type}): ${text.slice(0, SNIPPET_CHARS)}. Set with.format: csv for CSV responses.`, { cause: error });
   }
   return { page: { url, format, records: selectRecords(body, recordsPath, url, log) }, body };
+}
+
+/** Whether a CSV file has a line after its header (a header line alone, or nothing, is an empty page). Reads only until it knows. */
+export async function csvHasRows(file: string): Promise<boolean> {
+  let lines = 0;
+  let current = '';
+  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 64 * 1024 })) {
+    const parts = (current + chunk).split(/\r?\n/);
+    current = parts.pop() ?? '';
+    lines += parts.filter((line) => line.trim() !== '').length;
+    if (lines >= 2) return true;
+  }
+  return lines + (current.trim() === '' ? 0 : 1) >= 2;
 }
 
 /**
@@ -209,15 +254,14 @@ export function selectRecords(body: unknown, path: string | undefined, url: stri
   return entry ? (entry[1] as unknown[]) : [body];
 }
 
-async function readLocalFile(url: string, root: string): Promise<Response> {
+async function localFile(url: string, root: string): Promise<FetchedPage> {
   const raw = decodeURIComponent(url.slice('file://'.length));
   const path = isAbsolute(raw) ? raw : resolve(root, raw);
-  let content: Buffer;
   try {
-    content = await readFile(path);
+    await stat(path);
   } catch (error) {
     throw new StageFailedError(`cannot read ${url} (${path}): ${(error as Error).message}. Paths in file:// URLs are relative to the project root.`, { cause: error });
   }
-  const type = path.toLowerCase().endsWith('.csv') ? 'text/csv' : 'application/json';
-  return new Response(new Uint8Array(content), { status: 200, headers: { 'content-type': type } });
+  const type = formatOf({ path }) === 'csv' ? 'text/csv' : 'application/json';
+  return { headers: new Headers({ 'content-type': type }), file: path };
 }

@@ -1,17 +1,21 @@
 /**
  * `uses: http` — extract records from an HTTP API (or a local file:// URL) into a table. Requests go
- * through `ctx.fetch`, so the stage policy's retries, breaker and rate limit apply to every page.
- * Pages are written to NDJSON (or CSV) files under the run folder and loaded by DuckDB, which infers
- * the schema; the files are removed afterwards so raw API data does not end up in run artifacts.
- * JSON records that are not objects cannot become rows: they go to dead letters.
+ * through `ctx.download`, so the stage policy's retries, timeouts, breaker and rate limit apply to
+ * every page, and each body streams into a file under the run folder (memory stays bounded). DuckDB
+ * loads the files and infers the schema (http-load.ts); the files are removed afterwards so raw API
+ * data does not end up in run artifacts. Records that cannot become rows (JSON that is not an
+ * object, ragged CSV lines) go to dead letters.
  */
-import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { quoteIdent, quoteLiteral } from '../model/database.ts';
+import { quoteIdent } from '../model/database.ts';
 import { StageFailedError } from '../model/errors.ts';
-import { HttpStatusError, NetworkError, redactUrl, RequestTimeoutError } from '../policies/errors.ts';
-import { createRequester, extractRecords, Pagination, type Page } from './http-extract.ts';
+import { HttpStatusError, NetworkError, PermanentStageError, redactUrl, RequestTimeoutError } from '../policies/errors.ts';
+import { createDownloader, extractRecords, Pagination } from './http-extract.ts';
+import { loadTable, spoolPages, type Spooled } from './http-load.ts';
+
+export { NOT_AN_OBJECT } from './http-load.ts';
 import type { StageContext, StageKind, StageResult } from './stage-kind.ts';
 
 export const HttpWith = z
@@ -19,6 +23,10 @@ export const HttpWith = z
     url: z.string().min(1).describe('http(s):// URL, or file:// path (relative to the project root).'),
     method: z.enum(['GET', 'POST']).default('GET').describe('Default: GET.'),
     headers: z.record(z.string(), z.string()).default({}).describe('Request headers; values are never logged. Secrets: {{ env.TOKEN }}.'),
+    secret_headers: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Headers whose values are secrets (redacted everywhere). Default: none beyond names with auth, token, key, secret, cookie, session, pass, signature, credential.'),
     body: z.unknown().optional().describe('JSON request body (POST only).'),
     format: z.enum(['json', 'csv']).optional().describe('Response format. Default: csv if the content-type says so, else json.'),
     records: z.string().min(1).optional().describe('Dot path to the records array, e.g. data.items. Default: see docs/stage-kinds.md.'),
@@ -28,9 +36,6 @@ export const HttpWith = z
   })
   .refine((w) => w.body === undefined || w.method === 'POST', { message: 'body needs method: POST', path: ['body'] });
 export type HttpWith = z.infer<typeof HttpWith>;
-
-/** Dead-letter reason for a JSON record that is a string, number, boolean, null or array. */
-export const NOT_AN_OBJECT = 'not a JSON object';
 
 export const httpStage: StageKind<HttpWith> = {
   name: 'http',
@@ -60,8 +65,9 @@ async function runHttp(ctx: StageContext, config: HttpWith): Promise<StageResult
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   try {
-    const pages = extractRecords(config, { fetch: createRequester(ctx.root, ctx.fetch), signal: ctx.signal, log: ctx.log });
-    const spooled = await spoolPages(ctx, pages, dir);
+    const download = createDownloader(ctx.root, (pageUrl, init, file) => ctx.download(pageUrl, init, file));
+    const pages = extractRecords(config, { download, dir, signal: ctx.signal, log: ctx.log });
+    const spooled = await spoolPages(ctx, pages, dir, config.records);
     if (spooled.files.length === 0) return emptyResult(ctx, config, spooled);
     await loadTable(ctx, table, spooled);
     const rows = Number(await ctx.db.scalar(`SELECT count(*) FROM ${quoteIdent(table)}`, ctx.signal));
@@ -73,66 +79,6 @@ async function runHttp(ctx: StageContext, config: HttpWith): Promise<StageResult
   }
 }
 
-interface Spooled {
-  pages: number;
-  format: Page['format'];
-  /** Files holding at least one record. */
-  files: string[];
-  /** JSON records sent to ctx.deadLetter instead of a file. */
-  deadLetters: number;
-}
-
-/**
- * Writes JSON object records to one NDJSON file (other JSON values go to dead letters), and each
- * CSV page to its own file (each has a header).
- */
-async function spoolPages(ctx: StageContext, pages: AsyncIterable<Page>, dir: string): Promise<Spooled> {
-  const spooled: Spooled = { pages: 0, format: 'json', files: [], deadLetters: 0 };
-  const ndjson = join(dir, 'records.ndjson');
-  for await (const page of pages) {
-    spooled.pages++;
-    spooled.format = page.format;
-    if (page.format === 'csv') {
-      if (page.empty) continue;
-      const file = join(dir, `page-${String(spooled.pages).padStart(5, '0')}.csv`);
-      await writeFile(file, page.text);
-      spooled.files.push(file);
-    } else {
-      const objects = page.records.filter((record, index) => {
-        if (isJsonObject(record)) return true;
-        ctx.deadLetter(record, NOT_AN_OBJECT, { url: redactUrl(page.url), line: index + 1 });
-        spooled.deadLetters++;
-        return false;
-      });
-      if (objects.length === 0) continue;
-      await appendFile(ndjson, `${objects.map((r) => JSON.stringify(r)).join('\n')}\n`);
-      if (spooled.files.length === 0) spooled.files.push(ndjson);
-    }
-  }
-  return spooled;
-}
-
-async function loadTable(ctx: StageContext, table: string, spooled: Spooled): Promise<void> {
-  try {
-    await ctx.db.exec(`CREATE OR REPLACE TABLE ${quoteIdent(table)} AS SELECT * FROM ${readerSql(spooled.format, spooled.files)}`, ctx.signal);
-  } catch (error) {
-    if (ctx.signal.aborted) throw error;
-    throw new StageFailedError(`could not load the ${spooled.format} records into ${table}: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-function readerSql(format: Page['format'], files: string[]): string {
-  const list = `[${files.map(quoteLiteral).join(', ')}]`;
-  // sample_size=-1: infer types from every record, so a field first seen late is neither dropped nor mistyped.
-  return format === 'csv'
-    ? `read_csv_auto(${list}, union_by_name = true, sample_size = -1)`
-    : `read_json_auto(${list}, format = 'newline_delimited', sample_size = -1)`;
-}
-
-function isJsonObject(record: unknown): boolean {
-  return record !== null && typeof record === 'object' && !Array.isArray(record);
-}
-
 function emptyResult(ctx: StageContext, config: HttpWith, spooled: Spooled): StageResult {
   const { pages, deadLetters } = spooled;
   const where = `${redactUrl(config.url)} (${pages} ${pages === 1 ? 'page' : 'pages'}${config.records ? `, records at '${config.records}'` : ''})`;
@@ -142,7 +88,7 @@ function emptyResult(ctx: StageContext, config: HttpWith, spooled: Spooled): Sta
     return { rows: 0, total: deadLetters, outputs: { pages, url: redactUrl(config.url) } };
   }
   if (!config.allow_empty) {
-    throw new StageFailedError(`no records from ${where}: there is nothing to infer a table from. Check with.url and with.records, or set allow_empty: true if an empty answer is normal.`);
+    throw new PermanentStageError(`no records from ${where}: there is nothing to infer a table from. Check with.url and with.records, or set allow_empty: true if an empty answer is normal.`);
   }
   ctx.log.info(`no records from ${where}; no table created (allow_empty)`);
   return { rows: 0, outputs: { pages, url: redactUrl(config.url) } };

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { quoteIdent } from '../model/database.ts';
 import { StageFailedError } from '../model/errors.ts';
+import { PermanentStageError } from '../policies/errors.ts';
 import type { FileReference, StageKind } from './stage-kind.ts';
 
 const SqlConfig = z
@@ -36,6 +37,15 @@ function asSingleQuery(sql: string): string {
   return sql.trim().replace(/;+\s*$/, '');
 }
 
+/** A missing or unreadable SQL file stays missing on a retry: permanent. */
+async function readSqlFile(root: string, file: string): Promise<string> {
+  try {
+    return await readFile(resolve(root, file), 'utf8');
+  } catch (error) {
+    throw new PermanentStageError(`cannot read SQL file ${file}: ${(error as Error).message}; paths are relative to the project root — not retried`, { cause: error });
+  }
+}
+
 export const sqlStage: StageKind<SqlConfig> = {
   name: 'sql',
   summary: 'Run DuckDB SQL and keep the result as a table for later stages.',
@@ -53,7 +63,7 @@ export const sqlStage: StageKind<SqlConfig> = {
   },
   async run(ctx, config) {
     const file = queryFile(config);
-    const source = file ? await readFile(resolve(ctx.root, file), 'utf8') : config.query!;
+    const source = file ? await readSqlFile(ctx.root, file) : config.query!;
     const sql = ctx.render(source);
     const materialize = config.materialize ?? 'table';
     const table = config.table ?? ctx.stage;

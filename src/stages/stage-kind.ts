@@ -6,8 +6,9 @@
 import type { z } from 'zod';
 import type { Database } from '../model/database.ts';
 import type { ProcessedFile, StateCommit } from '../model/state.ts';
+import type { Downloaded } from '../policies/http.ts';
 
-export type { ProcessedFile, StateCommit };
+export type { Downloaded, ProcessedFile, StateCommit };
 
 /** A file a stage refers to, checked to exist by `weir validate`. */
 export interface FileReference {
@@ -59,6 +60,12 @@ export interface StageContext {
    * backoff and Retry-After. Non-2xx answers reject with HttpStatusError. Use it for every request.
    */
   fetch(url: string, init?: RequestInit): Promise<Response>;
+  /**
+   * Like `fetch`, but the 2xx body is streamed into `file` (memory stays bounded whatever its size)
+   * inside the retried request: a body that stalls longer than the policy's body_timeout or breaks
+   * off fails that request, which is retried (writing the file afresh); the stage is not.
+   */
+  download(url: string, init: RequestInit | undefined, file: string): Promise<Downloaded>;
   /** Sets a record aside (unparseable, or failing a row-level check) with the reason. */
   deadLetter(record: unknown, reason: string, origin?: DeadLetterOrigin): void;
   state: PipelineStateView;

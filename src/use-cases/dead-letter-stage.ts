@@ -5,6 +5,7 @@
  * `<runDir>/dead-letters/<stage>.jsonl` and the table `<stage>__dead_letters` — with the reason.
  * The stage then fails only if their share is above the policy's max_dead_letter_ratio.
  */
+import { rm } from 'node:fs/promises';
 import { quoteIdent, quoteLiteral, type Database } from '../model/database.ts';
 import { CheckFailedError } from '../model/errors.ts';
 import type { CheckResult, RunEvent } from '../model/events.ts';
@@ -36,6 +37,12 @@ export interface SettleInput {
   runId: string;
   emit(event: RunEvent): void;
   now(): number;
+}
+
+/** Removes the dead letters (file and table) an earlier attempt of `stage` left, so only the final attempt's remain. */
+export async function clearDeadLetters(input: { db: Database; runDir: string; stage: string; signal: AbortSignal }): Promise<void> {
+  await rm(new DeadLetterSink(input.runDir, input.stage).file, { force: true });
+  await input.db.exec(`DROP TABLE IF EXISTS ${quoteIdent(`${input.stage}__dead_letters`)}`, input.signal);
 }
 
 /** Moves rows failing row-level error checks out of `table`; returns them as letters. */

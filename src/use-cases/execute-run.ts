@@ -8,6 +8,7 @@ import { parseDuration } from '../model/duration.ts';
 import { InternalError, toErrorRecord } from '../model/errors.ts';
 import type { RunEvent, RunEventListener } from '../model/events.ts';
 import { evaluateCondition, type TemplateContext } from '../model/template.ts';
+import { collectSecrets, createRedactor, redactEvent } from '../model/redact.ts';
 import { executePlan } from '../executor/execute-plan.ts';
 import type { PlannedStage } from '../planner/plan.ts';
 import { applyEvent, type RunRecord } from '../ledger/run-record.ts';
@@ -82,7 +83,11 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
     const snapshot = structuredClone(options.decorateActive ? options.decorateActive(record!) : record!);
     saving = saving.then(() => deps.ledger.saveActive(snapshot)).catch((error) => options.warn(`could not save the run's progress to the ledger: ${(error as Error).message}`));
   };
-  const emit = (event: RunEvent) => {
+  // Secrets (env values the pipeline reads, secret params and headers) become *** before an event
+  // reaches the record, the event log or a listener: nothing the run writes can carry them.
+  let redact: ((text: string) => string) | undefined;
+  const emit = (raw: RunEvent) => {
+    const event = redact ? redactEvent(raw, redact) : raw;
     record = applyEvent(record, event);
     workspace.appendEvent(event);
     notify(event);
@@ -102,6 +107,7 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
     },
   });
 
+  redact = createRedactor(collectSecrets({ spec, env: deps.env, params, context: templateContext() }));
   emit({ type: 'run.started', runId, at: at(), pipeline: spec.name, params, interval, trigger, stages: plan.stages.map((s) => s.name) });
   // Written before any stage starts: a run killed in its first milliseconds still leaves a trace.
   clearTimeout(saveTimer);

@@ -1,25 +1,25 @@
 /**
- * Runs one stage for the executor: resolves its policy, then for each attempt renders `with`,
- * parses it with the kind's schema, runs the kind under the attempt's timeout, sets aside dead
- * letters and runs the stage's checks. Retries, breakers and rate limits come from src/policies.
+ * Runs one stage for the executor: resolves its policy, renders `with` and parses it with the
+ * kind's schema (once), then for each attempt runs the kind under the attempt's timeout, sets aside
+ * dead letters and runs the stage's checks. Retries, breakers and rate limits come from src/policies.
  */
 import type { ZodError } from 'zod';
 import type { Database } from '../model/database.ts';
 import { formatDuration, parseDuration } from '../model/duration.ts';
 import { ConfigError, ResourceUnavailableError, StageTimeoutError, toErrorRecord } from '../model/errors.ts';
 import type { CheckResult, RunEvent } from '../model/events.ts';
-import { renderDeep, renderTemplate, type TemplateContext } from '../model/template.ts';
+import { renderDeep, renderTemplate, TemplateError, type TemplateContext } from '../model/template.ts';
 import type { StageOutcome } from '../executor/execute-plan.ts';
 import type { PlannedStage } from '../planner/plan.ts';
 import type { BreakerRegistry } from '../policies/circuit-breaker.ts';
-import { redactUrl } from '../policies/errors.ts';
-import { fetchWithPolicy } from '../policies/http.ts';
+import { PermanentStageError, redactUrl } from '../policies/errors.ts';
+import { downloadWithPolicy, fetchWithPolicy, type HttpPolicyDeps } from '../policies/http.ts';
 import { dependencyKey, resolvePolicy, type PolicyConfig, type ResolvedPolicy } from '../policies/policy.ts';
 import type { RateLimiterRegistry } from '../policies/rate-limit.ts';
 import { executeWithPolicy } from '../policies/retry.ts';
 import type { AnyStageKind, StageKindRegistry } from '../stages/registry.ts';
 import type { PipelineStateView, StageContext, StageResult } from '../stages/stage-kind.ts';
-import { settleDeadLetters, type DeadLetterSummary } from './dead-letter-stage.ts';
+import { clearDeadLetters, settleDeadLetters, type DeadLetterSummary } from './dead-letter-stage.ts';
 
 export interface InvokeDeps {
   runId: string;
@@ -48,6 +48,8 @@ interface Attempt {
   stage: PlannedStage;
   kind: AnyStageKind;
   policy: ResolvedPolicy;
+  /** The stage's `with`, rendered and parsed once before the first attempt. */
+  config: unknown;
   number: number;
   signal: AbortSignal;
   deps: InvokeDeps;
@@ -75,8 +77,7 @@ function stageContext(a: Attempt, sink: StageContext['deadLetter']): StageContex
   const at = () => new Date(deps.now()).toISOString();
   const log = (stream: 'stdout' | 'stderr' | 'info' | 'warn') => (line: string) =>
     deps.emit({ type: 'stage.log', runId: deps.runId, at: at(), stage: stage.name, stream, line });
-  const fetch = (url: string, init: RequestInit = {}) =>
-    fetchWithPolicy(url, init, a.policy, {
+  const policyDeps = (url: string): HttpPolicyDeps => ({
       stage: stage.name,
       signal: a.signal,
       sleep: deps.sleep,
@@ -90,6 +91,8 @@ function stageContext(a: Attempt, sink: StageContext['deadLetter']): StageContex
         a.counter.attempts++;
       },
     });
+  const fetch = (url: string, init: RequestInit = {}) => fetchWithPolicy(url, init, a.policy, policyDeps(url));
+  const download = (url: string, init: RequestInit = {}, file: string) => downloadWithPolicy(url, init, file, a.policy, policyDeps(url));
   return {
     runId: deps.runId,
     pipeline: deps.pipeline,
@@ -99,9 +102,10 @@ function stageContext(a: Attempt, sink: StageContext['deadLetter']): StageContex
     db: deps.db,
     root: deps.root,
     runDir: deps.runDir,
-    render: (text) => renderTemplate(text, template),
+    render: (text) => renderOrFail(stage.name, () => renderTemplate(text, template)),
     log: { info: log('info'), warn: log('warn'), stdout: log('stdout'), stderr: log('stderr') },
     fetch,
+    download,
     deadLetter: sink,
     state: deps.state,
     env: deps.env,
@@ -114,16 +118,33 @@ interface AttemptResult {
   deadLetters?: DeadLetterSummary;
 }
 
-async function runAttempt(a: Attempt): Promise<AttemptResult> {
-  const { stage, kind, deps } = a;
-  const rendered = renderDeep(stage.spec.with ?? {}, deps.templateContext(stage.name));
+/** A template that does not render now will not render on a retry either: permanent, naming the stage. */
+function renderOrFail<T>(stage: string, render: () => T): T {
+  try {
+    return render();
+  } catch (error) {
+    if (!(error instanceof TemplateError)) throw error;
+    throw new PermanentStageError(`stage '${stage}': ${error.message} — not retried`, { stage, cause: error });
+  }
+}
+
+/** Renders and parses the stage's `with` (once, before its attempts: neither can change on a retry). */
+function prepareConfig(stage: PlannedStage, kind: AnyStageKind, deps: InvokeDeps): unknown {
+  const rendered = renderOrFail(stage.name, () => renderDeep(stage.spec.with ?? {}, deps.templateContext(stage.name)));
   const parsed = kind.with.safeParse(rendered);
   if (!parsed.success) {
     throw new ConfigError(`stage '${stage.name}' settings are invalid after templating: ${describeZodError(parsed.error)}`);
   }
+  return parsed.data;
+}
+
+async function runAttempt(a: Attempt): Promise<AttemptResult> {
+  const { stage, kind, deps } = a;
+  // Only the final attempt's dead letters count: drop what an earlier attempt set aside.
+  if (a.number > 1) await clearDeadLetters({ db: deps.db, runDir: deps.runDir, stage: stage.name, signal: a.signal });
   const letters: { record: unknown; reason: string; origin: object }[] = [];
   const ctx = stageContext(a, (record, reason, origin = {}) => letters.push({ record, reason, origin }));
-  const result = await untilAborted(kind.run(ctx, parsed.data), a.signal);
+  const result = await untilAborted(kind.run(ctx, a.config), a.signal);
   const table = result.table;
   return settleDeadLetters({ stage: stage.name, kind, policy: a.policy, result, table, letters, checks: stage.spec.checks, db: deps.db, runDir: deps.runDir, signal: a.signal, emit: deps.emit, runId: deps.runId, now: deps.now });
 }
@@ -166,12 +187,13 @@ export async function invokeStage(stage: PlannedStage, runSignal: AbortSignal, d
       }
     }
     const policy = resolvePolicy(stage.spec.policy, deps.policies);
+    const config = prepareConfig(stage, kind, deps);
     // Kinds that apply the policy per request (http) get the policy timeout on each request; only an
     // explicit stage `timeout:` bounds their whole attempt. Other kinds: the policy timeout bounds each attempt.
     const timeoutMs = stage.spec.timeout !== undefined ? parseDuration(stage.spec.timeout) : kind.policyPerRequest ? undefined : policy.timeoutMs;
     const at = () => new Date(deps.now()).toISOString();
     const outcome = await executeWithPolicy(
-      (number) => guardedAttempt({ stage, kind, policy, number, signal: runSignal, deps, counter }, timeoutMs).catch((error) => {
+      (number) => guardedAttempt({ stage, kind, policy, config, number, signal: runSignal, deps, counter }, timeoutMs).catch((error) => {
         if (error && typeof error === 'object' && 'checks' in error) checks = (error as { checks: CheckResult[] }).checks;
         throw error;
       }),
@@ -191,6 +213,8 @@ export async function invokeStage(stage: PlannedStage, runSignal: AbortSignal, d
     const { result } = outcome;
     return { ok: true, attempt: counter.attempts, rows: result.rows, table: result.table, outputs: result.outputs, checks: outcome.checks };
   } catch (error) {
-    return { ok: false, attempt: counter.attempts, error, checks };
+    // A cancelled (or timed-out) run is not the stage's failure: report the run's reason, whatever
+    // the aborted work threw on its way out (an AbortError, a killed child's exit code).
+    return { ok: false, attempt: counter.attempts, error: runSignal.aborted ? runSignal.reason : error, checks };
   }
 }

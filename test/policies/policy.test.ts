@@ -11,6 +11,7 @@ describe('resolvePolicy', () => {
       retryOn: { errors: ['stage_failed', 'stage_timeout'], httpStatus: [408, 425, 429, 500, 502, 503, 504], exitCodes: 'any' },
       noRetryOn: { errors: [], httpStatus: [], exitCodes: [] },
       timeoutMs: 30_000,
+      bodyTimeoutMs: 30_000,
       breaker: null,
       rateLimit: null,
       maxDeadLetterRatio: 0,

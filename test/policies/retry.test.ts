@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
-  CheckFailedError, CircuitOpenError, ConfigError, ResourceUnavailableError, StageFailedError, StageTimeoutError,
+  CancelledError, CheckFailedError, CircuitOpenError, ConfigError, ResourceUnavailableError, StageFailedError, StageTimeoutError,
 } from '../../src/model/errors.ts';
-import { ExitCodeError, HttpStatusError, NetworkError } from '../../src/policies/errors.ts';
+import { ExitCodeError, HttpStatusError, NetworkError, PermanentStageError } from '../../src/policies/errors.ts';
 import { EMPTY_POLICY_CONFIG, resolvePolicy, type ResolvedPolicy } from '../../src/policies/policy.ts';
 import { executeWithPolicy, isRetriableError, nextDelay, type RetryDeps } from '../../src/policies/retry.ts';
 
@@ -139,5 +139,26 @@ describe('executeWithPolicy', () => {
     const { work, attempts } = failingTimes(99, () => new StageFailedError('boom'));
     await expect(executeWithPolicy(work, policy(), deps)).rejects.toThrow('run cancelled');
     expect(attempts).toEqual([1]);
+  });
+
+  it('never retries a failure that comes after the run signal aborted, nor announces a retry', async () => {
+    const controller = new AbortController();
+    const { deps, retries, slept } = fakeDeps({ signal: controller.signal });
+    // The work sees the cancel and fails its own way (a killed child's exit code), not with the reason.
+    const work = async () => {
+      controller.abort(new CancelledError('run cancelled'));
+      throw new ExitCodeError(143, "command 'sleep 30'");
+    };
+    await expect(executeWithPolicy(work, policy({ retries: 3 }), deps)).rejects.toBeDefined();
+    expect(retries).toEqual([]);
+    expect(slept).toEqual([]);
+  });
+
+  it('never retries a CancelledError or a failure marked permanent, whatever retry_on says', async () => {
+    const anything = policy({ retries: 3, retry_on: { errors: ['stage_failed', 'cancelled'] } });
+    expect(isRetriableError(new CancelledError('stop'), anything)).toBe(false);
+    expect(isRetriableError(new PermanentStageError('no such file'), anything)).toBe(false);
+    expect(isRetriableError(Object.assign(new Error('x'), { permanent: true }), anything)).toBe(false);
+    expect(isRetriableError(new StageFailedError('x'), anything)).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * A minimal, real `StageContext` for stage tests: a temp project root, a real DuckDB file, a run
- * folder, a logger that records every line, `fetch` through the real `fetchWithPolicy` (no retries
+ * folder, a logger that records every line, `fetch`/`download` through the real policy code (no retries
  * unless a policy says so, zero-delay sleep) and a `deadLetter` that records every letter.
  * `dispose()` closes the database and removes it all.
  */
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Database } from '../../src/model/database.ts';
 import { openDuckDb } from '../../src/adapters/duckdb.ts';
-import { fetchWithPolicy } from '../../src/policies/http.ts';
+import { downloadWithPolicy, fetchWithPolicy } from '../../src/policies/http.ts';
 import { EMPTY_POLICY_CONFIG, resolvePolicy, type ResolvedPolicy } from '../../src/policies/policy.ts';
 import type { DeadLetterOrigin, StageContext } from '../../src/stages/stage-kind.ts';
 
@@ -65,6 +65,13 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
   const retries: TestContext['retries'] = [];
   const policy = options.policy ?? resolvePolicy({ retries: 0 }, EMPTY_POLICY_CONFIG);
   const stage = options.stage ?? 'stage';
+  const policyDeps = {
+    stage,
+    signal,
+    sleep: async () => {},
+    random: () => 0.5,
+    onRetry: (_attempt: number, error: Error, delayMs: number) => void retries.push({ error: error.message, delayMs }),
+  };
   return {
     runId,
     pipeline: 'test-pipeline',
@@ -77,14 +84,8 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
     // Enough of the template language for tests: `{{ env.NAME }}`.
     render: (template) => template.replaceAll(/\{\{\s*env\.(\w+)\s*\}\}/g, (_, name: string) => env[name] ?? ''),
     log: { info: record('info'), warn: record('warn'), stdout: record('stdout'), stderr: record('stderr') },
-    fetch: (url, init = {}) =>
-      fetchWithPolicy(url, init, policy, {
-        stage,
-        signal,
-        sleep: async () => {},
-        random: () => 0.5,
-        onRetry: (_attempt, error, delayMs) => void retries.push({ error: error.message, delayMs }),
-      }),
+    fetch: (url, init = {}) => fetchWithPolicy(url, init, policy, policyDeps),
+    download: (url, init = {}, file) => downloadWithPolicy(url, init, file, policy, policyDeps),
     deadLetter: (record, reason, origin) => void letters.push({ record, reason, origin }),
     letters,
     retries,

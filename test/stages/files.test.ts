@@ -4,7 +4,8 @@ import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StageFailedError } from '../../src/model/errors.ts';
 import { moveWithoutOverwrite, withSuffix } from '../../src/stages/file-archive.ts';
-import { FilesWith, filesStage, groupRejects } from '../../src/stages/files.ts';
+import { groupRejects } from '../../src/stages/load-files.ts';
+import { FilesWith, filesStage } from '../../src/stages/files.ts';
 import type { StageResult } from '../../src/stages/stage-kind.ts';
 import { createTestContext, type TestContext } from './context.ts';
 
@@ -180,7 +181,7 @@ describe('grouping DuckDB CSV rejects', () => {
       { file_path: '/p/in/a.csv', line: '2', csv_line: '1,"x, y",10', error_message: 'Expected Number of Columns: 3 Found: 4' },
       { file_path: '/p/in/b.csv', line: '2', csv_line: '4', error_message: 'Expected Number of Columns: 2 Found: 1' },
     ];
-    expect(groupRejects('/p', rows)).toEqual([
+    expect(groupRejects(rows, (path) => path.slice('/p/'.length))).toEqual([
       { file: 'in/a.csv', line: 2, text: '1,"x, y",10', reasons: ['Could not convert string " y" to BIGINT', 'Expected Number of Columns: 3 Found: 4'] },
       { file: 'in/b.csv', line: 2, text: '4', reasons: ['Expected Number of Columns: 2 Found: 1'] },
     ]);

@@ -107,3 +107,144 @@ export async function startTestServer(): Promise<TestServer> {
     },
   };
 }
+
+/** The fault server: a TestServer that also counts its open sockets. */
+export interface FaultServer extends TestServer {
+  /** Sockets the server has open now: a test can check that a hung request was let go. */
+  openSockets(): number;
+}
+
+/**
+ * A real HTTP server that misbehaves on purpose, one fault per route:
+ * - `/hang`: reads the request and never answers;
+ * - `/drip?chunks=N&every=MS`: a JSON array sent as N chunks, one every MS ms (slow but live);
+ * - `/stall-body`: headers and the first bytes of a JSON array, then nothing;
+ * - `/reset-body`: headers and part of the body, then the connection is destroyed;
+ * - `/short-body`: a content-length larger than the body it sends, then closes;
+ * - `/echo-auth`: 401 whose body echoes the Authorization header back (as careless APIs do);
+ * - `/ragged`: a CSV with rows of the wrong width;
+ * - `/paged-reset?page=N`: pages of two records; page 2 breaks off the first time, page 3 is empty;
+ * - `/big?mb=N&format=json|csv&wrap=KEY`: about N MB of records, streamed (JSON: wrapped in an
+ *   object under KEY when given).
+ * `hit` counts per path and query, as in startTestServer.
+ */
+export async function startFaultServer(): Promise<FaultServer> {
+  const requests: TestServer['requests'] = [];
+  const hits = new Map<string, number>();
+  const sockets = new Set<import('node:net').Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  const later = (ms: number, fn: () => void) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      fn();
+    }, ms);
+    timers.add(timer);
+  };
+  const server = createServer(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
+    const path = `${url.pathname}${url.search}`;
+    requests.push({ path, method: req.method ?? 'GET', headers: req.headers, body });
+    const hit = (hits.get(path) ?? 0) + 1;
+    hits.set(path, hit);
+    faultRoute(url, req, res, hit, later);
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    openSockets: () => sockets.size,
+    reset: () => {
+      requests.length = 0;
+      hits.clear();
+    },
+    close: () => {
+      for (const timer of timers) clearTimeout(timer);
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function faultRoute(url: URL, req: IncomingMessage, res: ServerResponse, hit: number, later: (ms: number, fn: () => void) => void): void {
+  const number = (name: string, fallback: number) => Number(url.searchParams.get(name) ?? fallback);
+  switch (url.pathname) {
+    case '/hang':
+      return;
+    case '/drip': {
+      const chunks = number('chunks', 5);
+      const every = number('every', 100);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('[');
+      const send = (i: number) => {
+        if (i === chunks) return res.end(']');
+        res.write(`${i === 0 ? '' : ','}{"id":${i}}`);
+        later(every, () => send(i + 1));
+      };
+      return later(every, () => send(0));
+    }
+    case '/stall-body':
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('[{"id":1},');
+      return;
+    case '/reset-body':
+      // The first request breaks off mid-body; the retry gets the whole answer.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (hit > 1) return void res.end('[{"id":1},{"id":2}]');
+      res.write('[{"id":1},');
+      return later(20, () => res.destroy());
+    case '/short-body':
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      res.write('[{"id":1}]');
+      return later(20, () => res.destroy());
+    case '/echo-auth':
+      res.writeHead(401, { 'content-type': 'application/json' });
+      return void res.end(JSON.stringify({ error: 'invalid token', received: req.headers.authorization ?? null }));
+    case '/ragged':
+      res.writeHead(200, { 'content-type': 'text/csv' });
+      return void res.end('id,name,score\n1,ada,10\n2,grace\n3,edsger,30\n4,barbara,40,extra\n5,alan,50\n');
+    case '/paged-reset': {
+      // Page 2 breaks off mid-body the first time; page 3 is empty.
+      const page = number('page', 1);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (page >= 3) return void res.end('[]');
+      if (page === 2 && hit === 1) {
+        res.write('[{"page":2,');
+        return later(20, () => res.destroy());
+      }
+      return void res.end(JSON.stringify([{ page, n: 1 }, { page, n: 2 }]));
+    }
+    case '/big':
+      return void streamBig(res, number('mb', 1), url.searchParams.get('format') ?? 'json', url.searchParams.get('wrap'));
+    default:
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end(`no route ${url.pathname}`);
+  }
+}
+
+/** About `mb` MB of records, written with backpressure so the server does not hold the answer in memory. */
+async function streamBig(res: ServerResponse, mb: number, format: string, wrap: string | null): Promise<void> {
+  const csv = format === 'csv';
+  res.writeHead(200, { 'content-type': csv ? 'text/csv' : 'application/json' });
+  const target = mb * 1024 * 1024;
+  let written = 0;
+  let id = 0;
+  if (csv) res.write('id,name,amount,note\n');
+  else res.write(wrap ? `{"meta":{"total":"unknown"},"${wrap}":[` : '[');
+  while (written < target) {
+    const rows: string[] = [];
+    for (let i = 0; i < 1000; i++, id++) {
+      rows.push(csv ? `${id},name-${id},${id * 0.5},some text for row ${id}\n` : `${id === 0 ? '' : ','}{"id":${id},"name":"name-${id}","amount":${id * 0.5},"note":"some text for row ${id}"}`);
+    }
+    const chunk = rows.join('');
+    written += chunk.length;
+    if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
+  }
+  res.end(csv ? '' : wrap ? ']}' : ']');
+}

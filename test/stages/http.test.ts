@@ -114,15 +114,6 @@ describe('http stage', () => {
     });
   });
 
-  it('gives the same error when ctx.fetch is a bare fetch that resolves non-2xx answers', async () => {
-    const bare = { ...ctx, fetch: (url: string, init?: RequestInit) => fetch(url, init) };
-    await expect(run({ url: `${server.url}/nowhere?token=abc` }, bare)).rejects.toMatchObject({
-      status: 404,
-      url: `${server.url}/nowhere?token=***`,
-      message: `GET ${server.url}/nowhere?token=*** answered HTTP 404 Not Found: no route /nowhere. Check with.url.`,
-    });
-  });
-
   it('fails when there are no records unless allow_empty is set, then creates no table', async () => {
     await expect(run({ url: `${server.url}/empty` })).rejects.toThrow(/^no records from .*\/empty \(1 page\): .*set allow_empty: true/);
     expect(await run({ url: `${server.url}/empty`, allow_empty: true })).toEqual({ rows: 0, outputs: { pages: 1, url: `${server.url}/empty` } });

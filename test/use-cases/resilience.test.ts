@@ -4,11 +4,13 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { CancelledError } from '../../src/model/errors.ts';
 import type { RunEvent } from '../../src/model/events.ts';
+import { startFaultServer, startTestServer, type FaultServer } from '../stages/http-server.ts';
 import type { PolicyConfig } from '../../src/policies/policy.ts';
 import { runPipeline } from '../../src/use-cases/run-pipeline.ts';
 import { createLocalRunDeps } from '../../src/entrypoints/local-run-deps.ts';
@@ -40,14 +42,27 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-async function run(yaml: string, options: { policies?: PolicyConfig; hasResource?: (name: string) => boolean } = {}) {
+export interface RunTestOptions {
+  policies?: PolicyConfig;
+  hasResource?: (name: string) => boolean;
+  env?: Record<string, string | undefined>;
+  signal?: AbortSignal;
+  /** Sees every event as it is emitted (e.g. to cancel at an exact point). */
+  onEvent?: (event: RunEvent) => void;
+  /** Writes files into the project before the run. */
+  setup?: (root: string) => void;
+}
+
+async function run(yaml: string, options: RunTestOptions = {}) {
   const root = mkdtempSync(join(tmpdir(), 'weir-resilience-'));
+  onTestFinished(() => rmSync(root, { recursive: true, force: true }));
+  options.setup?.(root);
   const { pipeline, diagnostics } = loadPipelineSource(yaml, 'pipelines/p.yml', { kinds: defaultStageKinds(), fileExists: () => true, policies: options.policies });
   expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   const events: RunEvent[] = [];
   const sleeps: number[] = [];
   const deps = createLocalRunDeps(
-    { root },
+    { root, env: options.env },
     {
       clock: {
         now: Date.now,
@@ -59,7 +74,10 @@ async function run(yaml: string, options: { policies?: PolicyConfig; hasResource
       hasResource: options.hasResource ?? (() => false),
     },
   );
-  const summary = await runPipeline({ pipeline: pipeline!, root, kinds: defaultStageKinds(), policies: options.policies, listeners: [(e) => events.push(e)] }, deps);
+  const summary = await runPipeline(
+    { pipeline: pipeline!, root, kinds: defaultStageKinds(), policies: options.policies, listeners: [(e) => events.push(e), (e) => options.onEvent?.(e)], signal: options.signal },
+    deps,
+  );
   return { ...summary, events, sleeps, root };
 }
 
@@ -254,5 +272,141 @@ stages:
       slow.closeAllConnections();
       slow.close();
     }
+  });
+});
+
+describe('exit-code rules', () => {
+  it('retries only the exit codes retry_on.exit_codes lists, and never those no_retry_on lists', async () => {
+    const policy = '{ retries: 3, initial_delay: 10ms, backoff: fixed, jitter: none, retry_on: { exit_codes: [75] }, no_retry_on: { exit_codes: [2] } }';
+    // Exits 75 (temporary failure) twice, then succeeds: retried on the listed code.
+    const tempfail = await run(`name: p
+stages:
+  sync:
+    uses: command
+    policy: ${policy}
+    with: { run: 'n=$(cat count 2>/dev/null || echo 0); echo $((n+1)) > count; [ $n -ge 2 ] || exit 75' }
+`);
+    expect(tempfail.record.stages.sync.status).toBe('succeeded');
+    expect(tempfail.sleeps).toEqual([10, 10]);
+    expect(tempfail.record.stages.sync.attempts[0].error).toMatchObject({ name: 'ExitCodeError', message: expect.stringContaining('exited with code 75') });
+    for (const code of [3, 2]) {
+      const other = await run(`name: p\nstages:\n  sync:\n    uses: command\n    policy: ${policy}\n    with: { run: 'exit ${code}' }\n`);
+      expect(other.record.stages.sync).toMatchObject({ status: 'failed', error: { name: 'ExitCodeError' } });
+      expect(other.record.stages.sync.attempts).toHaveLength(1);
+      expect(other.sleeps).toEqual([]);
+    }
+  });
+});
+
+describe('honest attempts', () => {
+  let faults: FaultServer;
+  beforeAll(async () => {
+    faults = await startFaultServer();
+  });
+  afterAll(() => faults.close());
+
+  it('records exactly the attempts that ran when a stage timeout cuts a hanging request', async () => {
+    faults.reset();
+    const { record, events, sleeps } = await run(`name: p
+stages:
+  api:
+    uses: http
+    timeout: 300ms
+    policy: { retries: 1, initial_delay: 10ms, backoff: fixed, jitter: none }
+    with: { url: "${faults.url}/hang" }
+`);
+    expect(record.stages.api).toMatchObject({ status: 'failed', error: { code: 'stage_timeout' } });
+    expect(faults.requests.filter((r) => r.path === '/hang')).toHaveLength(2);
+    expect(record.stages.api.attempts.map((a) => [a.attempt, a.error?.code])).toEqual([[1, 'stage_timeout'], [2, 'stage_timeout']]);
+    expect(events.filter((e) => e.type === 'stage.retrying')).toHaveLength(1);
+    expect(sleeps).toEqual([10]);
+  });
+});
+
+describe('permanent failures', () => {
+  const policy = '{ retries: 3, initial_delay: 10ms, backoff: fixed, jitter: none }';
+  const once = (record: Awaited<ReturnType<typeof run>>['record'], stage: string) => {
+    expect(record.stages[stage].status).toBe('failed');
+    expect(record.stages[stage].attempts).toHaveLength(1);
+  };
+
+  it('does not retry a missing SQL file', async () => {
+    const { record, sleeps } = await run(`name: p\nstages:\n  q:\n    uses: sql\n    policy: ${policy}\n    with: { query: pipelines/sql/missing.sql }\n`);
+    once(record, 'q');
+    expect(record.stages.q.error?.message).toContain('pipelines/sql/missing.sql');
+    expect(sleeps).toEqual([]);
+  });
+
+  it('does not retry a script without the exec bit', async () => {
+    const { record, sleeps } = await run(`name: p\nstages:\n  s:\n    uses: command\n    policy: ${policy}\n    with: { script: job.sh }\n`, {
+      setup: (root) => writeFileSync(join(root, 'job.sh'), '#!/bin/sh\necho hi\n', { mode: 0o644 }),
+    });
+    once(record, 's');
+    expect(record.stages.s.error?.message).toContain('chmod +x job.sh');
+    expect(sleeps).toEqual([]);
+  });
+
+  it('does not retry an empty answer without allow_empty', async () => {
+    const api = await startTestServer();
+    onTestFinished(() => api.close());
+    const { record, sleeps } = await run(`name: p\nstages:\n  api:\n    uses: http\n    policy: ${policy}\n    with: { url: "${api.url}/empty" }\n`);
+    once(record, 'api');
+    expect(api.requests).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('refuses an unset env variable, naming it and the field, and renders with once', async () => {
+    const yaml = `name: p
+stages:
+  api:
+    uses: command
+    policy: ${policy}
+    with: { run: 'echo "{{ env.WEIR_TEST_TOKEN }}" > token', env: { LEVEL: "{{ env.WEIR_TEST_LEVEL | default('info') }}" } }
+`;
+    const unset = await run(yaml, { env: { PATH: process.env.PATH } });
+    once(unset.record, 'api');
+    expect(unset.record.stages.api.error?.message).toMatch(/stage 'api': with\.run: .*environment variable 'WEIR_TEST_TOKEN' is not set/);
+    expect(unset.sleeps).toEqual([]);
+    const set = await run(yaml, { env: { PATH: process.env.PATH, WEIR_TEST_TOKEN: 'abc' } });
+    expect(set.record.stages.api.status).toBe('succeeded');
+    expect(readFileSync(join(set.root, 'token'), 'utf8')).toBe('abc\n');
+  });
+});
+
+describe('dead letters once', () => {
+  it('keeps exactly the bad records of the final attempt, written once', async () => {
+    const { record, runDir } = await run(`name: p
+stages:
+  api:
+    uses: http
+    policy: { retries: 2, initial_delay: 10ms, jitter: none, max_dead_letter_ratio: 0, retry_on: { errors: [check_failed] } }
+    with: { url: "${base}/mixed" }
+`);
+    expect(record.stages.api.attempts).toHaveLength(3);
+    expect(record.stages.api.deadLetters).toMatchObject({ count: 2, total: 5 });
+    const lines = readFileSync(join(runDir, 'dead-letters', 'api.jsonl'), 'utf8').trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l).record)).toEqual(['garbage', null]);
+  });
+});
+
+describe('cancellation', () => {
+  it('reports a cancelled stage with the CancelledError: no retry, no extra attempt', async () => {
+    const controller = new AbortController();
+    const { record, events, sleeps } = await run(`name: p
+stages:
+  long:
+    uses: command
+    policy: { retries: 3, initial_delay: 10ms, jitter: none }
+    with: { run: 'echo started; sleep 30' }
+`, {
+      signal: controller.signal,
+      onEvent: (e) => {
+        if (e.type === 'stage.log' && e.line === 'started') controller.abort(new CancelledError('cancelled by the test'));
+      },
+    });
+    expect(events.filter((e) => e.type === 'stage.retrying')).toEqual([]);
+    expect(sleeps).toEqual([]);
+    expect(record.stages.long.attempts).toHaveLength(1);
+    expect(record.stages.long.error).toMatchObject({ code: 'cancelled', name: 'CancelledError', message: 'cancelled by the test' });
   });
 });
