@@ -407,6 +407,7 @@ stages:
     expect(events.filter((e) => e.type === 'stage.retrying')).toEqual([]);
     expect(sleeps).toEqual([]);
     expect(record.stages.long.attempts).toHaveLength(1);
-    expect(record.stages.long.error).toMatchObject({ code: 'cancelled', name: 'CancelledError', message: 'cancelled by the test' });
+    expect(record.stages.long.status).toBe('cancelled');
+    expect(record).toMatchObject({ status: 'cancelled', error: { code: 'cancelled', name: 'CancelledError', message: 'cancelled by the test' } });
   });
 });
