@@ -2,11 +2,12 @@
  * The `history` use case: past runs from the ledger, newest first, or one run by id (a unique
  * prefix is enough). Read-only.
  */
+import { AmbiguousRunIdError } from '../ledger/errors.ts';
 import type { LedgerStore } from '../ledger/ledger-store.ts';
 import type { RunRecord } from '../ledger/run-record.ts';
 
 export interface HistoryDeps {
-  ledger: Pick<LedgerStore, 'listRuns' | 'pipelines'>;
+  ledger: Pick<LedgerStore, 'listRuns' | 'pipelines' | 'getRun'>;
   /** Whether the project defines a pipeline of this name (it may have no runs yet). */
   isPipeline: (name: string) => Promise<boolean>;
 }
@@ -35,11 +36,13 @@ export async function readHistory(request: HistoryRequest, deps: HistoryDeps): P
   if (target === undefined || pipelines.includes(target) || (await deps.isPipeline(target))) {
     return { kind: 'runs', runs: await deps.ledger.listRuns({ pipeline: target, limit }) };
   }
-  // A run id: matched here rather than with getRun, which takes the first of several prefixes.
-  const matches = (await deps.ledger.listRuns()).filter((run) => run.runId.startsWith(target));
-  const exact = matches.find((run) => run.runId === target);
-  if (exact) return { kind: 'run', run: exact };
-  if (matches.length === 1) return { kind: 'run', run: matches[0] };
-  if (matches.length > 1) return { kind: 'ambiguous', target, matches: matches.slice(0, MAX_MATCHES_SHOWN).map((run) => run.runId) };
+  // A run id or a unique prefix of one: the ledger reads only what the prefix can match.
+  try {
+    const run = await deps.ledger.getRun(target);
+    if (run) return { kind: 'run', run };
+  } catch (error) {
+    if (error instanceof AmbiguousRunIdError) return { kind: 'ambiguous', target, matches: error.matches.slice(0, MAX_MATCHES_SHOWN) };
+    throw error;
+  }
   return { kind: 'not_found', target, pipelines };
 }

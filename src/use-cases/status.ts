@@ -33,8 +33,6 @@ export interface PipelineStatus {
   lastSuccess?: string;
   /** ISO instant of the next cron tick. */
   nextTick?: string;
-  /** Runs in the ledger. */
-  runs: number;
 }
 
 export type StatusResult = { ok: true; pipelines: PipelineStatus[] } | { ok: false; reason: 'unknown_pipeline'; message: string };
@@ -54,16 +52,16 @@ export async function readStatus(request: StatusRequest, deps: StatusDeps): Prom
 }
 
 async function statusOf(name: string, spec: PipelineSpec | undefined, now: Date, deps: StatusDeps): Promise<PipelineStatus> {
-  const runs = await deps.ledger.listRuns({ pipeline: name });
-  const last = runs[0];
+  // Two bounded reads, whatever the history's length: the last run, and the last success when that is older.
+  const [last] = await deps.ledger.listRuns({ pipeline: name, limit: 1 });
+  const lastSuccess = last?.status === 'succeeded' ? last : (await deps.ledger.listRuns({ pipeline: name, status: 'succeeded', limit: 1 }))[0];
   const schedule = spec?.schedule;
   return {
     pipeline: name,
     schedule: schedule?.cron,
     timezone: schedule?.timezone,
     lastRun: last && { runId: last.runId, status: last.status, startedAt: last.startedAt },
-    lastSuccess: runs.find((r) => r.status === 'succeeded')?.startedAt,
+    lastSuccess: lastSuccess?.startedAt,
     nextTick: schedule ? nextTicks(schedule.cron, schedule.timezone, now, 1)[0]?.toISOString() : undefined,
-    runs: runs.length,
   };
 }

@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AmbiguousRunIdError } from '../../src/ledger/errors.ts';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { RunQuery } from '../../src/ledger/ledger-store.ts';
 import type { RunRecord } from '../../src/ledger/run-record.ts';
@@ -22,8 +23,15 @@ function memoryLedger(records: RunRecord[]) {
     listRuns: async (query: RunQuery = {}) =>
       records
         .filter((r) => query.pipeline === undefined || r.pipeline === query.pipeline)
+        .filter((r) => query.status === undefined || r.status === query.status)
         .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
         .slice(0, query.limit),
+    getRun: async (prefix: string) => {
+      const matches = records.filter((r) => r.runId.startsWith(prefix)).sort((a, b) => b.runId.localeCompare(a.runId));
+      const exact = matches.find((r) => r.runId === prefix);
+      if (!exact && matches.length > 1) throw new AmbiguousRunIdError(prefix, matches.map((r) => r.runId));
+      return exact ?? matches[0];
+    },
   };
 }
 
@@ -70,7 +78,6 @@ describe('readStatus', () => {
           lastRun: { runId: '20261122T061700Z-aaab', status: 'failed', startedAt: '20261122T061700Z-aaab' },
           lastSuccess: '20261122T061700Z-aaaa',
           nextTick: '2026-11-25T05:00:00.000Z',
-          runs: 2,
         },
       ],
     });

@@ -40,8 +40,8 @@ describe('ledger views', () => {
 
   it('shows the time zone beside the cron, and manual for an unscheduled pipeline', () => {
     const text = renderStatusTable([
-      { pipeline: 'nightly', schedule: '30 2 * * *', timezone: 'Asia/Tokyo', runs: 0, nextTick: '2026-11-22T17:30:00.000Z' },
-      { pipeline: 'adhoc', runs: 0 },
+      { pipeline: 'nightly', schedule: '30 2 * * *', timezone: 'Asia/Tokyo', nextTick: '2026-11-22T17:30:00.000Z' },
+      { pipeline: 'adhoc' },
     ]);
     expect(text).toMatch(/nightly\s+30 2 \* \* \* \(Asia\/Tokyo\)\s+never run\s+2026-11-22 17:30/);
     expect(text).toMatch(/adhoc\s+manual\s+never run/);
