@@ -20,7 +20,7 @@ import { printDiagnostics, resolvePipelineArgs, rootOf, summarize } from './cli-
  * Loads and validates pipelines, prints diagnostics, then checks what depends on them: stage
  * selection and params. Returns undefined when any pipeline has an error.
  */
-async function loadValid(paths: string[], values: CliValues, io: Io): Promise<{ pipelines: LoadedPipeline[]; policies: PolicyConfig } | undefined> {
+async function loadValid(paths: string[], values: CliValues, io: Io): Promise<{ pipelines: LoadedPipeline[]; policies: PolicyConfig; allowWritePaths: string[] } | undefined> {
   const root = rootOf(values, io);
   const result = await validatePipelines({ root, paths }, createCliDeps(root));
   if (!values.json) printDiagnostics(result.diagnostics, root, io);
@@ -35,7 +35,7 @@ async function loadValid(paths: string[], values: CliValues, io: Io): Promise<{ 
   }
   // Checked here, where the file is known, so the message can name it; the run checks again.
   if (result.pipelines.length === 1) resolveParams(result.pipelines[0].spec, parseParamPairs(values.param ?? []), result.pipelines[0].file);
-  return { pipelines: result.pipelines, policies: result.policies };
+  return { pipelines: result.pipelines, policies: result.policies, allowWritePaths: result.allowWritePaths };
 }
 
 /** `--date` is one UTC day; anything else is refused naming `--date`, not `--interval`. */
@@ -83,7 +83,7 @@ export async function runCommand(args: string[], values: CliValues, io: Io): Pro
   const root = rootOf(values, io);
   const loaded = await loadValid(await resolvePipelineArgs(args, values, io), values, io);
   if (!loaded) return EXIT.usage;
-  const { pipelines, policies } = loaded;
+  const { pipelines, policies, allowWritePaths } = loaded;
   if (values.interval && values.date) throw new UsageError('give --interval or --date, not both');
   const interval = values.interval ?? values.date ? parseIntervalOption((values.interval ?? values.date)!) : undefined;
   const params = parseParamPairs(values.param ?? []);
@@ -114,6 +114,7 @@ export async function runCommand(args: string[], values: CliValues, io: Io): Pro
             root,
             kinds: defaultStageKinds(),
             policies,
+            allowWritePaths,
             params,
             interval,
             only: values.only,

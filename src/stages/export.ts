@@ -40,7 +40,7 @@ export const exportStage: StageKind<ExportWith> = {
 };
 
 async function runExport(ctx: StageContext, config: ExportWith): Promise<StageResult> {
-  const target = isAbsolute(config.path) ? config.path : resolve(ctx.root, config.path);
+  const target = ctx.writePath(config.path, 'with.path');
   const format = config.format ?? formatOf(config.path);
   // Same folder as the target: rename is then atomic (same file system).
   const temp = join(dirname(target), `.${basename(target)}.${ctx.runId}.tmp`);

@@ -54,6 +54,7 @@ interface FoundFile {
 async function runFiles(ctx: StageContext, config: FilesWith): Promise<StageResult> {
   const found = await hashFiles(ctx, await listFiles(ctx.root, config));
   const { fresh, seen } = partition(ctx, found);
+  if (config.archive !== undefined) ctx.writePath(config.archive, 'with.archive');
   const archive = config.archive === undefined ? undefined : planArchive(ctx.root, config.archive, [...fresh, ...seen]);
   const outputs = { new_files: fresh.length, skipped_files: seen.length };
   const afterCommit = archive && archive.size > 0 ? () => archiveFiles(ctx, archive) : undefined;

@@ -70,6 +70,12 @@ export interface StageContext {
   deadLetter(record: unknown, reason: string, origin?: DeadLetterOrigin): void;
   state: PipelineStateView;
   env: Readonly<Record<string, string | undefined>>;
+  /**
+   * The absolute path to write `path` (relative to the project root) to, checked again after
+   * templating: inside the project or a folder weir.yml `allow_write_paths` lists. Throws a
+   * permanent StageFailedError naming the path and the fix otherwise. Use it for every file a stage writes.
+   */
+  writePath(path: string, field: string): string;
 }
 
 export interface StageResult {

@@ -33,6 +33,8 @@ export interface ExecuteRunOptions {
   listeners: readonly RunEventListener[];
   signal?: AbortSignal;
   warn(message: string): void;
+  /** Folders outside the project that stages may write to (weir.yml `allow_write_paths`). */
+  allowWritePaths?: readonly string[];
   /** Decorates the active record before it is saved (the lease owner). */
   decorateActive?(record: RunRecord): RunRecord;
 }
@@ -153,6 +155,7 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
           breakers,
           limiters,
           hasResource: deps.hasResource,
+          allowWritePaths: options.allowWritePaths,
           sleep: deps.clock.sleep,
           random: deps.clock.random,
           state: { isFileProcessed: (hash) => hash in state.processedFiles, watermark: (key) => state.watermarks[key] },

@@ -19,6 +19,7 @@ import type { RateLimiterRegistry } from '../policies/rate-limit.ts';
 import { executeWithPolicy } from '../policies/retry.ts';
 import type { AnyStageKind, StageKindRegistry } from '../stages/registry.ts';
 import type { PipelineStateView, StageContext, StageResult } from '../stages/stage-kind.ts';
+import { resolveWritePath } from '../model/write-paths.ts';
 import { clearDeadLetters, settleDeadLetters, type DeadLetterSummary } from './dead-letter-stage.ts';
 
 export interface InvokeDeps {
@@ -42,6 +43,8 @@ export interface InvokeDeps {
   random(): number;
   /** Called with each successful stage's result, to commit its state when the run succeeds. */
   collect(stage: string, result: StageResult): void;
+  /** Folders outside the project that stages may write to (weir.yml `allow_write_paths`). */
+  allowWritePaths?: readonly string[];
 }
 
 interface Attempt {
@@ -109,6 +112,15 @@ function stageContext(a: Attempt, sink: StageContext['deadLetter']): StageContex
     deadLetter: sink,
     state: deps.state,
     env: deps.env,
+    writePath: (path, field) => {
+      const checked = resolveWritePath(deps.root, path, deps.allowWritePaths ?? []);
+      if (checked.ok) return checked.resolved;
+      throw new PermanentStageError(
+        `stage '${stage.name}': ${field} '${path}' would write to ${checked.resolved}, outside the project (${checked.reason}); ` +
+          `write inside the project, or list the folder under allow_write_paths in weir.yml`,
+        { stage: stage.name },
+      );
+    },
   };
 }
 

@@ -51,6 +51,8 @@ export interface RunRequest {
   listeners?: readonly RunEventListener[];
   /** Cancels the run (SIGINT/SIGTERM): abort it with a CancelledError. */
   signal?: AbortSignal;
+  /** Folders outside the project that stages may write to (weir.yml `allow_write_paths`). */
+  allowWritePaths?: readonly string[];
   /** Wait for another run of the pipeline to finish instead of failing with run_conflict. */
   wait?: boolean;
   /** Told once per listener that throws (the run goes on without it). */
@@ -139,6 +141,7 @@ export async function runPipeline(request: RunRequest, deps: RunDeps): Promise<R
       signal: request.signal,
       warn: request.warn ?? ((message) => process.emitWarning(message)),
       decorateActive: (active) => ({ ...active, owner: held.owner }),
+      allowWritePaths: request.allowWritePaths,
     });
     deps.checkpoint?.('run-executed');
     const commit = record.status === 'succeeded' ? mergeCommits(results) : undefined;

@@ -29,9 +29,9 @@ interface Checked {
 }
 
 export type ValidateResult =
-  | (Checked & { ok: true; pipelines: LoadedPipeline[]; policies: PolicyConfig })
+  | (Checked & { ok: true; pipelines: LoadedPipeline[]; policies: PolicyConfig; allowWritePaths: string[] })
   /** The project has no pipeline files yet (only when no paths were given). */
-  | (Checked & { ok: true; empty: true; pipelines: []; policies: PolicyConfig })
+  | (Checked & { ok: true; empty: true; pipelines: []; policies: PolicyConfig; allowWritePaths: string[] })
   | (Checked & { ok: false; pipelines: LoadedPipeline[] });
 
 export async function validatePipelines(request: ValidateRequest, deps: ValidateDeps): Promise<ValidateResult> {
@@ -41,13 +41,13 @@ export async function validatePipelines(request: ValidateRequest, deps: Validate
     if (files.length === 0) return validateEmptyProject(request.root);
   }
   const paths = request.paths?.length ? request.paths : [PIPELINES_DIR];
-  const { files, pipelines, diagnostics, policies } = await validateProject(paths, { root: request.root, kinds: deps.kinds });
+  const { files, pipelines, diagnostics, policies, allowWritePaths } = await validateProject(paths, { root: request.root, kinds: deps.kinds });
   if (hasErrors(diagnostics)) return { ok: false, files, diagnostics, pipelines };
-  return { ok: true, files, diagnostics, pipelines, policies };
+  return { ok: true, files, diagnostics, pipelines, policies, allowWritePaths };
 }
 
 async function validateEmptyProject(root: string): Promise<ValidateResult> {
-  const { config, diagnostics } = await loadWeirConfig(root);
+  const { config, diagnostics, allowWritePaths } = await loadWeirConfig(root);
   if (hasErrors(diagnostics)) return { ok: false, files: [], diagnostics, pipelines: [] };
-  return { ok: true, empty: true, files: [], diagnostics, pipelines: [], policies: config };
+  return { ok: true, empty: true, files: [], diagnostics, pipelines: [], policies: config, allowWritePaths };
 }

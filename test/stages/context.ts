@@ -12,6 +12,8 @@ import { openDuckDb } from '../../src/adapters/duckdb.ts';
 import { downloadWithPolicy, fetchWithPolicy } from '../../src/policies/http.ts';
 import { EMPTY_POLICY_CONFIG, resolvePolicy, type ResolvedPolicy } from '../../src/policies/policy.ts';
 import type { DeadLetterOrigin, StageContext } from '../../src/stages/stage-kind.ts';
+import { resolveWritePath } from '../../src/model/write-paths.ts';
+import { PermanentStageError } from '../../src/policies/errors.ts';
 
 export interface LoggedLine {
   stream: 'info' | 'warn' | 'stdout' | 'stderr';
@@ -42,6 +44,8 @@ export interface TestContextOptions {
   env?: Record<string, string | undefined>;
   /** Content hashes that earlier runs processed. */
   processed?: Iterable<string>;
+  /** Folders outside the root that stages may write to (weir.yml allow_write_paths). */
+  allowWritePaths?: readonly string[];
   /** Reuse a root (and database) across "runs". */
   root?: string;
   db?: Database;
@@ -73,6 +77,11 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
     onRetry: (_attempt: number, error: Error, delayMs: number) => void retries.push({ error: error.message, delayMs }),
   };
   return {
+    writePath: (path: string, field: string) => {
+      const checked = resolveWritePath(root, path, options.allowWritePaths ?? []);
+      if (!checked.ok) throw new PermanentStageError(`${field} '${path}' is outside the project: ${checked.reason}`);
+      return checked.resolved;
+    },
     runId,
     pipeline: 'test-pipeline',
     stage,
