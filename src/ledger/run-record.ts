@@ -116,6 +116,9 @@ export function applyEvent(record: RunRecord | undefined, event: RunEvent): RunR
     }
     case 'stage.cancelled': {
       const stage = stageOf(record, event.stage);
+      const planned = lastAttempt(stage);
+      // Cancelled while waiting to retry: the attempt `stage.retrying` planned never started.
+      if (planned && !planned.finishedAt && planned.startedAt > event.at) stage.attempts.pop();
       const attempt = event.attempt === undefined ? undefined : lastAttempt(stage);
       if (attempt && !attempt.finishedAt) attempt.finishedAt = event.at;
       Object.assign(stage, { status: 'cancelled', finishedAt: event.at, durationMs: event.durationMs, skipDetail: event.detail });

@@ -50,9 +50,10 @@ export class DeadLetterSink {
    * Appends the collected letters to the file (one JSON object per line) and forgets them. Returns
    * the file path, or undefined when there was nothing to write (no empty file is created).
    */
-  async flush(): Promise<string | undefined> {
+  /** Writes the letters; `redact` is applied to each line (secrets in a bad record must not reach the file). */
+  async flush(redact: (text: string) => string = (text) => text): Promise<string | undefined> {
     if (this.#letters.length === 0) return undefined;
-    const lines = this.#letters.map((letter) => `${JSON.stringify(letter)}\n`).join('');
+    const lines = this.#letters.map((letter) => `${redact(JSON.stringify(letter))}\n`).join('');
     this.#letters.length = 0;
     await mkdir(join(this.file, '..'), { recursive: true });
     await appendFile(this.file, lines, 'utf8');

@@ -6,6 +6,7 @@
  * The stage then fails only if their share is above the policy's max_dead_letter_ratio.
  */
 import { rm } from 'node:fs/promises';
+import { relative } from 'node:path';
 import { quoteIdent, quoteLiteral, type Database } from '../model/database.ts';
 import { CheckFailedError } from '../model/errors.ts';
 import type { CheckResult, RunEvent } from '../model/events.ts';
@@ -37,6 +38,8 @@ export interface SettleInput {
   runId: string;
   emit(event: RunEvent): void;
   now(): number;
+  /** Replaces known secret values in what is written (the dead-letter file). */
+  redact?(text: string): string;
 }
 
 /** Removes the dead letters (file and table) an earlier attempt of `stage` left, so only the final attempt's remain. */
@@ -63,13 +66,14 @@ async function divertFailingRows(input: SettleInput, table: string): Promise<Set
 async function recordLetters(input: SettleInput, letters: SettleInput['letters'], total: number): Promise<DeadLetterSummary> {
   const sink = new DeadLetterSink(input.runDir, input.stage);
   for (const letter of letters) sink.add(letter.record, letter.reason, letter.origin);
-  const file = await sink.flush();
+  const file = await sink.flush(input.redact);
   const table = `${input.stage}__dead_letters`;
   await input.db.exec(
     `CREATE OR REPLACE TABLE ${quoteIdent(table)} AS SELECT * FROM read_json(${quoteLiteral(file!)}, columns = {record: 'JSON', reason: 'VARCHAR', source: 'JSON'})`,
     input.signal,
   );
-  const summary = { count: letters.length, total, file, table };
+  // Relative to the run folder: the record and its events may be committed (git ledger), and an absolute path says nothing elsewhere.
+  const summary = { count: letters.length, total, file: file === undefined ? undefined : relative(input.runDir, file), table };
   input.emit({ type: 'stage.dead_letters', runId: input.runId, at: new Date(input.now()).toISOString(), stage: input.stage, ...summary });
   return summary;
 }

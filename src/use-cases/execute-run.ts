@@ -156,6 +156,7 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
           limiters,
           hasResource: deps.hasResource,
           allowWritePaths: options.allowWritePaths,
+          redact: (text) => (redact ? redact(text) : text),
           sleep: deps.clock.sleep,
           random: deps.clock.random,
           state: { isFileProcessed: (hash) => hash in state.processedFiles, watermark: (key) => state.watermarks[key] },

@@ -45,6 +45,8 @@ export interface InvokeDeps {
   collect(stage: string, result: StageResult): void;
   /** Folders outside the project that stages may write to (weir.yml `allow_write_paths`). */
   allowWritePaths?: readonly string[];
+  /** Replaces known secret values in what a stage writes besides events (dead letters). */
+  redact?(text: string): string;
 }
 
 interface Attempt {
@@ -158,7 +160,7 @@ async function runAttempt(a: Attempt): Promise<AttemptResult> {
   const ctx = stageContext(a, (record, reason, origin = {}) => letters.push({ record, reason, origin }));
   const result = await untilAborted(kind.run(ctx, a.config), a.signal);
   const table = result.table;
-  return settleDeadLetters({ stage: stage.name, kind, policy: a.policy, result, table, letters, checks: stage.spec.checks, db: deps.db, runDir: deps.runDir, signal: a.signal, emit: deps.emit, runId: deps.runId, now: deps.now });
+  return settleDeadLetters({ stage: stage.name, kind, policy: a.policy, result, table, letters, checks: stage.spec.checks, db: deps.db, runDir: deps.runDir, signal: a.signal, emit: deps.emit, runId: deps.runId, now: deps.now, redact: deps.redact });
 }
 
 /** One attempt under its own timeout, and under the policy's breaker/rate limit for non-HTTP work. */
