@@ -1,13 +1,55 @@
 /** Shared helpers for the benchmarks: temp projects, timing whole processes, medians. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const WEIR = join(REPO, 'bin', 'weir.js');
 export const NODE = process.execPath;
+/** Figures of the last `npm run bench` (git-ignored), and the recorded ones docs/benchmarks.md quotes. */
+export const LATEST_RESULTS = join(REPO, 'bench', '.results', 'latest.json');
+export const RECORDED_RESULTS = join(REPO, 'bench', 'results.json');
+
+export function readResults(path: string): Record<string, unknown> {
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : {};
+}
+
+/** Where and when the figures were taken: part of every results file. */
+export function machine() {
+  const duckdb = JSON.parse(readFileSync(join(REPO, 'node_modules', '@duckdb', 'node-api', 'package.json'), 'utf8')).version as string;
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    duckdb,
+    cpus: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+  };
+}
+
+/** The raw-DuckDB baseline script (plain JavaScript, see its header). */
+export const DIRECT_SQL = join(REPO, 'bench', 'direct-sql.mjs');
+
+/**
+ * One benchmark: `run` measures and returns plain data (kept in the results file); `table` renders
+ * that data as the Markdown table docs/benchmarks.md quotes verbatim (a test compares them).
+ */
+export interface Suite<Result> {
+  run: () => Result | Promise<Result>;
+  table: (result: Result) => string;
+}
+
+/** A Markdown table from a header row and data rows. */
+export function markdownTable(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** Milliseconds as the docs print them: whole ms from 100 up (with thousands separators), else one decimal. */
+export function ms(value: number): string {
+  return value >= 100 ? `${Math.round(value).toLocaleString('en-US')} ms` : `${round(value, 1)} ms`;
+}
 
 export function tempProject(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'weir-bench-'));
@@ -39,6 +81,22 @@ export function measure(runs: number, warmup: number, once: () => number): { med
   for (let i = 0; i < warmup; i++) once();
   const samples = Array.from({ length: runs }, once);
   return { median: median(samples), samples };
+}
+
+/**
+ * Medians of several measurements taken in turns (a, b, c, a, b, c, …) after `warmup` rounds, so
+ * that load from other processes drifting during the run hits weir and its baselines alike.
+ */
+export function measureInTurns<K extends string>(runs: number, warmup: number, measurements: Record<K, () => number>): Record<K, number> {
+  const names = Object.keys(measurements) as K[];
+  const samples = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<K, number[]>;
+  for (let round = 0; round < warmup + runs; round++) {
+    for (const name of names) {
+      const ms = measurements[name]();
+      if (round >= warmup) samples[name].push(ms);
+    }
+  }
+  return Object.fromEntries(names.map((name) => [name, median(samples[name])])) as Record<K, number>;
 }
 
 export const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
