@@ -9,7 +9,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { runPipeline } from '../src/use-cases/run-pipeline.ts';
 import { loadPipelineSource } from '../src/definitions/load-pipeline.ts';
 import { defaultStageKinds } from '../src/stages/registry.ts';
-import { DIRECT_SQL, markdownTable, measureInTurns, median, ms, REPO, round, type Suite, tempProject, timeProcess, WEIR } from './lib.ts';
+import { DIRECT_SQL, markdownTable, measureInTurns, median, ms, REPO, round, type Suite, removeProject, tempProject, timeProcess, WEIR } from './lib.ts';
 
 const DATA = join(REPO, 'node_modules', 'vega-datasets', 'data');
 
@@ -98,7 +98,7 @@ async function benchEtl(runs = 5) {
       inProcess: await inProcess(project, runs),
     };
   } finally {
-    rmSync(project, { recursive: true, force: true });
+    removeProject(project);
   }
 }
 

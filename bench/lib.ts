@@ -1,6 +1,6 @@
 /** Shared helpers for the benchmarks: temp projects, timing whole processes, medians. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,8 +51,19 @@ export function ms(value: number): string {
   return value >= 100 ? `${Math.round(value).toLocaleString('en-US')} ms` : `${round(value, 1)} ms`;
 }
 
+/** Temp projects not yet removed: removed on Ctrl-C too, where the suites' `finally` blocks do not run. */
+const liveProjects = new Set<string>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const dir of liveProjects) rmSync(dir, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
+
+/** A temp folder holding `files`; remove it with `removeProject`. */
 export function tempProject(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'weir-bench-'));
+  liveProjects.add(dir);
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), text);
@@ -68,6 +79,11 @@ export function timeProcess(args: string[], cwd: string): number {
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (result.status !== 0) throw new Error(`${args.join(' ')} exited ${result.status}:\n${result.stderr.slice(0, 2000)}`);
   return ms;
+}
+
+export function removeProject(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  liveProjects.delete(dir);
 }
 
 export function median(values: number[]): number {

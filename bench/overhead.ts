@@ -6,8 +6,7 @@
  * loads DuckDB and runs the same N statements directly, with no weir. The marginal per-stage cost
  * comes from the 40- and 400-stage pipelines, so process start and DuckDB load cancel out.
  */
-import { rmSync } from 'node:fs';
-import { DIRECT_SQL, markdownTable, measureInTurns, ms, round, type Suite, tempProject, timeProcess, WEIR } from './lib.ts';
+import { DIRECT_SQL, markdownTable, measureInTurns, ms, round, type Suite, removeProject, tempProject, timeProcess, WEIR } from './lib.ts';
 
 function chain(n: number): string {
   const stages = Array.from(
@@ -41,7 +40,7 @@ function benchOverhead(runs = 7) {
       ratioVsNodeStart: round(weir40 / nodeStart, 2),
     };
   } finally {
-    rmSync(project, { recursive: true, force: true });
+    removeProject(project);
   }
 }
 

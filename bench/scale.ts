@@ -4,12 +4,11 @@
  * the same YAML text with the yaml library alone, keeping positions as weir does: the floor for any
  * YAML tool that reports line and column.
  */
-import { rmSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { createPlan } from '../src/planner/plan.ts';
 import { loadPipelineSource } from '../src/definitions/load-pipeline.ts';
 import { defaultStageKinds } from '../src/stages/registry.ts';
-import { markdownTable, measure, measureInTurns, ms, round, type Suite, tempProject, timeProcess, WEIR } from './lib.ts';
+import { markdownTable, measure, measureInTurns, ms, round, type Suite, removeProject, tempProject, timeProcess, WEIR } from './lib.ts';
 
 export function bigPipeline(stages: number): string {
   const lines = ['name: big', 'params:', '  day: { type: date, default: "2026-11-01" }', 'stages:'];
@@ -54,7 +53,7 @@ function benchScale(runs = 5) {
       cliPlanProcessMs: round(cli),
     };
   } finally {
-    rmSync(project, { recursive: true, force: true });
+    removeProject(project);
   }
 }
 

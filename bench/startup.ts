@@ -4,8 +4,7 @@
  * against two baselines in the same run: a bare `node -e ''`, and a plain-JavaScript script that
  * opens DuckDB, runs `select 1` and closes it.
  */
-import { rmSync } from 'node:fs';
-import { DIRECT_SQL, markdownTable, measureInTurns, ms, round, type Suite, tempProject, timeProcess, WEIR } from './lib.ts';
+import { DIRECT_SQL, markdownTable, measureInTurns, ms, round, type Suite, removeProject, tempProject, timeProcess, WEIR } from './lib.ts';
 
 function benchStartup(runs = 15) {
   const project = tempProject({
@@ -30,7 +29,7 @@ function benchStartup(runs = 15) {
       runRatioVsDirectDuckDb: round(runMs / directMs, 2),
     };
   } finally {
-    rmSync(project, { recursive: true, force: true });
+    removeProject(project);
   }
 }
 
