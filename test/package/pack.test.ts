@@ -64,6 +64,13 @@ describe('the packed package', () => {
     expect(stdout.trim()).toBe('weir 0.1.0');
   });
 
+  it('is what `npx weir` runs in a project that depends on it', async () => {
+    const env = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH}` };
+    // `--`: without it npx takes `--version` as its own flag and prints npm's version.
+    const { stdout } = await run('npx', ['--offline', '--no', 'weir', '--', '--version'], { cwd: project, env });
+    expect(stdout.trim()).toBe('weir 0.1.0');
+  });
+
   it('runs a sql stage and an export in the installed project', async () => {
     mkdirSync(join(project, 'pipelines'));
     writeFileSync(join(project, 'pipelines', 'hello.yml'), PIPELINE);
