@@ -28,11 +28,17 @@ export interface LeakedProcess {
  * reported as a warning, not a failure. Remove an entry once its test cleans up after itself;
  * WEIR_STRICT_LEAKS=1 fails on these too.
  */
-const KNOWN_LEAKS: { folderPrefix?: string; command?: RegExp; source: string }[] = [
-  { folderPrefix: 'weir-cli-', source: 'test/cli/helpers.ts project(): no clean-up' },
-  { folderPrefix: 'weir-resilience-', source: 'test/use-cases/resilience.test.ts: root never removed' },
-  { command: /^(\/bin\/sh -c touch started; sleep 30|sleep 30)\b/, source: 'test/cli/cli.test.ts: the SIGKILLed run leaves its command stage behind' },
+const KNOWN_LEAKS: { folderPrefix?: string; command?: RegExp }[] = [
+  // test/cli/helpers.ts project(): the folders it makes are never removed.
+  { folderPrefix: 'weir-cli-' },
+  // test/use-cases/resilience.test.ts: the project root of each test is never removed.
+  { folderPrefix: 'weir-resilience-' },
+  // test/cli/cli.test.ts: the run it SIGKILLs leaves its command stage (`touch started; sleep 30`) running.
+  { command: /^(\/bin\/sh -c touch started; sleep 30|sleep 30)\b/ },
 ];
+
+/** Node's compile cache (bin/weir.js enables it): kept outside the run's temp folder, across runs. */
+const COMPILE_CACHE = 'node-compile-cache';
 
 export class LeftoversError extends Error {
   constructor(report: string) {
@@ -101,9 +107,6 @@ export function cleanLeftovers(runTmp: string, processes: LeakedProcess[], stric
     ...processes.map(({ pid, command }) => ({ line: `process ${pid}: ${command}`, known: knownProcess(command) })),
   ];
 }
-
-/** Node's compile cache (bin/weir.js enables it): kept outside the run's temp folder, across runs. */
-const COMPILE_CACHE = 'node-compile-cache';
 
 export default function setup(): () => void {
   execFileSync(process.execPath, [join(REPO, 'scripts', 'build.ts')], { stdio: 'inherit' });
