@@ -47,20 +47,31 @@ export class LeftoversError extends Error {
   }
 }
 
-/** Live processes, other than `except`, whose environment holds `marker=value` (Linux /proc; none elsewhere). */
-export function findMarkedProcesses(marker: string, value: string, except: ReadonlySet<number> = new Set()): LeakedProcess[] {
+/**
+ * Live processes whose environment holds `marker=value` (Linux /proc; none elsewhere), less those in
+ * `except` and the children of `parent`: vitest's own workers, which may still be exiting when the
+ * teardown runs. A process a test left behind is a grandchild, or an orphan adopted by init.
+ */
+export function findMarkedProcesses(marker: string, value: string, except: ReadonlySet<number> = new Set(), parent?: number): LeakedProcess[] {
   const wanted = `${marker}=${value}`;
   const found: LeakedProcess[] = [];
   for (const pid of livePids()) {
     if (except.has(pid)) continue;
     try {
       if (!readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(wanted)) continue;
+      if (parent !== undefined && parentPid(pid) === parent) continue;
       found.push({ pid, command: readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').join(' ').trim() });
     } catch {
       // exited meanwhile, or not ours to read
     }
   }
   return found;
+}
+
+/** From /proc/<pid>/stat, "pid (command) state ppid …", where the command may hold spaces and parentheses. */
+function parentPid(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
 function livePids(): number[] {
@@ -118,7 +129,7 @@ export default function setup(): () => void {
   process.env[RUN_MARKER] = runId;
   const before = new Set(livePids());
   return () => {
-    const processes = findMarkedProcesses(RUN_MARKER, runId, new Set([...before, process.pid]));
+    const processes = findMarkedProcesses(RUN_MARKER, runId, new Set([...before, process.pid]), process.pid);
     const leftovers = cleanLeftovers(runTmp, processes, process.env.WEIR_STRICT_LEAKS === '1');
     const known = leftovers.filter((l) => l.known).map((l) => `  ${l.line}`);
     if (known.length) console.warn(`Known leaks, cleaned (see KNOWN_LEAKS in test/global-setup.ts):\n${known.join('\n')}`);

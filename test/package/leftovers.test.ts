@@ -28,6 +28,11 @@ describe.runIf(existsSync('/proc'))('the leftover check of test/global-setup.ts'
     expect(found.map((p) => p.pid)).not.toContain(theirs);
   });
 
+  it('leaves out the children of the given parent (vitest workers still exiting)', async () => {
+    await markedSleep('unit-child');
+    expect(findMarkedProcesses(RUN_MARKER, 'unit-child', new Set(), process.pid)).toEqual([]);
+  });
+
   it('kills leftover processes, removes the temp folder and names the test file behind each folder', async () => {
     const runTmp = mkdtempSync(join(tmpdir(), 'weir-leftovers-'));
     onTestFinished(() => rmSync(runTmp, { recursive: true, force: true }));
