@@ -37,5 +37,10 @@ export async function installOffline(dir: string, tarball: string): Promise<void
   for (const [path, entry] of Object.entries(lock.packages)) if (path && !entry.dev) packages[path] = entry;
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'weir-user', private: true, dependencies: { [pkg.name]: spec } }));
   writeFileSync(join(dir, 'package-lock.json'), JSON.stringify({ name: 'weir-user', lockfileVersion: 3, requires: true, packages }));
-  await run('npm', ['ci', '--offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir });
+  const install = (mode: string) => run('npm', ['ci', mode, '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir });
+  // A cache without one of the tarballs (cleaned, or another --cache at `npm ci`): fetch what is missing.
+  await install('--offline').catch((error: { stderr?: string }) => {
+    if (!error.stderr?.includes('ENOTCACHED')) throw error;
+    return install('--prefer-offline');
+  });
 }
