@@ -46,9 +46,10 @@ export function markdownTable(header: string[], rows: string[][]): string {
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-/** Milliseconds as the docs print them: whole ms from 100 up (with thousands separators), else one decimal. */
+/** Milliseconds as the docs print them: whole ms from 100 up (with thousands separators), one decimal from 10, two below. */
 export function ms(value: number): string {
-  return value >= 100 ? `${Math.round(value).toLocaleString('en-US')} ms` : `${round(value, 1)} ms`;
+  if (value >= 100) return `${Math.round(value).toLocaleString('en-US')} ms`;
+  return value >= 10 ? `${round(value, 1)} ms` : `${value.toFixed(2)} ms`;
 }
 
 /** Temp projects not yet removed: removed on Ctrl-C too, where the suites' `finally` blocks do not run. */
