@@ -10,7 +10,7 @@ import { runPipeline } from '../src/use-cases/run-pipeline.ts';
 import { createLocalRunDeps } from '../src/entrypoints/local-run-deps.ts';
 import { loadPipelineSource } from '../src/definitions/load-pipeline.ts';
 import { defaultStageKinds } from '../src/stages/registry.ts';
-import { measure, median, REPO, round, tempProject, timeProcess, WEIR } from './lib.ts';
+import { DIRECT_SQL, markdownTable, measureInTurns, median, ms, REPO, round, type Suite, removeProject, tempProject, timeProcess, WEIR } from './lib.ts';
 
 const DATA = join(REPO, 'node_modules', 'vega-datasets', 'data');
 
@@ -39,9 +39,10 @@ export function pipelineYaml(): string {
   return `name: flights\nconcurrency: 1\nstages:\n${stages.join('')}`;
 }
 
-export function directSql(): string {
+/** The same work as plain statements; `outDir` is where the Parquet file goes (COPY resolves a relative path against the process's cwd). */
+export function directSql(outDir = 'out'): string {
   const creates = STEPS.map(([name, sql]) => `create or replace table ${name} as ${sql}`);
-  return [...creates, `copy enriched to 'out/enriched-direct.parquet' (format parquet)`].join(';;\n');
+  return [...creates, `copy enriched to '${outDir}/enriched-direct.parquet' (format parquet)`].join(';;\n');
 }
 
 /**
@@ -50,7 +51,7 @@ export function directSql(): string {
  * module loading, a fixed cost of the CLI, are left out on both sides.
  */
 async function inProcess(project: string, runs: number) {
-  const statements = directSql().split(';;').map((sql) => sql.trim());
+  const statements = directSql(join(project, 'out')).split(';;').map((sql) => sql.trim());
   const kinds = defaultStageKinds();
   const source = pipelineYaml();
   const direct = async () => {
@@ -82,20 +83,36 @@ async function inProcess(project: string, runs: number) {
   return { directMs: round(d), weirMs: round(w), ratio: round(w / d, 3) };
 }
 
-export async function benchEtl(runs = 5) {
+async function benchEtl(runs = 5) {
   const project = tempProject({ 'pipelines/flights.yml': pipelineYaml(), 'direct.sql': directSql(), 'out/.keep': '' });
   try {
-    const direct = measure(runs, 1, () => {
-      rmSync(join(project, 'direct.duckdb'), { force: true });
-      return timeProcess([join(REPO, 'bench', 'direct-sql.ts'), 'direct.duckdb', 'direct.sql'], project);
-    }).median;
-    const weir = measure(runs, 1, () => timeProcess([WEIR, 'run', 'flights', '--quiet'], project)).median;
+    const { direct, weir } = measureInTurns(runs, 1, {
+      direct: () => {
+        rmSync(join(project, 'direct.duckdb'), { force: true });
+        return timeProcess([DIRECT_SQL, 'direct.duckdb', 'direct.sql'], project);
+      },
+      weir: () => timeProcess([WEIR, 'run', 'flights', '--quiet'], project),
+    });
     return {
       rows: 3_000_000,
       wholeProcess: { directMs: round(direct), weirMs: round(weir), ratio: round(weir / direct, 3) },
       inProcess: await inProcess(project, runs),
     };
   } finally {
-    rmSync(project, { recursive: true, force: true });
+    removeProject(project);
   }
 }
+
+type EtlResult = Awaited<ReturnType<typeof benchEtl>>;
+
+function etlTable(r: EtlResult): string {
+  return markdownTable(
+    ['Measure', 'Direct `@duckdb/node-api`', 'weir', 'Ratio (target ≤ 1.10)'],
+    [
+      ['whole process (`weir run` vs a script)', ms(r.wholeProcess.directMs), ms(r.wholeProcess.weirMs), `**${r.wholeProcess.ratio}**`],
+      ['in one process, modules loaded (`runPipeline` vs the statements)', ms(r.inProcess.directMs), ms(r.inProcess.weirMs), `**${r.inProcess.ratio}**`],
+    ],
+  );
+}
+
+export const etl: Suite<EtlResult> = { run: () => benchEtl(), table: etlTable };

@@ -14,7 +14,7 @@ import { FsLedgerStore } from '../src/ledger/fs-ledger-store.ts';
 import { newRunId } from '../src/ledger/run-id.ts';
 import { foldEvents, type RunRecord } from '../src/ledger/run-record.ts';
 import type { RunEvent } from '../src/model/events.ts';
-import { median, round, tempProject, timeProcess, WEIR } from './lib.ts';
+import { markdownTable, median, ms, round, tempProject, timeProcess, WEIR, type Suite } from './lib.ts';
 
 const HISTORY = 10_000;
 const MONTH_START = Date.parse('2026-11-01T00:00:00.000Z');
@@ -113,3 +113,18 @@ export async function benchLedger(samples = 41) {
     for (const dir of [...Object.values(projects), ...Object.values(finishDirs)]) rmSync(dir, { recursive: true, force: true });
   }
 }
+
+type LedgerResult = Awaited<ReturnType<typeof benchLedger>>;
+
+function ledgerTable(r: LedgerResult): string {
+  const row = (label: string, m: LedgerResult['finishOneRun'], target = '') => [label, ms(m.baselineMs), ms(m.at10kMs), `**${m.ratio}**`, target];
+  return markdownTable(['Measure', 'Empty (or 20 runs)', '10,000 runs', 'Ratio', 'Target'], [
+    row('finish one run, in process', r.finishOneRun, '≤ 1.2'),
+    row('`weir history --limit 20`, whole process, vs empty', r.historyLimit20ProcessVsEmpty, '≤ 1.2'),
+    row('`weir history --limit 20`, whole process, vs 20 runs', r.historyLimit20ProcessVs20Runs),
+    row('`listRuns({ limit: 20 })`, in process, vs 20 runs', r.listRunsLimit20Vs20Runs),
+    row('`listRuns({ limit: 20 })`, in process, vs empty', r.listRunsLimit20VsEmpty),
+  ]);
+}
+
+export const ledger: Suite<LedgerResult> = { run: () => benchLedger(), table: ledgerTable };

@@ -6,9 +6,7 @@
  * loads DuckDB and runs the same N statements directly, with no weir. The marginal per-stage cost
  * comes from the 40- and 400-stage pipelines, so process start and DuckDB load cancel out.
  */
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { measure, REPO, round, tempProject, timeProcess, WEIR } from './lib.ts';
+import { DIRECT_SQL, markdownTable, measureInTurns, ms, round, type Suite, removeProject, tempProject, timeProcess, WEIR } from './lib.ts';
 
 function chain(n: number): string {
   const stages = Array.from(
@@ -18,18 +16,19 @@ function chain(n: number): string {
   return `name: noop${n}\nstages:\n${stages.join('')}`;
 }
 
-export function benchOverhead(runs = 7) {
+function benchOverhead(runs = 7) {
   const project = tempProject({
     'pipelines/noop40.yml': chain(40),
     'pipelines/noop400.yml': chain(400),
     'direct40.sql': Array.from({ length: 40 }, (_, i) => `select ${i} as n`).join(';;\n'),
   });
   try {
-    const direct = join(REPO, 'bench', 'direct-sql.ts');
-    const nodeStart = measure(runs, 1, () => timeProcess(['-e', ''], project)).median;
-    const direct40 = measure(runs, 1, () => timeProcess([direct, 'direct.duckdb', 'direct40.sql'], project)).median;
-    const weir40 = measure(runs, 1, () => timeProcess([WEIR, 'run', 'noop40', '--quiet'], project)).median;
-    const weir400 = measure(Math.max(3, Math.ceil(runs / 2)), 1, () => timeProcess([WEIR, 'run', 'noop400', '--quiet'], project)).median;
+    const { nodeStart, direct40, weir40, weir400 } = measureInTurns(runs, 1, {
+      nodeStart: () => timeProcess(['-e', ''], project),
+      direct40: () => timeProcess([DIRECT_SQL, 'direct.duckdb', 'direct40.sql'], project),
+      weir40: () => timeProcess([WEIR, 'run', 'noop40', '--quiet'], project),
+      weir400: () => timeProcess([WEIR, 'run', 'noop400', '--quiet'], project),
+    });
     return {
       nodeStartMs: round(nodeStart),
       directDuckDb40Ms: round(direct40),
@@ -41,6 +40,23 @@ export function benchOverhead(runs = 7) {
       ratioVsNodeStart: round(weir40 / nodeStart, 2),
     };
   } finally {
-    rmSync(project, { recursive: true, force: true });
+    removeProject(project);
   }
 }
+
+type OverheadResult = ReturnType<typeof benchOverhead>;
+
+function overheadTable(r: OverheadResult): string {
+  return markdownTable(
+    ['Measure', 'Result', 'Target'],
+    [
+      ['`weir run` of 40 stages, whole process', `**${ms(r.weirRun40Ms)}**`, '< 1 s'],
+      ['per stage beyond process start: (run − `node -e ""`) / 40', `**${r.beyondProcessStartPerStageMs} ms**`, '< 5 ms'],
+      ['marginal cost per stage: (run of 400 − run of 40) / 360', `**${r.marginalPerStageMs} ms**`, ''],
+      ['ratio to the same 40 statements run directly on DuckDB', `**${r.ratioVsDirectDuckDb}** (${ms(r.weirRun40Ms)} vs ${ms(r.directDuckDb40Ms)})`, ''],
+      ['ratio to a bare Node process', `${r.ratioVsNodeStart} (${ms(r.weirRun40Ms)} vs ${ms(r.nodeStartMs)})`, ''],
+    ],
+  );
+}
+
+export const overhead: Suite<OverheadResult> = { run: () => benchOverhead(), table: overheadTable };

@@ -11,7 +11,7 @@ import { fetchWithPolicy } from '../src/policies/http.ts';
 import { EMPTY_POLICY_CONFIG, resolvePolicy } from '../src/policies/policy.ts';
 import { RateLimiterRegistry } from '../src/policies/rate-limit.ts';
 import { executeWithPolicy, sleep } from '../src/policies/retry.ts';
-import { round } from './lib.ts';
+import { markdownTable, round, type Suite } from './lib.ts';
 
 async function achievedRate(base: string, perSecond: number, requests: number) {
   const policy = resolvePolicy({ retries: 0, rate_limit: { per_second: perSecond, key: 'host' } }, EMPTY_POLICY_CONFIG);
@@ -27,7 +27,7 @@ async function achievedRate(base: string, perSecond: number, requests: number) {
   await limiters.stop();
 }
 
-export async function benchResilience() {
+async function benchResilience() {
   const arrivals: number[] = [];
   const server = createServer((_req, res) => {
     arrivals.push(performance.now());
@@ -36,7 +36,7 @@ export async function benchResilience() {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const rates: Record<string, unknown> = {};
+  const rates: Record<string, { requests: number; achievedPerSecond: number; errorPct: number }> = {};
   try {
     for (const [perSecond, requests] of [
       [5, 201],
@@ -71,3 +71,19 @@ export async function benchResilience() {
   const waited = scheduled.reduce((a, b) => a + b, 0);
   return { rates, retry: { attempts, scheduledDelayMs: waited, totalMs: round(total), overheadPerAttemptMs: round((total - waited) / attempts, 3) } };
 }
+
+type ResilienceResult = Awaited<ReturnType<typeof benchResilience>>;
+
+function resilienceTable(r: ResilienceResult): string {
+  const rate = (perSecond: number) => {
+    const measured = r.rates[`${perSecond}/s`];
+    const sign = measured.errorPct > 0 ? '+' : '';
+    return [`${perSecond} requests/s over ${measured.requests} requests`, `**${measured.achievedPerSecond}/s** (${sign}${measured.errorPct.toFixed(2)} %)`, '±5 %'];
+  };
+  return markdownTable(
+    ['Measure', 'Result', 'Target'],
+    [rate(5), rate(50), ['retry overhead per attempt (beyond the scheduled delays)', `**${r.retry.overheadPerAttemptMs} ms**`, '']],
+  );
+}
+
+export const resilience: Suite<ResilienceResult> = { run: () => benchResilience(), table: resilienceTable };

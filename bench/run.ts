@@ -1,32 +1,34 @@
 /**
- * Runs every benchmark and prints the results as JSON (also written to bench/results.json).
- * Usage: npm run bench [-- overhead|etl|scale|resilience|ledger]
+ * Runs the benchmarks and prints each suite's Markdown table (the rows docs/benchmarks.md quotes)
+ * and the raw figures as JSON. Results go to bench/.results/latest.json, which git ignores;
+ * `--record` also writes bench/results.json, the figures the docs quote.
+ * Usage: npm run bench [-- [--record] [startup|overhead|etl|scale|resilience…]]
+ * A new suite: a module exporting a `Suite` (bench/lib.ts), added to bench/suites.ts.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { benchEtl } from './etl.ts';
-import { benchLedger } from './ledger.ts';
-import { REPO } from './lib.ts';
-import { benchOverhead } from './overhead.ts';
-import { benchResilience } from './resilience.ts';
-import { benchScale } from './scale.ts';
+import { LATEST_RESULTS, machine, readResults, RECORDED_RESULTS, REPO } from './lib.ts';
+import { SUITES } from './suites.ts';
 
-const suites = { overhead: benchOverhead, etl: benchEtl, scale: benchScale, resilience: benchResilience, ledger: benchLedger } as const;
-const selected = process.argv.slice(2).filter((a) => a in suites) as (keyof typeof suites)[];
-const resultsFile = join(REPO, 'bench', 'results.json');
-// Suites run on their own keep the other suites' last figures.
-const previous = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as Record<string, unknown>) : {};
-const results: Record<string, unknown> = {
-  ...previous,
-  date: new Date().toISOString(),
-  node: process.version,
-  cpus: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
-};
-for (const name of selected.length ? selected : (Object.keys(suites) as (keyof typeof suites)[])) {
-  process.stderr.write(`running ${name}…\n`);
-  results[name] = await suites[name]();
-  process.stderr.write(`${JSON.stringify(results[name])}\n`);
+const args = process.argv.slice(2);
+const unknown = args.filter((arg) => arg !== '--record' && !(arg in SUITES));
+if (unknown.length) {
+  console.error(`unknown suite or flag: ${unknown.join(', ')}. Suites: ${Object.keys(SUITES).join(', ')}; flag: --record.`);
+  process.exit(2);
 }
-writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
-console.log(JSON.stringify(results, null, 2));
+const record = args.includes('--record');
+const selected = args.filter((arg) => arg in SUITES);
+
+// A suite run on its own keeps the other suites' last figures.
+const results: Record<string, unknown> = { ...readResults(record ? RECORDED_RESULTS : LATEST_RESULTS), ...machine() };
+for (const name of selected.length ? selected : Object.keys(SUITES)) {
+  process.stderr.write(`running ${name}…\n`);
+  results[name] = await SUITES[name].run();
+  console.log(`\n## ${name}\n\n${SUITES[name].table(results[name])}\n`);
+}
+const text = `${JSON.stringify(results, null, 2)}\n`;
+mkdirSync(join(REPO, 'bench', '.results'), { recursive: true });
+writeFileSync(LATEST_RESULTS, text);
+if (record) writeFileSync(RECORDED_RESULTS, text);
+console.log(text);
+process.stderr.write(`results: ${record ? RECORDED_RESULTS : LATEST_RESULTS}\n`);

@@ -1,7 +1,8 @@
 /**
  * Bundles the CLI into lib/weir.mjs with esbuild. Node 24 can run src/ directly, but loading ~70
  * TypeScript modules costs ~150 ms per command; one bundled file loads in a fraction of that.
- * bin/weir.js uses the bundle only while it is newer than every file in src/.
+ * bin/weir.js uses the bundle whenever it exists (sources only with WEIR_FROM_SOURCE=1): npm ci
+ * (prepare), npm test (global setup), npm pack (prepack) and npm run bench build it first.
  * DuckDB stays external: it is a native module resolved from node_modules at run time.
  */
 import { build } from 'esbuild';
@@ -16,11 +17,15 @@ await build({
   bundle: true,
   platform: 'node',
   format: 'esm',
-  target: 'node24',
+  // The oldest Node in package.json `engines`: esbuild lowers newer syntax (`using`, …) for it.
+  target: 'node22.12',
   external: ['@duckdb/node-api'],
   // Some dependencies are CommonJS and call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as weirCreateRequire } from 'node:module'; const require = weirCreateRequire(import.meta.url);" },
   sourcemap: 'linked',
+  sourcesContent: false,
   minify: true,
+  // Error class names are data: the ledger records `error.name` (StageFailedError, not `X`).
+  keepNames: true,
   logLevel: 'warning',
 });

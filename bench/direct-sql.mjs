@@ -1,6 +1,8 @@
 /**
  * Baseline for the benchmarks: runs SQL statements straight through @duckdb/node-api, with no weir
- * in between. Usage: node bench/direct-sql.ts <database file> <file with statements separated by ;;>
+ * in between. Plain JavaScript on purpose: run as TypeScript it would pay Node's type stripping
+ * (~24 ms a start), which weir's bundled CLI does not, and flatter weir's ratios.
+ * Usage: node bench/direct-sql.mjs <database file> <file with statements separated by ;;>
  */
 import { readFileSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
