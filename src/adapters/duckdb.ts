@@ -3,7 +3,7 @@
  * stages really run in parallel), and queries that stop when the stage's AbortSignal fires.
  */
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import type { Database, Row } from '../model/database.ts';
+import { quoteIdent, type Database, type DatabaseSnapshot, type Row } from '../model/database.ts';
 
 export interface OpenOptions {
   threads?: number;
@@ -42,6 +42,28 @@ class DuckDbDatabase implements Database {
     const rows = await this.query(sql, signal);
     const first = rows[0];
     return first === undefined ? undefined : Object.values(first)[0];
+  }
+
+  async snapshot(tables: readonly string[]): Promise<DatabaseSnapshot> {
+    const connection = await this.#instance.connect();
+    await connection.run('BEGIN TRANSACTION');
+    // DuckDB starts a transaction's view of a database at its first read: read each table now.
+    for (const table of tables) await connection.run(`SELECT 1 FROM ${quoteIdent(table)} LIMIT 0`);
+    return {
+      exec: async (sql, signal) => {
+        const onAbort = () => connection.interrupt();
+        signal?.addEventListener('abort', onAbort, { once: true });
+        try {
+          await connection.run(sql);
+        } finally {
+          signal?.removeEventListener('abort', onAbort);
+        }
+      },
+      release: async () => {
+        await connection.run('COMMIT').catch(() => undefined);
+        connection.closeSync();
+      },
+    };
   }
 
   async close(): Promise<void> {

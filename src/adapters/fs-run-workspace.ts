@@ -3,13 +3,15 @@
  *
  *   events.jsonl              every event of the run, appended synchronously as it happens
  *   weir.duckdb               the run's database
- *   outputs/<stage>.parquet   each stage's table as it left the stage (for --from, --only, resume)
+ *   outputs/<stage>.parquet      each stage's table as it left the stage (for --from, --only, resume)
+ *   outputs/<stage>.output.json  marks that output complete (written after the Parquet file)
  *   outputs/<stage>.commit.json  the stage's state commit (processed files, watermarks)
  *   dead-letters/, http/ …    what stages write
  */
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { quoteIdent, quoteLiteral, type Database } from '../model/database.ts';
 import type { RunEvent } from '../model/events.ts';
 import { mergeCommitList, type StateCommit } from '../model/state.ts';
@@ -60,7 +62,12 @@ class FsRunWorkspace implements RunWorkspace {
     return join(this.dir, OUTPUTS, `${encodeURIComponent(stage)}.${ext}`);
   }
 
-  async saveStageOutput(db: Database, stage: string, table: string | undefined, commit: StateCommit | undefined, signal?: AbortSignal): Promise<void> {
+  async saveStageCommit(stage: string, commit: StateCommit | undefined): Promise<void> {
+    await mkdir(join(this.dir, OUTPUTS), { recursive: true });
+    await writeFile(this.#output(stage, 'commit.json'), JSON.stringify({ commit: commit ?? null }));
+  }
+
+  async saveStageTable(db: Pick<Database, 'exec'>, stage: string, table: string | undefined, signal?: AbortSignal): Promise<void> {
     await mkdir(join(this.dir, OUTPUTS), { recursive: true });
     if (table !== undefined) {
       const file = this.#output(stage, 'parquet');
@@ -68,13 +75,19 @@ class FsRunWorkspace implements RunWorkspace {
       await db.exec(`COPY (SELECT * FROM ${quoteIdent(table)}) TO ${quoteLiteral(temp)} (FORMAT parquet)`, signal);
       await rename(temp, file);
     }
-    await writeFile(this.#output(stage, 'commit.json'), JSON.stringify({ table: table ?? null, commit: commit ?? null }));
+    // Written last: an output is usable only once this marker exists.
+    await writeFile(this.#output(stage, 'output.json'), JSON.stringify({ table: table ?? null }));
+  }
+
+  async keepStageTableInDatabase(stage: string, table: string | undefined): Promise<void> {
+    await mkdir(join(this.dir, OUTPUTS), { recursive: true });
+    await writeFile(this.#output(stage, 'output.json'), JSON.stringify({ table: table ?? null, in: 'database' }));
   }
 
   async keepReusedCommit(stage: string, fromRunId: string, commit: StateCommit | undefined): Promise<void> {
     // Only the commit: the table stays in the run that produced it (`reusedFrom` leads there).
     await mkdir(join(this.dir, OUTPUTS), { recursive: true });
-    await writeFile(this.#output(stage, 'commit.json'), JSON.stringify({ table: null, commit: commit ?? null, reusedFrom: fromRunId }));
+    await writeFile(this.#output(stage, 'commit.json'), JSON.stringify({ commit: commit ?? null, reusedFrom: fromRunId }));
   }
 
   async readCommit(): Promise<StateCommit | undefined> {
@@ -85,13 +98,23 @@ class FsRunWorkspace implements RunWorkspace {
   }
 
   async hasStageOutput(stage: string): Promise<boolean> {
-    return exists(this.#output(stage, 'commit.json'));
+    return (await exists(this.#output(stage, 'output.json'))) && (await exists(this.#output(stage, 'commit.json')));
   }
 
   async restoreStageOutput(db: Database, stage: string, table: string | undefined): Promise<StateCommit | undefined> {
-    const saved = JSON.parse(await readFile(this.#output(stage, 'commit.json'), 'utf8')) as { table: string | null; commit: StateCommit | null };
-    const target = table ?? saved.table ?? undefined;
-    if (saved.table !== null && target !== undefined) {
+    const output = JSON.parse(await readFile(this.#output(stage, 'output.json'), 'utf8')) as { table: string | null; in?: 'database' };
+    const saved = JSON.parse(await readFile(this.#output(stage, 'commit.json'), 'utf8')) as { commit: StateCommit | null };
+    const target = table ?? output.table ?? undefined;
+    if (output.table !== null && target !== undefined && output.in === 'database') {
+      // Read-only, under a name no pipeline uses; the run that wrote it has closed it (the lease).
+      const alias = `weir_source_${randomBytes(4).toString('hex')}`;
+      await db.exec(`ATTACH ${quoteLiteral(this.databasePath)} AS ${alias} (READ_ONLY)`);
+      try {
+        await db.exec(`CREATE OR REPLACE TABLE ${quoteIdent(target)} AS SELECT * FROM ${alias}.${quoteIdent(output.table)}`);
+      } finally {
+        await db.exec(`DETACH ${alias}`);
+      }
+    } else if (output.table !== null && target !== undefined) {
       await db.exec(`CREATE OR REPLACE TABLE ${quoteIdent(target)} AS SELECT * FROM read_parquet(${quoteLiteral(this.#output(stage, 'parquet'))})`);
     }
     return saved.commit ?? undefined;

@@ -10,7 +10,19 @@ export interface Database {
   query(sql: string, signal?: AbortSignal): Promise<Row[]>;
   /** Runs a query and returns the first column of the first row. */
   scalar(sql: string, signal?: AbortSignal): Promise<unknown>;
+  /**
+   * The database as it is now, on a connection and transaction of its own: what other stages change
+   * later does not show in it (DuckDB's MVCC). `tables` are touched at once to pin the snapshot.
+   * For reads that run beside later stages, e.g. keeping a stage's output.
+   */
+  snapshot(tables: readonly string[]): Promise<DatabaseSnapshot>;
   close(): Promise<void>;
+}
+
+export interface DatabaseSnapshot {
+  exec(sql: string, signal?: AbortSignal): Promise<void>;
+  /** Ends the snapshot's transaction and closes its connection. */
+  release(): Promise<void>;
 }
 
 export function quoteIdent(name: string): string {

@@ -32,6 +32,11 @@ export interface PlannedStage {
   readonly table?: string;
   /** Tables of the stages it needs: what a segment running it must be handed. */
   readonly upstreamTables: readonly string[];
+  /**
+   * Whether the stage may change tables it does not own (a SQL script, or a table name only known
+   * after templating): the outputs of other stages must then be kept before it runs.
+   */
+  readonly mayChangeOtherTables: boolean;
   readonly spec: Stage;
 }
 
@@ -51,7 +56,15 @@ export interface PlanOptions {
   /** Named policies from weir.yml (built-ins are always there). */
   policies?: PolicyConfig;
   /** Stage kinds (by `uses`) and what the plan needs to know of them; unknown kinds: no table, policy per attempt. */
-  kinds?: ReadonlyMap<string, { producesTable: boolean; policyPerRequest?: boolean }>;
+  kinds?: ReadonlyMap<string, PlanningKind>;
+}
+
+/** What the planner needs to know of a stage kind. */
+export interface PlanningKind {
+  producesTable: boolean;
+  policyPerRequest?: boolean;
+  /** Whether a stage with this (unrendered) `with` may change tables other than its own (a SQL script). */
+  mayChangeOtherTables?(config: unknown): boolean;
 }
 
 export class PlanError extends Error {}
@@ -114,6 +127,7 @@ export function createPlan(spec: PipelineSpec, options: PlanOptions = {}): Plan 
           attemptTimeoutMs: stage.timeout !== undefined ? parseDuration(stage.timeout) : perRequest ? undefined : policy.timeoutMs,
           table: tableOf(name),
           upstreamTables: Object.freeze(needs.map(tableOf).filter((t): t is string => t !== undefined)),
+          mayChangeOtherTables: mayChangeOtherTables(stage, options.kinds?.get(stage.uses)),
           spec: stage,
         }),
       );
@@ -125,6 +139,13 @@ export function createPlan(spec: PipelineSpec, options: PlanOptions = {}): Plan 
     levels: Object.freeze(levels.map((names) => Object.freeze(names))),
     partial: selection !== undefined,
   });
+}
+
+function mayChangeOtherTables(stage: Stage, kind: PlanningKind | undefined): boolean {
+  if (!kind) return true;
+  const table = (stage.with as Record<string, unknown> | undefined)?.table;
+  if (kind.producesTable && typeof table === 'string' && table.includes('{{')) return true;
+  return kind.mayChangeOtherTables?.(stage.with ?? {}) ?? false;
 }
 
 /** Resolves each distinct policy reference once: 10,000 stages usually share a handful. */

@@ -51,6 +51,8 @@ export const sqlStage: StageKind<SqlConfig> = {
   summary: 'Run DuckDB SQL and keep the result as a table for later stages.',
   with: SqlConfig,
   producesTable: true,
+  // A script (`materialize: none`) may drop or update any table; a query only replaces its own.
+  mayChangeOtherTables: (config) => (config as { materialize?: string }).materialize === 'none',
   isRetriable(error) {
     // These DuckDB errors come from the SQL itself: running it again gives the same answer.
     return DETERMINISTIC_ERROR.test((error as Error | undefined)?.message ?? '') ? false : undefined;

@@ -110,6 +110,11 @@ export interface StageKind<W = Record<string, unknown>> {
    * and rate limit to each request: the engine then applies none of them to the stage as a whole.
    */
   policyPerRequest?: boolean;
+  /**
+   * Whether a stage with this (unrendered) `with` may change tables other than its own: a SQL
+   * script can drop or update anything. The run then keeps other stages' outputs before it runs.
+   */
+  mayChangeOtherTables?(config: unknown): boolean;
   /** Files the stage reads that must exist before it runs (SQL files, scripts). */
   references?(config: W): FileReference[];
   /**

@@ -119,6 +119,7 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
   const breakers = new BreakerRegistry({ now, onChange: (key, from, to) => emit({ type: 'breaker.changed', runId, at: at(), key, from, to }) });
   const limiters = new RateLimiterRegistry();
   let db: Awaited<ReturnType<RunDeps['openDatabase']>> | undefined;
+  const keeping: Promise<unknown>[] = [];
   try {
     db = await deps.openDatabase(workspace.databasePath, { searchPath: options.root });
     const state = await deps.ledger.readState(spec.name);
@@ -129,6 +130,26 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
       results.push([stage, { table: reused.table, rows: reused.rows, commit }]);
     }
     const database = db;
+    const warnKeep = (stage: string) => (error: Error) => options.warn(`could not keep the output of stage '${stage}': ${error.message}`);
+    // A stage's output is kept as the stage left it: the commit now (small, and recovery needs it),
+    // the table from a snapshot pinned now and written beside the stages that follow, so a stage
+    // that changes or drops the table later cannot change what --from and --resume restore.
+    const keepOutput = async (stage: string, table: string | undefined, produced: StageResult, signal: AbortSignal) => {
+      await workspace.saveStageCommit(stage, produced.commit).catch(warnKeep(stage));
+      // No other stage can change the table: the run's database keeps it as it is, at no cost.
+      if (table !== undefined && !plan.stages.some((s) => s.name !== stage && (s.mayChangeOtherTables || s.table === table))) {
+        await workspace.keepStageTableInDatabase(stage, table).catch(warnKeep(stage));
+        return;
+      }
+      const snapshot = table === undefined ? undefined : await database.snapshot([table]).catch(warnKeep(stage));
+      if (table !== undefined && !snapshot) return;
+      keeping.push(
+        workspace
+          .saveStageTable(snapshot ?? database, stage, table, signal)
+          .catch((error: Error) => (signal.aborted ? undefined : warnKeep(stage)(error)))
+          .finally(() => snapshot?.release()),
+      );
+    };
     await executePlan(plan, {
       runId,
       emit,
@@ -165,10 +186,7 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
             results.push([name, result]);
           },
         });
-        if (outcome.ok && produced) {
-          // Kept as the stage left it, before downstream stages can change it: --from and resume restore exactly this.
-          await workspace.saveStageOutput(database, stage.name, outcome.table, produced.commit, signal).catch((error: Error) => options.warn(`could not keep the output of stage '${stage.name}': ${error.message}`));
-        }
+        if (outcome.ok && produced) await keepOutput(stage.name, outcome.table, produced, signal);
         return outcome;
       },
     });
@@ -179,6 +197,7 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
     }
   } finally {
     clearTimeout(saveTimer);
+    await Promise.allSettled(keeping);
     await limiters.stop();
     await db?.close().catch(() => undefined);
     await workspace.close();

@@ -19,11 +19,21 @@ export interface RunWorkspace {
   /** Appends an event to the run's event log before returning, so a killed run keeps every event it reported. */
   appendEvent(event: RunEvent): void;
   readEvents(): Promise<RunEvent[]>;
-  /** Keeps a stage's output (its table, as Parquet, and its state commit) for `--from`, `--only` and resume. */
-  saveStageOutput(db: Database, stage: string, table: string | undefined, commit: StateCommit | undefined, signal?: AbortSignal): Promise<void>;
+  /** Keeps a stage's state commit (small; written before its downstream starts, so recovery finds it). */
+  saveStageCommit(stage: string, commit: StateCommit | undefined): Promise<void>;
+  /**
+   * Keeps a stage's table as Parquet for `--from`, `--only` and resume, from a database snapshot
+   * taken when the stage ended (so it may run beside later stages). Marks the output complete last.
+   */
+  saveStageTable(db: Pick<Database, 'exec'>, stage: string, table: string | undefined, signal?: AbortSignal): Promise<void>;
+  /**
+   * Marks a stage's table as kept in the run's own database: no copy is made, because no other
+   * stage of the run can change it. Restored from that database file.
+   */
+  keepStageTableInDatabase(stage: string, table: string | undefined): Promise<void>;
   /** The state commits of every stage that kept one in this run, merged (recovery of a run that died while being recorded). */
   readCommit(): Promise<StateCommit | undefined>;
-  /** Whether `saveStageOutput` kept an output for the stage in this run. */
+  /** Whether this run kept a complete output (table and commit) of the stage. */
   hasStageOutput(stage: string): Promise<boolean>;
   /** Keeps the state commit of a stage reused from another run, so this run's folder holds all of its commit. */
   keepReusedCommit(stage: string, fromRunId: string, commit: StateCommit | undefined): Promise<void>;

@@ -201,6 +201,9 @@ describe('--from and --resume restore upstream outputs as their stage left them'
     expect(rerun.code).toBe(0);
     expect(JSON.parse(rerun.stdout).stages.orders.status).toBe('reused');
     expect(readFileSync(join(dir, 'out', 'total.csv'), 'utf8')).toBe(expected);
+    // A script stage (cleanup) may change any table, so the first run kept orders as Parquet.
+    const firstRun = JSON.parse(rerun.stdout).stages.orders.reusedFrom;
+    expect(existsSync(join(dir, '.weir', 'runs', 'sales', firstRun, 'outputs', 'orders.parquet'))).toBe(true);
   });
 
   it('refuses --from when no earlier run kept the upstream output, naming the stage and the fix, writing nothing', async () => {
@@ -246,6 +249,8 @@ stages:
     expect(record).toMatchObject({ trigger: 'resume', params: failedRun.params, interval: failedRun.interval });
     expect(record.stages.orders).toMatchObject({ status: 'reused', reusedFrom: failedRun.runId });
     expect(record.stages.gate.status).toBe('succeeded');
+    // Nothing in this pipeline can change orders after its stage: it was kept in the run's database, not copied.
+    expect(existsSync(join(dir, '.weir', 'runs', 'flaky', failedRun.runId, 'outputs', 'orders.parquet'))).toBe(false);
     expect(readFileSync(join(dir, 'out', 'doubled.csv'), 'utf8')).toBe(readFileSync(join(reference, 'out', 'doubled.csv'), 'utf8'));
   });
 });
