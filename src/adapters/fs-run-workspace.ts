@@ -98,12 +98,13 @@ class FsRunWorkspace implements RunWorkspace {
   }
 
   async hasStageOutput(stage: string): Promise<boolean> {
-    return (await exists(this.#output(stage, 'output.json'))) && (await exists(this.#output(stage, 'commit.json')));
+    return exists(this.#output(stage, 'output.json'));
   }
 
   async restoreStageOutput(db: Database, stage: string, table: string | undefined): Promise<StateCommit | undefined> {
-    const output = JSON.parse(await readFile(this.#output(stage, 'output.json'), 'utf8')) as { table: string | null; in?: 'database' };
-    const saved = JSON.parse(await readFile(this.#output(stage, 'commit.json'), 'utf8')) as { commit: StateCommit | null };
+    // Either file may be absent: a stage without a table keeps no output, one without state no commit.
+    const output = JSON.parse(await readFile(this.#output(stage, 'output.json'), 'utf8').catch(() => '{"table":null}')) as { table: string | null; in?: 'database' };
+    const saved = JSON.parse(await readFile(this.#output(stage, 'commit.json'), 'utf8').catch(() => '{"commit":null}')) as { commit: StateCommit | null };
     const target = table ?? output.table ?? undefined;
     if (output.table !== null && target !== undefined && output.in === 'database') {
       // Read-only, under a name no pipeline uses; the run that wrote it has closed it (the lease).

@@ -115,6 +115,7 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
   clearTimeout(saveTimer);
   saveActive();
   await saving;
+  deps.checkpoint?.('active-saved');
 
   const breakers = new BreakerRegistry({ now, onChange: (key, from, to) => emit({ type: 'breaker.changed', runId, at: at(), key, from, to }) });
   const limiters = new RateLimiterRegistry();
@@ -135,7 +136,10 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
     // the table from a snapshot pinned now and written beside the stages that follow, so a stage
     // that changes or drops the table later cannot change what --from and --resume restore.
     const keepOutput = async (stage: string, table: string | undefined, produced: StageResult, signal: AbortSignal) => {
-      await workspace.saveStageCommit(stage, produced.commit).catch(warnKeep(stage));
+      const commit = produced.commit;
+      if (commit && (commit.processedFiles?.length || Object.keys(commit.watermarks ?? {}).length)) await workspace.saveStageCommit(stage, commit).catch(warnKeep(stage));
+      // A stage that left no table has nothing to restore: its success in the record is enough.
+      if (table === undefined) return;
       // No other stage can change the table: the run's database keeps it as it is, at no cost.
       if (table !== undefined && !plan.stages.some((s) => s.name !== stage && (s.mayChangeOtherTables || s.table === table))) {
         await workspace.keepStageTableInDatabase(stage, table).catch(warnKeep(stage));

@@ -22,9 +22,10 @@ function producerOf(run: RunRecord, stage: StageRecord): string {
   return stage.status === 'reused' && stage.reusedFrom ? stage.reusedFrom : run.runId;
 }
 
-async function hasOutput(deps: RunDeps, pipeline: string, runId: string, stage: string): Promise<boolean> {
+/** A stage that left a table needs it kept; one that left none needs only its run folder (for its commit). */
+async function hasOutput(deps: RunDeps, pipeline: string, runId: string, stage: string, table: string | undefined): Promise<boolean> {
   const workspace = await deps.workspaces.open(pipeline, runId);
-  return workspace !== undefined && (await workspace.hasStageOutput(stage));
+  return workspace !== undefined && (table === undefined || (await workspace.hasStageOutput(stage)));
 }
 
 async function fromEarlierRuns(prepared: Omit<PreparedRun, 'reused'>, deps: RunDeps, stages: readonly string[]): Promise<Map<string, ReusedStage>> {
@@ -37,7 +38,7 @@ async function fromEarlierRuns(prepared: Omit<PreparedRun, 'reused'>, deps: RunD
       const stage = run.stages[name];
       if (!stage || (stage.status !== 'succeeded' && stage.status !== 'reused')) continue;
       const producer = producerOf(run, stage);
-      if (await hasOutput(deps, pipeline, producer, name)) {
+      if (await hasOutput(deps, pipeline, producer, name, stage.table)) {
         found = { fromRunId: producer, rows: stage.rows, table: stage.table, outputs: stage.outputs };
         break;
       }
@@ -65,7 +66,7 @@ async function fromResumedRun(prepared: Omit<PreparedRun, 'reused'>, deps: RunDe
     const previous = done.get(stage.name);
     if (!previous || !stage.needs.every((need) => reused.has(need))) continue;
     const producer = previous.phase === 'reused' && previous.fromRunId ? previous.fromRunId : resumed.runId;
-    if (!(await hasOutput(deps, pipeline, producer, stage.name))) continue;
+    if (!(await hasOutput(deps, pipeline, producer, stage.name, previous.table))) continue;
     reused.set(stage.name, { fromRunId: producer, rows: previous.rows, table: previous.table, outputs: previous.outputs });
   }
   return reused;

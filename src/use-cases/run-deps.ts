@@ -33,7 +33,7 @@ export interface RunWorkspace {
   keepStageTableInDatabase(stage: string, table: string | undefined): Promise<void>;
   /** The state commits of every stage that kept one in this run, merged (recovery of a run that died while being recorded). */
   readCommit(): Promise<StateCommit | undefined>;
-  /** Whether this run kept a complete output (table and commit) of the stage. */
+  /** Whether this run kept a complete table output of the stage. */
   hasStageOutput(stage: string): Promise<boolean>;
   /** Keeps the state commit of a stage reused from another run, so this run's folder holds all of its commit. */
   keepReusedCommit(stage: string, fromRunId: string, commit: StateCommit | undefined): Promise<void>;
@@ -76,11 +76,12 @@ export interface RunDeps {
   /** Stops a process group left by a run whose owner died (recovery). */
   killProcessGroup?(pgid: number): void;
   /**
-   * Called at named points between the run's writes (`run-executed`, `commit-saved`, `run-recorded`),
+   * Called at named points between the run's writes (`active-saved`, `run-executed`, `commit-saved`, `run-recorded`),
    * so a test can kill the process at an exact point. Production entry points leave it unset.
    */
   checkpoint?(step: RunCheckpoint): void;
 }
 
-export type RunCheckpoint = 'run-executed' | 'commit-saved' | 'run-recorded';
+export type RunCheckpoint = 'active-saved' | 'run-executed' | 'commit-saved' | 'run-recorded';
+/** The checkpoints after the run has ended (the first, `active-saved`, is before any stage starts). */
 export const RUN_CHECKPOINTS: readonly RunCheckpoint[] = ['run-executed', 'commit-saved', 'run-recorded'];

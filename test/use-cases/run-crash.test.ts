@@ -36,6 +36,22 @@ function runKilledAt(dir: string, step: string): Promise<NodeJS.Signals | null> 
 }
 
 describe('a run killed between any two of its writes', () => {
+  it('killed before its first stage: it leaves a trace, shows abandoned, and the next run processes the files once', async () => {
+    const dir = project({ 'pipelines/ingest.yml': PIPELINE, 'in/a.csv': 'id,v\n1,x\n2,y\n', 'in/b.csv': 'id,v\n3,z\n' });
+    dirs.push(dir);
+    expect(await runKilledAt(dir, 'active-saved')).toBe('SIGKILL');
+    const [dead] = JSON.parse((await weir(dir, ['history', 'ingest', '--json'])).stdout);
+    expect(dead).toMatchObject({ status: 'abandoned' });
+
+    const next = await weir(dir, ['run', 'ingest', '--json']);
+    expect(next.code).toBe(0);
+    expect(JSON.parse(next.stdout).stages.load.rows).toBe(3);
+    const runs = JSON.parse((await weir(dir, ['history', 'ingest', '--json'])).stdout) as { runId: string; status: string }[];
+    expect(runs.map((r) => r.status)).toEqual(['succeeded', 'abandoned']);
+    const state = await new FsLedgerStore(join(dir, '.weir', 'ledger')).readState('ingest');
+    expect(Object.values(state.processedFiles).map((f) => f.runId)).toEqual([runs[0].runId, runs[0].runId]);
+  });
+
   it.each([...RUN_CHECKPOINTS, ...LEDGER_STEPS])('killed after %s: recovered once, files neither lost nor processed twice', async (step) => {
     const dir = project({ 'pipelines/ingest.yml': PIPELINE, 'in/a.csv': 'id,v\n1,x\n2,y\n', 'in/b.csv': 'id,v\n3,z\n' });
     dirs.push(dir);
