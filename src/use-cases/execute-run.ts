@@ -164,6 +164,8 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
       reused: prepared.reused,
       skipReason: (stage) => skipReason(stage, templateContext(stage.name)),
       runStage: async (stage, signal) => {
+        // A stage that may change other stages' tables (a SQL script) starts once their outputs are kept.
+        if (stage.mayChangeOtherTables) await Promise.allSettled(keeping);
         let produced: StageResult | undefined;
         const outcome = await invokeStage(stage, signal, {
           runId,
