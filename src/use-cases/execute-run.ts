@@ -13,7 +13,6 @@ import { executePlan } from '../executor/execute-plan.ts';
 import type { PlannedStage } from '../planner/plan.ts';
 import { applyEvent, type RunRecord } from '../ledger/run-record.ts';
 import { BreakerRegistry } from '../policies/circuit-breaker.ts';
-import { EMPTY_POLICY_CONFIG } from '../policies/policy.ts';
 import { RateLimiterRegistry } from '../policies/rate-limit.ts';
 import type { StageKindRegistry } from '../stages/registry.ts';
 import type { StageResult } from '../stages/stage-kind.ts';
@@ -178,7 +177,6 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
           now,
           emit,
           templateContext,
-          policies: prepared.policies ?? EMPTY_POLICY_CONFIG,
           breakers,
           limiters,
           hasResource: deps.hasResource,

@@ -5,7 +5,7 @@
  */
 import type { ZodError } from 'zod';
 import type { Database } from '../model/database.ts';
-import { formatDuration, parseDuration } from '../model/duration.ts';
+import { formatDuration } from '../model/duration.ts';
 import { ConfigError, ResourceUnavailableError, StageTimeoutError, toErrorRecord } from '../model/errors.ts';
 import type { CheckResult, RunEvent } from '../model/events.ts';
 import { renderDeep, renderTemplate, TemplateError, type TemplateContext } from '../model/template.ts';
@@ -14,7 +14,7 @@ import type { PlannedStage } from '../planner/plan.ts';
 import type { BreakerRegistry } from '../policies/circuit-breaker.ts';
 import { PermanentStageError, redactUrl } from '../policies/errors.ts';
 import { downloadWithPolicy, fetchWithPolicy, type HttpPolicyDeps } from '../policies/http.ts';
-import { dependencyKey, resolvePolicy, type PolicyConfig, type ResolvedPolicy } from '../policies/policy.ts';
+import { dependencyKey, type ResolvedPolicy } from '../policies/policy.ts';
 import type { RateLimiterRegistry } from '../policies/rate-limit.ts';
 import { executeWithPolicy } from '../policies/retry.ts';
 import type { AnyStageKind, StageKindRegistry } from '../stages/registry.ts';
@@ -31,7 +31,6 @@ export interface InvokeDeps {
   runDir: string;
   state: PipelineStateView;
   env: Readonly<Record<string, string | undefined>>;
-  policies: PolicyConfig;
   breakers: BreakerRegistry;
   limiters: RateLimiterRegistry;
   /** Whether the machine has a resource a stage `requires` (e.g. gpu). */
@@ -200,11 +199,11 @@ export async function invokeStage(stage: PlannedStage, runSignal: AbortSignal, d
         throw new ResourceUnavailableError(`stage '${stage.name}' requires a ${resource} and this machine has none; run it on a runner that has one (runs-on) — not retried`, { stage: stage.name, attempt: 1 });
       }
     }
-    const policy = resolvePolicy(stage.spec.policy, deps.policies);
+    // Resolved by the planner: the policy, and the attempt's bound (kinds that apply the policy per
+    // request, like http, get the policy timeout on each request; only an explicit `timeout:` bounds their attempt).
+    const policy = stage.policy;
     const config = prepareConfig(stage, kind, deps);
-    // Kinds that apply the policy per request (http) get the policy timeout on each request; only an
-    // explicit stage `timeout:` bounds their whole attempt. Other kinds: the policy timeout bounds each attempt.
-    const timeoutMs = stage.spec.timeout !== undefined ? parseDuration(stage.spec.timeout) : kind.policyPerRequest ? undefined : policy.timeoutMs;
+    const timeoutMs = stage.attemptTimeoutMs;
     const at = () => new Date(deps.now()).toISOString();
     const outcome = await executeWithPolicy(
       (number) => guardedAttempt({ stage, kind, policy, config, number, signal: runSignal, deps, counter }, timeoutMs).catch((error) => {

@@ -254,3 +254,40 @@ stages:
     expect(readFileSync(join(dir, 'out', 'doubled.csv'), 'utf8')).toBe(readFileSync(join(reference, 'out', 'doubled.csv'), 'utf8'));
   });
 });
+
+describe('listeners', () => {
+  it('a listener that throws is turned off with one warning; the run goes on and is recorded', async () => {
+    const { runPipeline } = await import('../../src/use-cases/run-pipeline.ts');
+    const { createLocalRunDeps } = await import('../../src/entrypoints/local-run-deps.ts');
+    const { loadPipelineSource } = await import('../../src/definitions/load-pipeline.ts');
+    const { defaultStageKinds } = await import('../../src/stages/registry.ts');
+    const yaml = 'name: p\nstages:\n  a: { uses: sql, with: { query: select 1 as x } }\n  b: { uses: sql, needs: [a], with: { query: select 2 as y } }\n';
+    const root = newProject({ 'pipelines/p.yml': yaml });
+    const { pipeline } = loadPipelineSource(yaml, 'pipelines/p.yml', { kinds: defaultStageKinds(), fileExists: () => true });
+    const warnings: string[] = [];
+    let calls = 0;
+    const seen: string[] = [];
+    const summary = await runPipeline(
+      {
+        pipeline: pipeline!,
+        root,
+        kinds: defaultStageKinds(),
+        listeners: [
+          () => {
+            calls++;
+            throw new Error('listener bug');
+          },
+          (event) => seen.push(event.type),
+        ],
+        warn: (message) => warnings.push(message),
+      },
+      createLocalRunDeps({ root }),
+    );
+    expect(summary.record.status).toBe('succeeded');
+    expect(calls).toBe(1);
+    expect(warnings).toEqual([expect.stringContaining('listener bug')]);
+    expect(seen.at(-1)).toBe('run.finished');
+    const runs = JSON.parse((await weir(root, ['history', '--json'])).stdout);
+    expect(runs[0]).toMatchObject({ runId: summary.runId, status: 'succeeded' });
+  });
+});
