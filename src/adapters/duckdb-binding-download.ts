@@ -107,5 +107,6 @@ async function downloadOnce(url: string, file: string, options: DownloadOptions)
 /** fetch's "fetch failed" hides the useful part (ECONNRESET, ECONNREFUSED) in its cause. */
 function describeNetworkError(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (error as Error).message ?? String(error);
+  if (cause?.message) return cause.code && !cause.message.includes(cause.code) ? `${cause.message} (${cause.code})` : cause.message;
+  return (error as Error).message ?? String(error);
 }
