@@ -7,10 +7,7 @@ import { REPO } from './install-tarball.ts';
 
 const doc = readFileSync(join(REPO, 'docs', 'benchmarks.md'), 'utf8');
 const recorded = readResults(RECORDED_RESULTS);
-// binding branch: suites added since the last recorded run; the lead records them at merge
-// (npm run bench -- --record <suite>), after which they are checked like the others.
-const AWAITING_RECORD = new Set(['binding']);
-const checkedSuites = Object.keys(SUITES).filter((name) => !AWAITING_RECORD.has(name) || name in recorded);
+const checkedSuites = Object.keys(SUITES);
 
 describe('docs/benchmarks.md', () => {
   it.each(checkedSuites)('quotes the recorded %s figures exactly as the bench script prints them', (name) => {
