@@ -124,7 +124,9 @@ export function pipelineWorkflow(pipeline: LoadedPipeline, schedule: UtcSchedule
   on.workflow_dispatch = Object.keys(inputs).length ? { inputs } : null;
   const timeout = jobTimeout(pipeline);
   const runWith = { command: 'run', pipeline: name, params: '${{ toJSON(inputs) }}' };
-  const jobs = customRunnerLabels(pipeline).length
+  const labels = customRunnerLabels(pipeline);
+  if (labels.length) comments.push({ path: ['jobs', 'segment'], text: ` One job per segment of the plan; stages outside the main job run on: ${labels.map((l) => `[${l.split(',').join(', ')}]`).join(', ')}.` });
+  const jobs = labels.length
     ? fanOutJobs(name, runWith, options, timeout)
     : { run: { name: `Run ${name}`, 'runs-on': DEFAULT_RUNNER, ...(timeout && { 'timeout-minutes': timeout }), permissions: { contents: 'write' }, steps: [checkoutStep(), { name: 'Run the pipeline', uses: options.action, with: runWith }] } };
   const document = {

@@ -59,6 +59,7 @@ describe('compileWorkflows', () => {
       finalize: { contents: 'write' },
     });
     expect(gpu.jobs.segment['runs-on']).toBe('${{ matrix.runs-on }}');
+    expect(files.find((f) => f.path.endsWith('weir-embed-docs.yml'))?.text).toContain('  # One job per segment of the plan; stages outside the main job run on: [self-hosted, gpu].\n  segment:');
     expect(gpu.jobs.segment['timeout-minutes']).toBe(55);
     expect(workflowOf(files, '.github/workflows/weir-validate.yml').jobs.validate.permissions).toEqual({ contents: 'read' });
     expect(workflowOf(files, '.github/workflows/weir-backfill.yml').jobs.run.permissions).toEqual({ contents: 'write' });
