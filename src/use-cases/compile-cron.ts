@@ -31,6 +31,8 @@ export function toUtcSchedule(cron: string, timezone: string, now: Date): UtcSch
   const fields = written.split(' ');
   const shifted = fields.length === 5 && offsets.every((o) => o % 60 === 0) ? shiftHours(fields, offsets) : undefined;
   const zone = `${timezone} (${offsets.map(formatOffset).join(' and ')})`;
+  // Every hour of every day ('*/15 * * * *') ticks the same in any whole-hour zone.
+  if (shifted === written && fields.slice(1).every((field) => field === '*')) return { crons: [written], exact: true };
   if (shifted) {
     const exact = offsets.length === 1;
     const note = exact

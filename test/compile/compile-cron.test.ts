@@ -26,7 +26,8 @@ describe('toUtcSchedule', () => {
   });
 
   it('keeps an every-hour cron when the offsets are whole hours', () => {
-    expect(toUtcSchedule('*/15 * * * *', 'Europe/Lisbon', NOW).crons).toEqual(['*/15 * * * *']);
+    expect(toUtcSchedule('*/15 * * * *', 'Europe/Lisbon', NOW)).toEqual({ crons: ['*/15 * * * *'], exact: true });
+    expect(toUtcSchedule('41 * * * *', 'Asia/Tokyo', NOW)).toEqual({ crons: ['41 * * * *'], exact: true });
   });
 
   it('falls back to an hourly heartbeat on the shifted minutes for a half-hour offset', () => {
