@@ -37,6 +37,10 @@ export const OPTIONS = {
   mermaid: { type: 'boolean', help: 'print the DAG as a Mermaid flowchart' },
   limit: { type: 'string', value: 'n', help: 'most runs to show (default 20)' },
   table: { type: 'boolean', help: 'print a table even when stdout is not a terminal' },
+  // compile and init (branch compile)
+  check: { type: 'boolean', help: 'change nothing: print the diff and exit 1 when a generated workflow is stale or missing' },
+  action: { type: 'string', value: 'ref', help: "the weir action the workflows use: an owner (uses owner/weir@v1), owner/repo[@ref], or './' (default: OWNER, a placeholder)" },
+  force: { type: 'boolean', help: 'overwrite files that already exist' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -80,6 +84,19 @@ export const COMMANDS = {
     usage: 'weir status [pipeline]',
     summary: "each pipeline's schedule, last run, last success and next tick",
     options: ['json', 'table'],
+  },
+  // compile and init (branch compile)
+  compile: {
+    usage: 'weir compile [--check]',
+    summary: 'write .github/workflows/ for pipelines with a schedule or params, and a PR validation workflow',
+    options: ['check', 'action'],
+    notes: 'Exit 1 with --check when a workflow is stale or missing, 2 when a pipeline is invalid. docs/workflows.md describes the files.',
+  },
+  init: {
+    usage: 'weir init [--force]',
+    summary: 'scaffold a project: weir.yml, an example pipeline with its data, .gitignore entries, workflows',
+    options: ['force', 'action'],
+    notes: 'Never overwrites a file without --force (exit 2 naming it).',
   },
   help: { usage: 'weir help [command]', summary: 'show help for weir or one command', options: [] },
   version: { usage: 'weir version', summary: 'print the version', options: [] },

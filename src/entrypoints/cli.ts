@@ -26,6 +26,9 @@ const HANDLERS: Record<Exclude<CommandName, 'help' | 'version'>, () => Promise<H
   run: async () => (await import('./cli-run.ts')).runCommand,
   history: async () => (await import('./cli-ledger.ts')).historyCommand,
   status: async () => (await import('./cli-ledger.ts')).statusCommand,
+  // compile and init (branch compile)
+  compile: async () => (await import('./cli-compile.ts')).compileCommand,
+  init: async () => (await import('./cli-init.ts')).initCommand,
 };
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
@@ -70,6 +73,8 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
   const handler = await HANDLERS[command as keyof typeof HANDLERS]();
+  // init (branch compile) makes a project where there is none yet: its root is --root or the current folder.
+  if (command === 'init') return handler(args, { ...values, root: values.root ?? io.cwd }, io);
   return handler(args, withRoot(values, io), io);
 }
 
