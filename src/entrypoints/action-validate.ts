@@ -25,12 +25,14 @@ export class UnknownPipelineError extends Error {
 }
 
 /**
- * Annotations for diagnostics, at most `limit` per severity: when there are more, the last one
- * shown says how many more there are and points at the job summary, which lists them all.
+ * Annotations for diagnostics, at most ANNOTATIONS_PER_STEP per severity, less one error kept for
+ * the step's own failure message (setFailed is an error annotation too): when there are more, the
+ * last one shown says how many more there are and points at the job summary, which lists them all.
  */
-export function toAnnotations(diagnostics: readonly Diagnostic[], pathOf: (file: string) => string, limit = ANNOTATIONS_PER_STEP): Annotation[] {
+export function toAnnotations(diagnostics: readonly Diagnostic[], pathOf: (file: string) => string): Annotation[] {
   const annotations: Annotation[] = [];
   for (const severity of ['error', 'warning'] as const) {
+    const limit = severity === 'error' ? ANNOTATIONS_PER_STEP - 1 : ANNOTATIONS_PER_STEP;
     const found = diagnostics.filter((d) => d.severity === severity);
     const shown = found.length > limit ? found.slice(0, limit - 1) : found;
     for (const d of shown) {
@@ -39,7 +41,7 @@ export function toAnnotations(diagnostics: readonly Diagnostic[], pathOf: (file:
     const folded = found.slice(shown.length);
     if (folded.length) {
       const codes = [...new Set(folded.map((d) => d.code))].join(', ');
-      annotations.push({ severity, title: `${folded.length} more ${severity}s`, message: `${folded.length} more ${severity}s (${codes}) are not annotated here: GitHub shows ${limit} per step. The job summary lists every diagnostic.` });
+      annotations.push({ severity, title: `${folded.length} more ${severity}s`, message: `${folded.length} more ${severity}s (${codes}) are not annotated here: GitHub shows ${ANNOTATIONS_PER_STEP} per step. The job summary lists every diagnostic.` });
     }
   }
   return annotations;
