@@ -5,7 +5,7 @@
  * Until the git ledger lands, runs are recorded in the file ledger under `<working-directory>/.weir`.
  */
 import { CancelledError, ConfigError } from '../model/errors.ts';
-import { collectSecrets, MIN_SECRET_CHARS } from '../model/redact.ts';
+import { collectSecrets, createRedactor, MIN_SECRET_CHARS, type Redactor } from '../model/redact.ts';
 import type { LoadedPipeline } from '../model/pipeline.ts';
 import { renderRunSummary, STEP_SUMMARY_BUDGET_BYTES } from '../report/run-summary.ts';
 import { defaultStageKinds } from '../stages/registry.ts';
@@ -25,12 +25,18 @@ type Env = Readonly<Record<string, string | undefined>>;
  * Every value the pipelines read that must not show in a log: env values their templates name,
  * secret params, secret headers. Passed to the runner's masking before any stage runs.
  */
-function maskPipelineSecrets(pipelines: readonly LoadedPipeline[], params: Record<string, string>, env: Env, runtime: ActionsRuntime): void {
+function maskPipelineSecrets(pipelines: readonly LoadedPipeline[], inputs: ActionInputs, env: Env, runtime: ActionsRuntime): Redactor {
+  const secrets = inputs.secretNames.map((name) => env[name]);
   for (const pipeline of pipelines) {
-    const resolved = resolveParams(pipeline.spec, params, pipeline.file);
-    // Values shorter than MIN_SECRET_CHARS are not masked (as in the run's own redaction): masking `1` would garble every log line.
-    for (const value of collectSecrets({ spec: pipeline.spec, env, params: resolved })) if (value.length >= MIN_SECRET_CHARS) runtime.setSecret(value);
+    const resolved = resolveParams(pipeline.spec, inputs.params, pipeline.file);
+    for (const value of collectSecrets({ spec: pipeline.spec, env, params: resolved })) {
+      // Values shorter than MIN_SECRET_CHARS are not masked (as in the run's own redaction): masking `1` would garble every log line.
+      if (value.length >= MIN_SECRET_CHARS) runtime.setSecret(value);
+      secrets.push(value);
+    }
   }
+  // The runner masks its log, not files the step writes: the summary is redacted here.
+  return createRedactor(secrets);
 }
 
 /** The run's outcome for the `status` output: succeeded only when every run did. */
@@ -72,7 +78,7 @@ export async function runAction(inputs: ActionInputs, runtime: ActionsRuntime, e
   const validation = await loadPipelines(inputs, runtime);
   if (!validation?.ok) return;
   const { pipelines, policies, allowWritePaths } = validation;
-  maskPipelineSecrets(pipelines, inputs.params, env, runtime);
+  const redact = maskPipelineSecrets(pipelines, inputs, env, runtime);
   const deps = createLocalRunDeps({ root: inputs.root, env });
   const cancel = cancelOnSignals();
   const summaries: RunSummary[] = [];
@@ -99,7 +105,7 @@ export async function runAction(inputs: ActionInputs, runtime: ActionsRuntime, e
       );
       summaries.push(summary);
       const budget = Math.floor(STEP_SUMMARY_BUDGET_BYTES / pipelines.length);
-      await runtime.appendSummary(renderRunSummary({ record: summary.record, plan: summary.plan, logs: log.logs }, budget).markdown);
+      await runtime.appendSummary(redact(renderRunSummary({ record: summary.record, plan: summary.plan, logs: log.logs }, budget).markdown));
     }
   } finally {
     cancel.dispose();

@@ -114,14 +114,13 @@ export function renderMermaidDag(plan: Plan, statusOf?: (stage: string) => strin
     for (const need of stage.needs) lines.push(`  ${nodeId(need)} --> ${nodeId(stage.name)}`);
   }
   if (statusOf) {
-    const used = new Set<string>();
-    for (const stage of plan.stages) {
+    const classes = plan.stages.flatMap((stage) => {
       const status = statusOf(stage.name);
-      if (!status || !STATUS_STYLE[status]) continue;
-      used.add(status);
-      lines.push(`  class ${nodeId(stage.name)} ${status}`);
-    }
-    for (const status of used) lines.push(`  classDef ${status} ${STATUS_STYLE[status]}`);
+      return status && STATUS_STYLE[status] ? [`  class ${nodeId(stage.name)} ${status}`] : [];
+    });
+    // Styles first, then which node has which: Mermaid applies a class only once it is defined.
+    for (const status of new Set(classes.map((line) => line.split(' ').pop()!))) lines.push(`  classDef ${status} ${STATUS_STYLE[status]}`);
+    lines.push(...classes);
   }
   return fence('mermaid', lines.join('\n'));
 }
