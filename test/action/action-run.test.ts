@@ -1,9 +1,11 @@
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FsLedgerStore } from '../../src/ledger/fs-ledger-store.ts';
 import { STEP_SUMMARY_BUDGET_BYTES } from '../../src/report/run-summary.ts';
+import { weir } from '../cli/helpers.ts';
 import { runBundle, tempFolder } from './bundle-runner.ts';
 
 const API_TOKEN = 'tok-3f9a1c77e2';
@@ -75,6 +77,8 @@ describe('command: run, run as the runner runs dist/index.js', () => {
     expect(result.stdout).toMatch(/::group::rates: ✔ rates[^\n]*\n(.*\n)*?::endgroup::/);
     expect(result.stdout).toMatch(/::group::shout: [^\n]*\n(.*\n)*?days=3 token=\*\*\* other=/);
     expect(JSON.parse(result.outputs.matrix).include.map((s: { stage: string }) => s.stage)).toEqual(['rates', 'shout']);
+    const history = await weir(workspace, ['history', runId, '--json']);
+    expect(JSON.parse(history.stdout).provenance.commit).toBe(GITHUB_CONTEXT.GITHUB_SHA);
   });
 
   it('masks every secret the pipeline reads and each one named in secrets before any stage output', async () => {
@@ -116,5 +120,20 @@ describe('command: run, run as the runner runs dist/index.js', () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stdout).toContain("has no param 'dayz' (did you mean 'days'?)");
     expect(await new FsLedgerStore(join(workspace, '.weir', 'ledger')).listRuns({ pipeline: 'hello', limit: 5 })).toEqual([]);
+  });
+
+  it('records the run cancelled when the runner sends SIGINT (its cancel), with the stopped stage cancelled', async () => {
+    const workspace = project(PIPELINE.replace('echo days', 'touch started && exec sleep 30; echo days'));
+    let child: ChildProcess | undefined;
+    const running = runBundle(workspace, { inputs: { command: 'run', pipeline: 'hello' }, env: { ...GITHUB_CONTEXT, API_TOKEN }, onSpawn: (spawned) => (child = spawned) });
+    // Waits for a condition (the stage has started), not for a length of time.
+    while (!existsSync(join(workspace, 'started')) && child?.exitCode == null) await new Promise((tick) => setTimeout(tick, 25));
+    child!.kill('SIGINT');
+    const result = await running;
+    expect(result.code).toBe(1);
+    expect(result.outputs.status).toBe('cancelled');
+    const record = await new FsLedgerStore(join(workspace, '.weir', 'ledger')).getRun(result.outputs['run-id']);
+    expect(record).toMatchObject({ status: 'cancelled', stages: { rates: { status: 'succeeded' }, shout: { status: 'cancelled' } } });
+    expect(result.summary).toContain('class s_shout cancelled');
   });
 });
