@@ -100,15 +100,15 @@ describe('command: run, run as the runner runs dist/index.js', () => {
     expect(result.summary).not.toContain(OTHER_SECRET);
   });
 
-  it('fails the step with status failed when a stage fails, and records the run', async () => {
+  it('fails the step with status failed when a stage fails, and records the scheduled run', async () => {
     const workspace = project(PIPELINE.replace('echo days', 'exit 3; echo days'));
-    const result = await runBundle(workspace, { inputs: { command: 'run', pipeline: 'hello' }, env: GITHUB_CONTEXT });
+    const result = await runBundle(workspace, { inputs: { command: 'run', pipeline: 'hello' }, env: { ...GITHUB_CONTEXT, GITHUB_EVENT_NAME: 'schedule' } });
     expect(result.code).toBe(1);
     expect(result.outputs.status).toBe('failed');
     expect(result.stdout).toContain('::error::weir run: hello: failed; see the job summary');
     expect(result.summary).toContain('class s_shout failed');
     const record = await new FsLedgerStore(join(workspace, '.weir', 'ledger')).getRun(result.outputs['run-id']);
-    expect(record?.status).toBe('failed');
+    expect(record).toMatchObject({ status: 'failed', trigger: 'schedule', provenance: { event: 'schedule' } });
   });
 
   it('refuses params that are not a map, and a param the pipeline does not declare, before anything runs', async () => {

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBundle, tempFolder } from './bundle-runner.ts';
 
@@ -55,6 +57,15 @@ describe('command: validate, run as the runner runs dist/index.js', () => {
     expect(result.summary).toContain('s_extract --> s_clean');
     expect(result.summary).toMatch(/\| 2 \| embed \| self-hosted, gpu \|/);
     expect(JSON.parse(result.outputs.matrix).include).toContainEqual({ pipeline: 'rates', stage: 'embed', level: 2, 'runs-on': ['self-hosted', 'gpu'] });
+  });
+
+  it('plans with command: plan, giving the matrix of runner labels per stage without running anything', async () => {
+    const workspace = tempFolder({ 'pipelines/rates.yml': VALID });
+    const result = await runBundle(workspace, { inputs: { command: 'plan', pipeline: 'rates' } });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(JSON.parse(result.outputs.matrix).include.map((s: { stage: string; level: number }) => `${s.stage}@${s.level}`)).toEqual(['extract@0', 'clean@1', 'embed@2']);
+    expect(result.summary).toContain('### rates');
+    expect(existsSync(join(workspace, '.weir'))).toBe(false);
   });
 
   it('annotates each error on its file, line and column with the code as title, and fails the step', async () => {
