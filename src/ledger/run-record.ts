@@ -3,7 +3,7 @@
  * and the store applies events one by one as they arrive. Nothing else writes run records.
  */
 import type { ErrorRecord } from '../model/errors.ts';
-import type { CheckResult, Interval, RunEvent, RunStatus, SkipReason, StageStatus } from '../model/events.ts';
+import type { CheckResult, Interval, RunEvent, RunProvenance, RunStatus, SkipReason, StageStatus } from '../model/events.ts';
 import type { StateCommit } from '../model/state.ts';
 import type { LeaseOwner } from './ledger-store.ts';
 
@@ -60,6 +60,8 @@ export interface RunRecord {
   owner?: LeaseOwner;
   /** The state commit of a run that succeeded, as the ledger recorded it. */
   commit?: StateCommit;
+  /** Where the run came from (commit, workflow run, file hashes), when a CI entry point gave it. */
+  provenance?: RunProvenance;
 }
 
 function stageOf(record: RunRecord, name: string): StageRecord {
@@ -75,7 +77,10 @@ function lastAttempt(stage: StageRecord): AttemptRecord | undefined {
 export function applyEvent(record: RunRecord | undefined, event: RunEvent): RunRecord {
   if (event.type === 'run.started') {
     const stages = Object.fromEntries(event.stages.map((name) => [name, { status: 'pending', attempts: [] } as StageRecord]));
-    return { runId: event.runId, pipeline: event.pipeline, status: 'running', trigger: event.trigger, params: event.params, interval: event.interval, startedAt: event.at, stages };
+    const record: RunRecord = { runId: event.runId, pipeline: event.pipeline, status: 'running', trigger: event.trigger, params: event.params, interval: event.interval, startedAt: event.at, stages };
+    // action provenance: kept only when given, so local records stay as they were.
+    if (event.provenance) record.provenance = event.provenance;
+    return record;
   }
   if (!record) throw new Error(`event ${event.type} arrived before run.started for run ${event.runId}`);
   switch (event.type) {

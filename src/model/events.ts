@@ -34,6 +34,23 @@ export interface CheckResult {
   message: string;
 }
 
+/**
+ * Where a run came from, when a CI entry point knows it (the GitHub Action): the commit and ref,
+ * the event and actor, the workflow run, and a sha256 of the pipeline file and each file it names.
+ * Absent for local runs.
+ */
+export interface RunProvenance {
+  commit?: string;
+  ref?: string;
+  event?: string;
+  actor?: string;
+  /** The Actions run page: `<server>/<repo>/actions/runs/<id>`. */
+  workflowRunUrl?: string;
+  runAttempt?: number;
+  /** sha256 (hex) by path relative to the project root: the pipeline file first, then the files it references. */
+  files?: Record<string, string>;
+}
+
 interface Base {
   runId: string;
   /** ISO 8601 instant. */
@@ -48,6 +65,8 @@ export type RunEvent =
       interval: Interval;
       trigger: string;
       stages: string[];
+      /** Set by CI entry points (action provenance); absent for local runs. */
+      provenance?: RunProvenance;
     })
   | (Base & { type: 'stage.started'; stage: string; attempt: number })
   | (Base & {

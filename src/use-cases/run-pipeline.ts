@@ -8,7 +8,7 @@
  * `runPipeline` is the local composition of the three, with the ledger's lease around them.
  */
 import { ConfigError } from '../model/errors.ts';
-import type { Interval, RunEventListener } from '../model/events.ts';
+import type { Interval, RunEventListener, RunProvenance } from '../model/events.ts';
 import type { LoadedPipeline, PipelineSpec } from '../model/pipeline.ts';
 import { mergeCommitList, type StateCommit } from '../model/state.ts';
 import type { ReusedStage } from '../executor/execute-plan.ts';
@@ -57,6 +57,8 @@ export interface RunRequest {
   wait?: boolean;
   /** Told once per listener that throws (the run goes on without it). */
   warn?(message: string): void;
+  /** Where the run came from (the GitHub Action sets it); recorded on the run. */
+  provenance?: RunProvenance;
 }
 
 export interface PreparedRun {
@@ -71,6 +73,8 @@ export interface PreparedRun {
   reused: ReadonlyMap<string, ReusedStage>;
   /** Named policies from weir.yml (the plan holds each stage's resolved policy). */
   policies?: PolicyConfig;
+  /** Where the run came from (action provenance), recorded through `run.started`. */
+  provenance?: RunProvenance;
 }
 
 export interface RunSummary {
@@ -93,7 +97,7 @@ export function prepareRun(request: RunRequest, now: number, base?: { params: Re
   }
   const interval = base?.interval ?? request.interval ?? defaultInterval(spec, new Date(now));
   const runId = request.runId ?? newRunId(now);
-  return { runId, pipeline: request.pipeline, spec, params, interval, trigger: request.trigger ?? (request.resume ? 'resume' : 'manual'), plan, policies: request.policies };
+  return { runId, pipeline: request.pipeline, spec, params, interval, trigger: request.trigger ?? (request.resume ? 'resume' : 'manual'), plan, policies: request.policies, provenance: request.provenance };
 }
 
 /** The run a `--resume` continues: named, or the latest of the pipeline that did not succeed. */

@@ -1,0 +1,122 @@
+/**
+ * `command: run`: validates the named pipelines, masks every secret value they read, then runs them
+ * one after another with the same use case as `weir run`, each with its provenance, its stages'
+ * output in log groups, and its summary (DAG coloured by status, stages, checks, logs).
+ * Until the git ledger lands, runs are recorded in the file ledger under `<working-directory>/.weir`.
+ */
+import { CancelledError, ConfigError } from '../model/errors.ts';
+import { collectSecrets, createRedactor, MIN_SECRET_CHARS, type Redactor } from '../model/redact.ts';
+import type { LoadedPipeline } from '../model/pipeline.ts';
+import { renderRunSummary, STEP_SUMMARY_BUDGET_BYTES } from '../report/run-summary.ts';
+import { defaultStageKinds } from '../stages/registry.ts';
+import { resolveParams } from '../use-cases/params.ts';
+import { runPipeline, type RunSummary } from '../use-cases/run-pipeline.ts';
+import { validatePipelines } from '../use-cases/validate.ts';
+import type { ActionsRuntime } from '../adapters/github-actions.ts';
+import type { ActionInputs } from './action-inputs.ts';
+import { createGroupedRunLog } from './action-log.ts';
+import { collectProvenance, triggerOf } from './action-provenance.ts';
+import { planMatrix, resolvePipelineFiles, validateAction } from './action-validate.ts';
+import { createLocalRunDeps } from './local-run-deps.ts';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Every value the pipelines read that must not show in a log: env values their templates name,
+ * secret params, secret headers. Passed to the runner's masking before any stage runs.
+ */
+function maskPipelineSecrets(pipelines: readonly LoadedPipeline[], inputs: ActionInputs, env: Env, runtime: ActionsRuntime): Redactor {
+  const secrets = inputs.secretNames.map((name) => env[name]);
+  for (const pipeline of pipelines) {
+    const resolved = resolveParams(pipeline.spec, inputs.params, pipeline.file);
+    for (const value of collectSecrets({ spec: pipeline.spec, env, params: resolved })) {
+      // Values shorter than MIN_SECRET_CHARS are not masked (as in the run's own redaction): masking `1` would garble every log line.
+      if (value.length >= MIN_SECRET_CHARS) runtime.setSecret(value);
+      secrets.push(value);
+    }
+  }
+  // The runner masks its log, not files the step writes: the summary is redacted here.
+  return createRedactor(secrets);
+}
+
+/** The run's outcome for the `status` output: succeeded only when every run did. */
+function overallStatus(summaries: readonly RunSummary[]): string {
+  const statuses = summaries.map((s) => s.record.status);
+  return statuses.find((s) => s === 'failed') ?? statuses.find((s) => s !== 'succeeded') ?? 'succeeded';
+}
+
+/** Stops the runs on the runner's cancel (SIGINT, then SIGTERM 7.5 s later): each is recorded `cancelled`. */
+function cancelOnSignals(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => {
+    if (!controller.signal.aborted) controller.abort(new CancelledError(`cancelled by ${name}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+async function loadPipelines(inputs: ActionInputs, runtime: ActionsRuntime): Promise<Awaited<ReturnType<typeof validatePipelines>> | undefined> {
+  const kinds = defaultStageKinds();
+  const result = await validatePipelines({ root: inputs.root, paths: await resolvePipelineFiles(inputs.pipelines, inputs.root) }, { kinds });
+  // Invalid: the validate path annotates the problems and fails the step; nothing runs.
+  if (!result.ok) {
+    await validateAction(inputs, runtime);
+    return undefined;
+  }
+  if (result.pipelines.length > 1 && Object.keys(inputs.params).length) throw new ConfigError("input 'params' applies to one pipeline: name it in 'pipeline', or run them in separate steps");
+  return result;
+}
+
+export async function runAction(inputs: ActionInputs, runtime: ActionsRuntime, env: Env): Promise<void> {
+  const validation = await loadPipelines(inputs, runtime);
+  if (!validation?.ok) return;
+  const { pipelines, policies, allowWritePaths } = validation;
+  const redact = maskPipelineSecrets(pipelines, inputs, env, runtime);
+  const deps = createLocalRunDeps({ root: inputs.root, env });
+  const cancel = cancelOnSignals();
+  const summaries: RunSummary[] = [];
+  try {
+    for (const pipeline of pipelines) {
+      if (cancel.signal.aborted) break;
+      const log = createGroupedRunLog(runtime);
+      const summary = await runPipeline(
+        {
+          pipeline,
+          root: inputs.root,
+          kinds: defaultStageKinds(),
+          policies,
+          allowWritePaths,
+          params: inputs.params,
+          interval: inputs.interval,
+          trigger: triggerOf(env),
+          provenance: await collectProvenance(pipeline, inputs.root, env),
+          listeners: [log.listener],
+          signal: cancel.signal,
+          warn: (message) => runtime.warning(message),
+        },
+        deps,
+      );
+      summaries.push(summary);
+      const budget = Math.floor(STEP_SUMMARY_BUDGET_BYTES / pipelines.length);
+      await runtime.appendSummary(redact(renderRunSummary({ record: summary.record, plan: summary.plan, logs: log.logs }, budget).markdown));
+    }
+  } finally {
+    cancel.dispose();
+  }
+  const status = overallStatus(summaries);
+  const line = summaries.map((s) => `${s.record.pipeline}: ${s.record.status}`).join(', ');
+  runtime.setOutput('run-id', summaries.map((s) => s.runId).join(','));
+  runtime.setOutput('status', status);
+  runtime.setOutput('summary', line);
+  runtime.setOutput('matrix', planMatrix(summaries.map((s) => s.plan)));
+  // Reports as artifacts are not built yet (issue 9 item 6): the output exists, empty.
+  runtime.setOutput('report-artifact', '');
+  if (status !== 'succeeded') runtime.setFailed(`weir run: ${line}; see the job summary`);
+}
