@@ -2,8 +2,9 @@
  * Bundles the GitHub Action into dist/index.js (committed: the runner runs it as it is, with no
  * install step). esbuild, not @vercel/ncc: ncc's TypeScript loader fails with TypeScript 7, and
  * esbuild already bundles the CLI (scripts/build.ts), so both bundles come from one tool.
- * DuckDB stays external: its native binding (~70 MB per platform) never enters git; the Action
- * imports it only when a run opens a database (validation never does).
+ * DuckDB's JavaScript is bundled; only its native platform packages (`@duckdb/node-bindings-*`,
+ * ~70 MB each) stay external and never enter git: a run fetches the pinned one on first use
+ * (src/entrypoints/action-duckdb.ts). Validation never loads DuckDB.
  * The output is byte-for-byte reproducible: test/action/dist-fresh.test.ts rebuilds it and compares.
  * Usage: node scripts/build-action.ts [outfile]   (default dist/index.js)
  */
@@ -25,7 +26,7 @@ export async function buildAction(outfile: string = ACTION_BUNDLE): Promise<void
     format: 'esm',
     // action.yml runs it with `using: node24`.
     target: 'node24',
-    external: ['@duckdb/node-api'],
+    external: ['@duckdb/node-bindings-*'],
     // Some dependencies are CommonJS and call require(); give the ESM bundle one.
     banner: { js: "import { createRequire as weirCreateRequire } from 'node:module'; const require = weirCreateRequire(import.meta.url);" },
     minify: true,

@@ -18,6 +18,7 @@ import { createGroupedRunLog } from './action-log.ts';
 import { collectProvenance, triggerOf } from './action-provenance.ts';
 import { planMatrix, resolvePipelineFiles, validateAction } from './action-validate.ts';
 import { createLocalRunDeps } from './local-run-deps.ts';
+import { prepareDuckDb } from './action-duckdb.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -79,6 +80,7 @@ export async function runAction(inputs: ActionInputs, runtime: ActionsRuntime, e
   if (!validation?.ok) return;
   const { pipelines, policies, allowWritePaths } = validation;
   const redact = maskPipelineSecrets(pipelines, inputs, env, runtime);
+  await prepareDuckDb(env, runtime);
   const deps = createLocalRunDeps({ root: inputs.root, env });
   const cancel = cancelOnSignals();
   const summaries: RunSummary[] = [];
