@@ -19,7 +19,8 @@ await build({
   format: 'esm',
   // The oldest Node in package.json `engines`: esbuild lowers newer syntax (`using`, …) for it.
   target: 'node22.12',
-  external: ['@duckdb/node-api'],
+  // vega and vega-lite (report charts) load only when a report draws a chart: kept out of the bundle's start-up cost.
+  external: ['@duckdb/node-api', 'vega', 'vega-lite'],
   // Some dependencies are CommonJS and call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as weirCreateRequire } from 'node:module'; const require = weirCreateRequire(import.meta.url);" },
   sourcemap: 'linked',
