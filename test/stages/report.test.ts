@@ -106,8 +106,8 @@ describe('report Markdown size budget', () => {
     const titles = renderReportMarkdown(document, Buffer.byteLength(counts) - 1);
     expect(titles).toContain('## Rows');
     expect(titles).not.toContain('Second paragraph');
-    const cut = renderReportMarkdown(document, 60);
-    expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(60);
+    const cut = renderReportMarkdown(document, 45);
+    expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(45);
     expect(cut).toContain('cut to fit');
   });
 });
