@@ -51,10 +51,15 @@ export function toVegaLiteSpec(rows: readonly Row[], chart: ChartSpec, title?: s
     width: CHART_WIDTH,
     height: CHART_HEIGHT,
     background: 'white',
-    data: { values: rows.map((row) => ({ ...row })) },
+    // BIGINT and HUGEINT sums arrive as strings (JSON-safe): the y axis needs numbers.
+    data: { values: rows.map((row) => ({ ...row, [chart.y]: toNumber(row[chart.y]) })) },
     mark: chart.type === 'bar' ? { type: 'bar', tooltip: false } : { type: 'line', point: true },
     encoding,
   };
+}
+
+function toNumber(value: unknown): unknown {
+  return typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
 }
 
 /** Dates draw on a time axis, numbers on a linear one, anything else as ordered labels. */
