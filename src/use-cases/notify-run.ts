@@ -22,7 +22,7 @@ import type { ChannelConfigs } from '../notify/channel-config.ts';
 import { createSender, type SenderResult } from '../notify/create-sender.ts';
 import { buildMessage, runUrlFromEnv, type NotificationEvent, type NotificationReport } from '../notify/message.ts';
 import { EMPTY_POLICY_CONFIG, resolvePolicy, type PolicyConfig } from '../policies/policy.ts';
-import { executeWithPolicy } from '../policies/retry.ts';
+import { sendUnderPolicy } from '../notify/send-under-policy.ts';
 import type { ReportOutputs } from '../stages/report.ts';
 import type { Clock, RunDeps, RunWorkspace } from './run-deps.ts';
 
@@ -108,21 +108,14 @@ export async function notifyRun(request: NotifyRunRequest, deps: NotifyDeps, emi
     }
     const message = redactValue(buildMessage(record, event, { runUrl: runUrlFromEnv(deps.env), report }), redact);
     const policy = resolvePolicy(request.channels[channel]!.policy, policies);
-    let attempts = 0;
-    try {
-      await executeWithPolicy(
-        (attempt) => {
-          attempts = attempt;
-          return built.sender.send(message, AbortSignal.any([signal, AbortSignal.timeout(policy.timeoutMs)]));
-        },
-        policy,
-        { sleep: deps.clock.sleep, random: deps.clock.random, signal, onRetry: () => undefined },
-      );
-      emit({ ...base, type: 'notify.sent', at: at(), attempts });
-    } catch (error) {
-      const failed = new NotificationFailedError(`${event} notification to channel '${channel}' (${built.sender.type}) failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${(error as Error)?.message ?? String(error)}; check the channel's settings with 'weir notify test ${channel}'`, { cause: error });
-      emit({ ...base, type: 'notify.failed', at: at(), attempts, error: redactValue(toErrorRecord(failed), redact) });
+    const outcome = await sendUnderPolicy(built.sender, message, policy, { sleep: deps.clock.sleep, random: deps.clock.random, signal });
+    if (outcome.ok) {
+      emit({ ...base, type: 'notify.sent', at: at(), attempts: outcome.attempts });
+      continue;
     }
+    const { attempts, error } = outcome;
+    const failed = new NotificationFailedError(`${event} notification to channel '${channel}' (${built.sender.type}) failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${(error as Error)?.message ?? String(error)}; check the channel's settings with 'weir notify test ${channel}'`, { cause: error });
+    emit({ ...base, type: 'notify.failed', at: at(), attempts, error: redactValue(toErrorRecord(failed), redact) });
   }
 }
 

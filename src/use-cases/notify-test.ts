@@ -9,7 +9,7 @@ import { createSender } from '../notify/create-sender.ts';
 import { buildMessage } from '../notify/message.ts';
 import { createRedactor, redactValue } from '../model/redact.ts';
 import { EMPTY_POLICY_CONFIG, resolvePolicy, type PolicyConfig } from '../policies/policy.ts';
-import { executeWithPolicy } from '../policies/retry.ts';
+import { sendUnderPolicy } from '../notify/send-under-policy.ts';
 import type { Clock } from './run-deps.ts';
 
 export type NotifyTestResult =
@@ -35,19 +35,7 @@ export async function sendTestNotification(request: NotifyTestRequest, deps: { e
   const now = new Date(deps.clock.now()).toISOString();
   const record: RunRecord = { runId: `test-${now.replace(/[-:.]/g, '')}`, pipeline: 'weir-notify-test', status: 'succeeded', trigger: 'manual', params: {}, interval: { start: now, end: now }, startedAt: now, durationMs: 0, stages: {} };
   const message = buildMessage(record, 'test');
-  let attempts = 0;
-  const signal = new AbortController().signal;
-  try {
-    await executeWithPolicy(
-      (attempt) => {
-        attempts = attempt;
-        return built.sender.send(message, AbortSignal.any([signal, AbortSignal.timeout(policy.timeoutMs)]));
-      },
-      policy,
-      { sleep: deps.clock.sleep, random: deps.clock.random, signal, onRetry: () => undefined },
-    );
-    return { kind: 'sent', channel, type: config.type, attempts };
-  } catch (error) {
-    return { kind: 'failed', channel, type: config.type, attempts, message: redactValue((error as Error)?.message ?? String(error), redact) };
-  }
+  const outcome = await sendUnderPolicy(built.sender, message, policy, { sleep: deps.clock.sleep, random: deps.clock.random, signal: new AbortController().signal });
+  if (outcome.ok) return { kind: 'sent', channel, type: config.type, attempts: outcome.attempts };
+  return { kind: 'failed', channel, type: config.type, attempts: outcome.attempts, message: redactValue((outcome.error as Error)?.message ?? String(outcome.error), redact) };
 }

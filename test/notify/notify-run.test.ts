@@ -52,7 +52,7 @@ async function run(yaml: string, options: { env: Record<string, string>; channel
   const sleeps: number[] = [];
   const deps = createLocalRunDeps({ root, env: { API_TOKEN: CANARY.api, ...options.env } }, { clock: { now: Date.now, sleep: async (ms: number) => void sleeps.push(ms), random: () => 0.5 } });
   const summary = await runPipeline({ pipeline: pipeline!, root, kinds: defaultStageKinds(), channels: options.channels, listeners: [(e) => events.push(e)] }, deps);
-  return { ...summary, root, events, sleeps };
+  return { ...summary, root, events, sleeps, ledger: deps.ledger };
 }
 
 function assertNoCanary(text: string): void {
@@ -120,6 +120,10 @@ describe('notifications after a run', () => {
     expect(failed).toMatchObject({ channel: 'audit', event: 'failure', status: 'failed', attempts: 3 });
     expect(failed!.error?.message).toMatch(/failure notification to channel 'audit' \(webhook\) failed after 3 attempts: POST .* answered HTTP 500/);
     expect(result.events.some((e) => e.type === 'notify.failed')).toBe(true);
+    // Written once, with the outcome in it: the ledger's record is the one the use case returned.
+    const stored = await result.ledger.getRun(result.runId);
+    expect(stored?.status).toBe('failed');
+    expect(stored?.notifications).toEqual(result.record.notifications);
   });
 
   it('records a notification as failed when the server resets the connection or hangs past the timeout; the run still succeeds', async () => {
