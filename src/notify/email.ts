@@ -3,7 +3,6 @@
  * a short summary), a text part, the report's CSV files as attachments, several recipients. Host,
  * port and credentials come from environment variables (Actions secrets in CI).
  */
-import { createTransport } from 'nodemailer';
 import { escapeHtml } from '../stages/report-html.ts';
 import type { ChannelSender } from './channel.ts';
 import { formatSeconds, messageText, type NotificationMessage } from './message.ts';
@@ -56,6 +55,8 @@ export function createEmailSender(name: string, settings: EmailSettings): Channe
     type: 'email',
     async send(message, signal) {
       const { smtp } = settings;
+      // Loaded on first send: commands that send no email never load nodemailer (see scripts/build.ts).
+      const { createTransport } = await import('nodemailer');
       const transport = createTransport({
         host: smtp.host,
         port: smtp.port,
