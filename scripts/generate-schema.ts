@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { Pipeline } from '../src/model/pipeline.ts';
 import { WeirConfigFile } from '../src/definitions/weir-config.ts';
 import { PolicyInput } from '../src/policies/policy.ts';
+import { ChannelConfig } from '../src/notify/channel-config.ts';
 import { defaultStageKinds, type StageKindRegistry } from '../src/stages/registry.ts';
 
 const SCHEMA_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'schema');
@@ -51,6 +52,7 @@ export function buildPipelineSchema(kinds: StageKindRegistry): JsonSchema {
 export function buildConfigSchema(): JsonSchema {
   const config = WeirConfigFile.extend({
     policies: z.record(z.string(), PolicyInput).optional().describe('Named resilience policies; built-ins: default, gpu-bound, polite-api.'),
+    channels: z.record(z.string(), ChannelConfig).optional().describe('Notification channels (email, slack, webhook) that pipelines name in notify.to.'),
   });
   return { $id: 'https://weir.dev/schema/weir.schema.json', title: 'weir project config (weir.yml)', ...toJsonSchema(config) };
 }

@@ -5,20 +5,21 @@
  */
 import { tryParseDuration } from '../model/duration.ts';
 import { asRecord, report, type RuleContext } from './rule-context.ts';
+import { didYouMean } from '../model/did-you-mean.ts';
 
-export const CONSISTENCY_CODES = { planned: 'WEIR107', timeout: 'WEIR108', check: 'WEIR307', with: 'WEIR302' } as const;
+export const CONSISTENCY_CODES = { planned: 'WEIR107', timeout: 'WEIR108', check: 'WEIR307', with: 'WEIR302', unknownChannel: 'WEIR612' } as const;
 
 /** Fields the schema accepts and the docs promise, that this version of weir does not act on yet. */
 const PLANNED_TOP_LEVEL: Readonly<Record<string, string>> = {
   sla: 'SLA breaches are not detected yet',
-  notify: 'no notification is sent yet',
 };
 
 /** Extensions the export kind reads its format from (src/stages/export.ts formatOf). */
 const EXPORT_EXTENSION = /\.(csv|parquet|json|jsonl|ndjson)(\.gz)?$/i;
 
-export function checkConsistency(ctx: RuleContext, document: Record<string, unknown>, stages: Record<string, unknown>): void {
+export function checkConsistency(ctx: RuleContext, document: Record<string, unknown>, stages: Record<string, unknown>, channels?: readonly string[]): void {
   checkPlannedFields(ctx, document, stages);
+  checkNotify(ctx, document.notify, channels);
   const runTimeout = tryParseDuration(document.timeout);
   if (runTimeout === 0) report(ctx, CONSISTENCY_CODES.timeout, ['timeout'], 'a run timeout of 0 stops every run at once: remove timeout or give a positive duration such as 30m');
   for (const [name, raw] of Object.entries(stages)) {
@@ -45,6 +46,23 @@ function checkPlannedFields(ctx: RuleContext, document: Record<string, unknown>,
 }
 
 const planned = () => ({ key: true, severity: 'warning' as const });
+
+// notify: (reports issue) ↓ channels named in notify.to must be defined in weir.yml; sla_breach is still planned.
+function checkNotify(ctx: RuleContext, notify: unknown, channels: readonly string[] | undefined): void {
+  const rules = Array.isArray(notify) ? notify.map((rule, i) => [rule, ['notify', i]] as const) : notify === undefined ? [] : [[notify, ['notify']] as const];
+  for (const [raw, base] of rules) {
+    const rule = asRecord(raw);
+    const on = Array.isArray(rule?.on) ? rule.on : [];
+    const sla = on.indexOf('sla_breach');
+    if (sla >= 0) report(ctx, CONSISTENCY_CODES.planned, [...base, 'on', sla], 'notify on sla_breach has no effect yet (planned): SLA breaches are not detected yet; keep it for when it lands, or remove it', { severity: 'warning' });
+    if (channels === undefined || !Array.isArray(rule?.to)) continue;
+    rule.to.forEach((name, i) => {
+      if (typeof name !== 'string' || channels.includes(name)) return;
+      const hint = didYouMean(name, channels) || (channels.length ? `; defined channels: ${channels.join(', ')}` : '; weir.yml defines no channels');
+      report(ctx, CONSISTENCY_CODES.unknownChannel, [...base, 'to', i], `notify.to names channel '${name}', which is not defined${hint}; define it under channels: in weir.yml`);
+    });
+  }
+}
 
 function checkStageTimeout(ctx: RuleContext, name: string, timeout: unknown, runTimeoutText: unknown, runTimeout: number | undefined): void {
   const ms = tryParseDuration(timeout);

@@ -30,6 +30,8 @@ export interface LoadOptions {
   readFile?: (relPath: string) => string | undefined;
   /** Policies from weir.yml; built-ins are always known. */
   policies?: PolicyConfig;
+  /** Channel names from weir.yml (notify.to is checked against them); omitted: not checked. */
+  channels?: readonly string[];
   /** Whether a path a stage writes stays inside the project (resolveWritePath); omitted: not checked. */
   checkWritePath?: (relPath: string) => WritePathResult;
 }
@@ -67,7 +69,7 @@ function checkDocument(ctx: RuleContext, document: Record<string, unknown>, opti
   }
   const existingFiles = stages ? checkStages(ctx, stages, options) : [];
   if (stages && options.checkWritePath) checkWritePaths(ctx, stages, options.checkWritePath);
-  checkConsistency(ctx, document, stages ?? {});
+  checkConsistency(ctx, document, stages ?? {}, options.channels);
   checkSchedule(ctx, asRecord(document.schedule));
   const referenced = options.readFile ? existingFiles.flatMap((file) => options.readFile?.(file) ?? []) : [];
   checkParamsAndTemplates(ctx, asRecord(document.params) ?? {}, referenced);
@@ -95,6 +97,8 @@ export interface LoadFileOptions {
   policies?: PolicyConfig;
   /** weir.yml's allow_write_paths: folders outside the root that stages may write to. Default: none. */
   allowWritePaths?: readonly string[];
+  /** Channel names from weir.yml; omitted: notify.to is not checked. */
+  channels?: readonly string[];
 }
 
 /** Reads and validates `file` (relative to `root`, or absolute). Diagnostics name `file` as given. */
@@ -104,6 +108,7 @@ export async function loadPipelineFile(file: string, options: LoadFileOptions): 
   return loadPipelineSource(text, file, {
     kinds: options.kinds,
     policies: options.policies,
+    channels: options.channels,
     fileExists: (relPath) => existsSync(resolve(relPath)),
     checkWritePath: (relPath) => resolveWritePath(options.root, relPath, options.allowWritePaths ?? []),
     readFile: (relPath) => (statSync(resolve(relPath)).isFile() ? readFileSync(resolve(relPath), 'utf8') : undefined),

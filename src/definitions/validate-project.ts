@@ -9,6 +9,7 @@ import type { LoadedPipeline } from '../model/pipeline.ts';
 import type { StageKindRegistry } from '../stages/registry.ts';
 import { discoverPipelineFiles } from './discover.ts';
 import { loadPipelineFile } from './load-pipeline.ts';
+import type { ChannelConfigs } from '../notify/channel-config.ts';
 
 export interface ValidateOptions {
   /** Project root: the folder holding pipelines/. */
@@ -17,6 +18,8 @@ export interface ValidateOptions {
   /** Given: weir.yml is not read, and these policies (and allowWritePaths) are used instead. */
   policies?: PolicyConfig;
   allowWritePaths?: readonly string[];
+  /** Given with policies: weir.yml's channels. Default: none. */
+  channels?: ChannelConfigs;
 }
 
 export interface ProjectValidation {
@@ -30,6 +33,8 @@ export interface ProjectValidation {
   policies: PolicyConfig;
   /** weir.yml's allow_write_paths, for the run-time check of rendered write paths. */
   allowWritePaths: string[];
+  /** weir.yml's notification channels ({} when none), for the runs' notifications. */
+  channels: ChannelConfigs;
 }
 
 /** Validates the pipeline files under `paths` (default: pipelines/). Throws when a path does not exist. */
@@ -37,10 +42,11 @@ export async function validateProject(paths: readonly string[], options: Validat
   const files = await discoverPipelineFiles(paths, options.root);
   // weir.yml is validated with the pipelines: a stage's policy is only as valid as the config it names.
   const weirConfig = options.policies
-    ? { config: options.policies, allowWritePaths: [...(options.allowWritePaths ?? [])], diagnostics: [] }
+    ? { config: options.policies, allowWritePaths: [...(options.allowWritePaths ?? [])], channels: options.channels ?? {}, diagnostics: [] }
     : await loadWeirConfig(options.root);
-  const { config: policies, allowWritePaths } = weirConfig;
-  const results = await Promise.all(files.map((file) => loadPipelineFile(file, { ...options, policies, allowWritePaths })));
+  const { config: policies, allowWritePaths, channels } = weirConfig;
+  const channelNames = Object.keys(channels);
+  const results = await Promise.all(files.map((file) => loadPipelineFile(file, { ...options, policies, allowWritePaths, channels: channelNames })));
   const diagnostics = [...weirConfig.diagnostics, ...results.flatMap((result) => result.diagnostics)];
   const pipelines: LoadedPipeline[] = [];
   const firstFileByName = new Map<string, string>();
@@ -61,5 +67,5 @@ export async function validateProject(paths: readonly string[], options: Validat
       message: `pipeline name '${pipeline.spec.name}' is already used by ${first}: names must be unique in a project, so rename one`,
     });
   }
-  return { pipelines, diagnostics: diagnostics.sort(compareDiagnostics), files, policies, allowWritePaths };
+  return { pipelines, diagnostics: diagnostics.sort(compareDiagnostics), files, policies, allowWritePaths, channels };
 }

@@ -17,6 +17,8 @@ import {
   EMPTY_POLICY_CONFIG, findPolicyDefinition, MAX_DELAY_MESSAGE, POLICY_DEFAULTS, PolicyInput, flattenPolicy, followExtends,
   mergePolicyInputs, policyNames, type PolicyConfig,
 } from '../policies/policy.ts';
+// notify: channels (reports issue) ↓
+import { readChannels, type ChannelConfigs } from '../notify/channel-config.ts';
 
 export const WEIR_CONFIG_FILE = 'weir.yml';
 
@@ -41,12 +43,15 @@ export const WeirConfigFile = z.strictObject({
     .array(z.string().min(1))
     .optional()
     .describe('Folders outside the project root that pipelines may write to (export paths, archives), relative to the root or absolute. Default: none.'),
+  channels: z.record(z.string(), z.unknown()).optional().describe('Notification channels (email, slack, webhook) that pipelines name in notify.to. Default: none.'),
 });
 
 export interface LoadedWeirConfig {
   config: PolicyConfig;
   /** `allow_write_paths` as written (relative to the project root, or absolute); [] when absent. */
   allowWritePaths: string[];
+  /** Valid `channels:` entries by name; {} when absent. */
+  channels: ChannelConfigs;
   diagnostics: Diagnostic[];
 }
 
@@ -56,7 +61,7 @@ export async function loadWeirConfig(root: string): Promise<LoadedWeirConfig> {
   try {
     text = await readFile(join(root, WEIR_CONFIG_FILE), 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { config: EMPTY_POLICY_CONFIG, allowWritePaths: [], diagnostics: [] };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { config: EMPTY_POLICY_CONFIG, allowWritePaths: [], channels: {}, diagnostics: [] };
     throw error;
   }
   return parseWeirConfig(text, WEIR_CONFIG_FILE);
@@ -68,7 +73,7 @@ export async function loadWeirConfig(root: string): Promise<LoadedWeirConfig> {
  */
 export function parseWeirConfig(text: string, file: string): LoadedWeirConfig {
   const { source, diagnostics } = parseYamlSource(text, file);
-  if (!source) return { config: EMPTY_POLICY_CONFIG, allowWritePaths: [], diagnostics };
+  if (!source) return { config: EMPTY_POLICY_CONFIG, allowWritePaths: [], channels: {}, diagnostics };
   const toDiagnostic = (issue: PolicyIssue): Diagnostic => {
     const range = issue.key ? source.locateKey(issue.path) : source.locate(issue.path);
     return { code: issue.code, severity: 'error', file, ...range, message: issue.message };
@@ -76,7 +81,10 @@ export function parseWeirConfig(text: string, file: string): LoadedWeirConfig {
   const document = source.value ?? {};
   const top = checkTopLevel(document, file);
   const { config, issues } = readPolicies(top.policies);
-  return { config, allowWritePaths: top.allowWritePaths, diagnostics: [...diagnostics, ...[...top.issues, ...issues].map(toDiagnostic)].sort(compareDiagnostics) };
+  const channels = readChannels(asRecord(asRecord(document)?.channels) ?? {});
+  const channelPolicyIssues = Object.entries(channels.channels).flatMap(([name, channel]) => (channel.policy === undefined ? [] : validatePolicyRef(channel.policy, ['channels', name, 'policy'], config)));
+  const all = [...top.issues, ...issues, ...channels.issues, ...channelPolicyIssues];
+  return { config, allowWritePaths: top.allowWritePaths, channels: channels.channels, diagnostics: [...diagnostics, ...all.map(toDiagnostic)].sort(compareDiagnostics) };
 }
 
 /** The sections of weir.yml, each read as far as it is valid, and the problems of the top level. */

@@ -98,6 +98,13 @@ export const COMMANDS = {
     options: ['force', 'action'],
     notes: 'Never overwrites a file without --force (exit 2 naming it).',
   },
+  // notify (reports issue) ↓
+  notify: {
+    usage: 'weir notify test <channel>',
+    summary: 'send a test message through a channel of weir.yml',
+    options: ['json'],
+    notes: 'Exit 0 when sent, 1 when the send failed after its retries, 2 when the channel is unknown or its environment variables are unset.',
+  },
   help: { usage: 'weir help [command]', summary: 'show help for weir or one command', options: [] },
   version: { usage: 'weir version', summary: 'print the version', options: [] },
 } as const satisfies Record<string, CommandSpec>;

@@ -2,6 +2,7 @@
 import type { RunEvent } from '../model/events.ts';
 import type { LoadedPipeline, Param } from '../model/pipeline.ts';
 import type { PolicyConfig } from '../policies/policy.ts';
+import type { ChannelConfigs } from '../notify/channel-config.ts';
 import { COLOR, PLAIN, formatEventLine } from '../report/terminal.ts';
 import { parseIntervalOption } from '../planner/interval.ts';
 import { parseParamPairs, resolveParams } from '../use-cases/params.ts';
@@ -20,7 +21,7 @@ import { printDiagnostics, resolvePipelineArgs, rootOf, summarize } from './cli-
  * Loads and validates pipelines, prints diagnostics, then checks what depends on them: stage
  * selection and params. Returns undefined when any pipeline has an error.
  */
-async function loadValid(paths: string[], values: CliValues, io: Io): Promise<{ pipelines: LoadedPipeline[]; policies: PolicyConfig; allowWritePaths: string[] } | undefined> {
+async function loadValid(paths: string[], values: CliValues, io: Io): Promise<{ pipelines: LoadedPipeline[]; policies: PolicyConfig; allowWritePaths: string[]; channels: ChannelConfigs } | undefined> {
   const root = rootOf(values, io);
   const result = await validatePipelines({ root, paths }, createCliDeps(root));
   if (!values.json) printDiagnostics(result.diagnostics, root, io);
@@ -35,7 +36,7 @@ async function loadValid(paths: string[], values: CliValues, io: Io): Promise<{ 
   }
   // Checked here, where the file is known, so the message can name it; the run checks again.
   if (result.pipelines.length === 1) resolveParams(result.pipelines[0].spec, parseParamPairs(values.param ?? []), result.pipelines[0].file);
-  return { pipelines: result.pipelines, policies: result.policies, allowWritePaths: result.allowWritePaths };
+  return { pipelines: result.pipelines, policies: result.policies, allowWritePaths: result.allowWritePaths, channels: result.channels };
 }
 
 /** `--date` is one UTC day; anything else is refused naming `--date`, not `--interval`. */
@@ -83,7 +84,7 @@ export async function runCommand(args: string[], values: CliValues, io: Io): Pro
   const root = rootOf(values, io);
   const loaded = await loadValid(await resolvePipelineArgs(args, values, io), values, io);
   if (!loaded) return EXIT.usage;
-  const { pipelines, policies, allowWritePaths } = loaded;
+  const { pipelines, policies, allowWritePaths, channels } = loaded;
   if (values.interval && values.date) throw new UsageError('give --interval or --date, not both');
   const interval = values.interval ?? values.date ? parseIntervalOption((values.interval ?? values.date)!) : undefined;
   const params = parseParamPairs(values.param ?? []);
@@ -115,6 +116,7 @@ export async function runCommand(args: string[], values: CliValues, io: Io): Pro
             kinds: defaultStageKinds(),
             policies,
             allowWritePaths,
+            channels,
             params,
             interval,
             only: values.only,

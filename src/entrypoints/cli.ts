@@ -29,6 +29,7 @@ const HANDLERS: Record<Exclude<CommandName, 'help' | 'version'>, () => Promise<H
   // compile and init (branch compile)
   compile: async () => (await import('./cli-compile.ts')).compileCommand,
   init: async () => (await import('./cli-init.ts')).initCommand,
+  notify: async () => (await import('./cli-notify.ts')).notifyCommand, // reports issue
 };
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {

@@ -37,7 +37,8 @@ function isAtLeastAsFar(a: RunRecord, b: RunRecord): boolean {
 export function latestRecord(active: RunRecord, events: RunEvent[] | undefined): RunRecord {
   const folded = events?.length ? foldEvents(events) : undefined;
   if (!folded || folded.runId !== active.runId) return active;
-  const finished = events?.at(-1)?.type === 'run.finished';
+  // Notification events (reports issue) may follow run.finished: look for it, not only at the end.
+  const finished = events?.some((event) => event.type === 'run.finished') ?? false;
   return finished || isAtLeastAsFar(folded, active) ? { ...folded, owner: active.owner } : active;
 }
 

@@ -62,6 +62,21 @@ export interface RunRecord {
   commit?: StateCommit;
   /** Where the run came from (commit, workflow run, file hashes), when a CI entry point gave it. */
   provenance?: RunProvenance;
+  /** Notifications sent, failed or skipped after the run finished (never part of its status). */
+  notifications?: NotificationRecord[];
+}
+
+// Notifications (reports issue) ↓
+export interface NotificationRecord {
+  channel: string;
+  /** failure, success, recovery, check_warning, dead_letters. */
+  event: string;
+  status: 'sent' | 'failed' | 'skipped';
+  at: string;
+  attempts?: number;
+  error?: ErrorRecord;
+  /** Why a notification was skipped. */
+  reason?: string;
 }
 
 function stageOf(record: RunRecord, name: string): StageRecord {
@@ -149,6 +164,16 @@ export function applyEvent(record: RunRecord | undefined, event: RunEvent): RunR
       Object.assign(record, { status: event.status, finishedAt: event.at, durationMs: event.durationMs, error: event.error });
       break;
     case 'stage.log':
+      break;
+    // Notifications (reports issue) ↓ recorded beside the run; its status stays as run.finished set it.
+    case 'notify.sent':
+      (record.notifications ??= []).push({ channel: event.channel, event: event.event, status: 'sent', at: event.at, attempts: event.attempts });
+      break;
+    case 'notify.failed':
+      (record.notifications ??= []).push({ channel: event.channel, event: event.event, status: 'failed', at: event.at, attempts: event.attempts, error: event.error });
+      break;
+    case 'notify.skipped':
+      (record.notifications ??= []).push({ channel: event.channel, event: event.event, status: 'skipped', at: event.at, reason: event.reason });
       break;
     default: {
       const unhandled: never = event;

@@ -127,7 +127,12 @@ export type RunEvent =
   | (Base & { type: 'ratelimit.waited'; stage: string; key: string; waitedMs: number })
   | (Base & { type: 'stage.dead_letters'; stage: string; count: number; total: number; file?: string; table?: string })
   | (Base & { type: 'stage.log'; stage: string; stream: 'stdout' | 'stderr' | 'info' | 'warn'; line: string })
-  | (Base & { type: 'run.finished'; status: Exclude<RunStatus, 'running'>; durationMs: number; error?: ErrorRecord });
+  | (Base & { type: 'run.finished'; status: Exclude<RunStatus, 'running'>; durationMs: number; error?: ErrorRecord })
+  // Notifications (reports issue) ↓ after run.finished: they never change the run's status.
+  | (Base & { type: 'notify.sent'; channel: string; event: string; attempts: number })
+  | (Base & { type: 'notify.failed'; channel: string; event: string; attempts: number; error: ErrorRecord })
+  /** Not attempted: the channel's environment variables are unset, or it is not defined. */
+  | (Base & { type: 'notify.skipped'; channel: string; event: string; reason: string });
 
 export type RunEventType = RunEvent['type'];
 export type EventOf<T extends RunEventType> = Extract<RunEvent, { type: T }>;

@@ -60,10 +60,16 @@ export const Schedule = z.strictObject({
 });
 export type Schedule = z.infer<typeof Schedule>;
 
-export const Notify = z.strictObject({
-  on: z.array(z.enum(['failure', 'success', 'recovery', 'sla_breach'])).min(1).default(['failure']),
-  to: z.array(z.string().min(1)).min(1).describe('Notification channel names.'),
+/** Events a run can notify on (sla_breach is accepted but not detected yet). */
+export const NOTIFY_EVENTS = ['failure', 'success', 'recovery', 'check_warning', 'dead_letters', 'sla_breach'] as const;
+export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
+export const NotifyRule = z.strictObject({
+  on: z.array(z.enum(NOTIFY_EVENTS)).min(1).default(['failure']).describe('Events that notify: failure, success, recovery (first success after failures), check_warning, dead_letters, sla_breach (planned). Default: [failure].'),
+  to: z.array(z.string().min(1)).min(1).describe('Channel names from weir.yml channels:.'),
 });
+/** One rule, or a list of rules (each event goes once to each channel, however many rules name it). */
+export const Notify = z.union([NotifyRule, z.array(NotifyRule).min(1)]);
+export type NotifyRule = z.infer<typeof NotifyRule>;
 
 /** Inline policy fields on a stage. The full policy model lives in src/policies (resilience issue). */
 export const PolicyRef = z.union([z.string().min(1), z.record(z.string(), z.unknown())]);
@@ -94,7 +100,7 @@ export const Pipeline = z.strictObject({
   max_active_runs: z.number().int().positive().optional().describe('Runs of this pipeline allowed at once on one ledger (a second one fails with run_conflict, or waits with --wait). Not the same as concurrency, which bounds stages within a run. Default: 1.'),
   timeout: Duration.optional().describe('Whole-run time limit. Default: none.'),
   sla: Duration.optional().describe('Planned (no effect yet): expected run duration; longer runs are an SLA breach.'),
-  notify: Notify.optional().describe('Planned (no effect yet): notifications on failure, success, recovery, SLA breach.'),
+  notify: Notify.optional().describe('Notifications after the run: events to channels defined in weir.yml. Default: none.'),
 });
 export type PipelineSpec = z.infer<typeof Pipeline>;
 export type PipelineInput = z.input<typeof Pipeline>;

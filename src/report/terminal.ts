@@ -48,6 +48,13 @@ export function formatEventLine(event: RunEvent, style: Style, verbose = false):
       return verbose || event.stream === 'warn' ? style.dim(`    ${event.stage} │ ${event.line}`) : undefined;
     case 'ratelimit.waited':
       return undefined;
+    // Notifications (reports issue) ↓
+    case 'notify.sent':
+      return style.dim(`  ✉ ${event.event} notification sent to ${event.channel}`);
+    case 'notify.failed':
+      return `  ${style.yellow('✉')} ${event.event} notification to ${event.channel} failed after ${event.attempts} attempt${event.attempts === 1 ? '' : 's'}: ${event.error.message} ${style.dim('(the run\'s result is unchanged)')}`;
+    case 'notify.skipped':
+      return `  ${style.yellow('✉')} ${event.event} notification to ${event.channel} skipped: ${event.reason}`;
     case 'run.finished': {
       const mark = event.status === 'succeeded' ? style.green('✔ succeeded') : event.status === 'failed' ? style.red('✖ failed') : style.yellow(`■ ${event.status}`);
       return `${mark} in ${formatDuration(event.durationMs)}${event.error ? ` ${style.red(event.error.message)}` : ''}`;

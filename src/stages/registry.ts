@@ -4,6 +4,7 @@ import { commandStage } from './command.ts';
 import { exportStage } from './export.ts';
 import { filesStage } from './files.ts';
 import { httpStage } from './http.ts';
+import { reportStage } from './report.ts';
 import { sqlStage } from './sql.ts';
 
 // biome-ignore lint: the registry holds kinds of every `with` shape.
@@ -11,6 +12,6 @@ export type AnyStageKind = StageKind<any>;
 export type StageKindRegistry = ReadonlyMap<string, AnyStageKind>;
 
 export function defaultStageKinds(): StageKindRegistry {
-  const kinds: AnyStageKind[] = [sqlStage, httpStage, filesStage, exportStage, commandStage];
+  const kinds: AnyStageKind[] = [sqlStage, httpStage, filesStage, exportStage, commandStage, reportStage];
   return new Map(kinds.map((kind) => [kind.name, kind]));
 }

@@ -25,6 +25,8 @@ import { executeRun } from './execute-run.ts';
 import { findReusableOutputs } from './reuse-outputs.ts';
 import type { RunDeps } from './run-deps.ts';
 import { acquireRunLease } from './run-lease.ts';
+import { notifyAfterRun } from './notify-run.ts';
+import type { ChannelConfigs } from '../notify/channel-config.ts';
 
 /** Run folders kept per pipeline; older ones (and their databases) are deleted. */
 const KEEP_RUN_DIRS = 10;
@@ -59,6 +61,8 @@ export interface RunRequest {
   warn?(message: string): void;
   /** Where the run came from (the GitHub Action sets it); recorded on the run. */
   provenance?: RunProvenance;
+  /** weir.yml's notification channels, named by the pipeline's notify rules. Default: none (nothing is sent). */
+  channels?: ChannelConfigs;
 }
 
 export interface PreparedRun {
@@ -147,6 +151,8 @@ export async function runPipeline(request: RunRequest, deps: RunDeps): Promise<R
       decorateActive: (active) => ({ ...active, owner: held.owner }),
       allowWritePaths: request.allowWritePaths,
     });
+    // notify: (reports issue) ↓ sent before the record is written, so their outcome is part of it.
+    await notifyAfterRun(record, { spec: prepared.spec, channels: request.channels ?? {}, policies: request.policies, root: request.root, workspace, listeners: request.listeners ?? [], signal: request.signal, warn: request.warn ?? ((message) => process.emitWarning(message)) }, deps);
     deps.checkpoint?.('run-executed');
     const commit = record.status === 'succeeded' ? mergeCommits(results) : undefined;
     // The commit rides on the active record before the finish: a kill in between loses nothing (recovery finishes it).

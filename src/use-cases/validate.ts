@@ -2,6 +2,7 @@
  * The `validate` use case: every pipeline file under the given paths (default: pipelines/), with
  * weir.yml, as data. Never runs stage code and never writes.
  */
+import type { ChannelConfigs } from '../notify/channel-config.ts';
 import { discoverPipelineFiles, PIPELINES_DIR } from '../definitions/discover.ts';
 import { validateProject } from '../definitions/validate-project.ts';
 import { loadWeirConfig } from '../definitions/weir-config.ts';
@@ -29,9 +30,9 @@ interface Checked {
 }
 
 export type ValidateResult =
-  | (Checked & { ok: true; pipelines: LoadedPipeline[]; policies: PolicyConfig; allowWritePaths: string[] })
+  | (Checked & { ok: true; pipelines: LoadedPipeline[]; policies: PolicyConfig; allowWritePaths: string[]; channels: ChannelConfigs })
   /** The project has no pipeline files yet (only when no paths were given). */
-  | (Checked & { ok: true; empty: true; pipelines: []; policies: PolicyConfig; allowWritePaths: string[] })
+  | (Checked & { ok: true; empty: true; pipelines: []; policies: PolicyConfig; allowWritePaths: string[]; channels: ChannelConfigs })
   | (Checked & { ok: false; pipelines: LoadedPipeline[] });
 
 export async function validatePipelines(request: ValidateRequest, deps: ValidateDeps): Promise<ValidateResult> {
@@ -41,13 +42,13 @@ export async function validatePipelines(request: ValidateRequest, deps: Validate
     if (files.length === 0) return validateEmptyProject(request.root);
   }
   const paths = request.paths?.length ? request.paths : [PIPELINES_DIR];
-  const { files, pipelines, diagnostics, policies, allowWritePaths } = await validateProject(paths, { root: request.root, kinds: deps.kinds });
+  const { files, pipelines, diagnostics, policies, allowWritePaths, channels } = await validateProject(paths, { root: request.root, kinds: deps.kinds });
   if (hasErrors(diagnostics)) return { ok: false, files, diagnostics, pipelines };
-  return { ok: true, files, diagnostics, pipelines, policies, allowWritePaths };
+  return { ok: true, files, diagnostics, pipelines, policies, allowWritePaths, channels };
 }
 
 async function validateEmptyProject(root: string): Promise<ValidateResult> {
-  const { config, diagnostics, allowWritePaths } = await loadWeirConfig(root);
+  const { config, diagnostics, allowWritePaths, channels } = await loadWeirConfig(root);
   if (hasErrors(diagnostics)) return { ok: false, files: [], diagnostics, pipelines: [] };
-  return { ok: true, empty: true, files: [], diagnostics, pipelines: [], policies: config, allowWritePaths };
+  return { ok: true, empty: true, files: [], diagnostics, pipelines: [], policies: config, allowWritePaths, channels };
 }

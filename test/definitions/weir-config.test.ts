@@ -99,7 +99,7 @@ describe('loadWeirConfig', () => {
 
   it('gives the built-ins only, without diagnostics, when there is no weir.yml', async () => {
     root = await mkdtemp(join(tmpdir(), 'weir-policies-'));
-    await expect(loadWeirConfig(root)).resolves.toEqual({ config: EMPTY_POLICY_CONFIG, allowWritePaths: [], diagnostics: [] });
+    await expect(loadWeirConfig(root)).resolves.toEqual({ config: EMPTY_POLICY_CONFIG, allowWritePaths: [], channels: {}, diagnostics: [] });
   });
 
   it('reads weir.yml at the project root', async () => {
