@@ -1,0 +1,91 @@
+/**
+ * Recording a finished run on the ledger branch: one commit (the run file, and the state snapshot
+ * when the run committed state) pushed with a plain, never forced, push, which the remote accepts
+ * only as a fast-forward of the tip we built on: a compare-and-swap. When another writer won, we
+ * fetch the new tip, build the commit again on it (state re-derived with `applyCommit` from the new
+ * tip's snapshot, never text-merged) and retry after a jittered, bounded backoff.
+ *
+ * Idempotent by run id: the run file is looked for on the freshly fetched tip before anything is
+ * built, so a retry after a push that landed but whose reply was lost adds nothing.
+ */
+import { computeDelay, type BackoffSettings } from '../policies/backoff.ts';
+import { applyCommit, type StateCommit } from '../model/state.ts';
+import type { GitClient, TreeFile } from './git-client.ts';
+import { commitMessage, LEDGER_AUTHOR, MARKER_PATH, markerContent, runPath, stateContent, statePath } from './git-branch-layout.ts';
+import type { GitBranchReader } from './git-branch-reader.ts';
+import { LedgerPushConflictError } from './git-errors.ts';
+import type { RunRecord } from './run-record.ts';
+
+/**
+ * 12 attempts, 50 ms doubling to a 2 s cap, equal jitter: about 15 s of waiting at most, enough
+ * for dozens of writers finishing in the same second (each round, one of them wins).
+ */
+export const PUSH_BACKOFF: BackoffSettings = { kind: 'exponential', initialDelayMs: 50, factor: 2, maxDelayMs: 2000, jitter: 'equal' };
+export const PUSH_ATTEMPTS = 12;
+
+export interface GitWriterHooks {
+  /** Test hook: called after a push landed, before anything else (throw to lose the reply). */
+  afterPush?(commit: string): void | Promise<void>;
+}
+
+export interface GitWriterOptions {
+  branch: string;
+  remote: string;
+  /** Where the fetched tip is kept (`refs/remotes/<remote>/<branch>`). */
+  trackingRef: string;
+  /** Default `setTimeout`; tests pass one that resolves at once. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Default `Math.random`. */
+  random?: () => number;
+  /** Default PUSH_ATTEMPTS. */
+  maxAttempts?: number;
+  hooks?: GitWriterHooks;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class GitBranchWriter {
+  readonly #git: GitClient;
+  readonly #reader: GitBranchReader;
+  readonly #options: GitWriterOptions;
+
+  constructor(git: GitClient, reader: GitBranchReader, options: GitWriterOptions) {
+    this.#git = git;
+    this.#reader = reader;
+    this.#options = options;
+  }
+
+  /** True when this call recorded the run; false when the branch already had it. */
+  async record(record: RunRecord, commit?: StateCommit): Promise<boolean> {
+    const { branch, remote, trackingRef } = this.#options;
+    const committed = record.status === 'succeeded' && commit ? commit : undefined;
+    const attempts = this.#options.maxAttempts ?? PUSH_ATTEMPTS;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const fetched = await this.#git.fetchBranch(remote, branch, trackingRef);
+      const tip = fetched.fetched ? fetched.tip : undefined;
+      if (tip) await this.#reader.assertLedger(tip);
+      if (tip && (await this.#reader.hasFile(tip, runPath(record)))) return false;
+      const files = await this.#filesFor(tip, { ...record, commit: committed }, committed);
+      const next = await this.#git.createCommit({ parent: tip, files, message: commitMessage(record), author: LEDGER_AUTHOR });
+      if ((await this.#git.push(remote, next, branch)) === 'pushed') {
+        await this.#options.hooks?.afterPush?.(next);
+        await this.#git.updateRef(trackingRef, next, tip);
+        return true;
+      }
+      if (attempt < attempts) await (this.#options.sleep ?? defaultSleep)(computeDelay(PUSH_BACKOFF, attempt, this.#options.random ?? Math.random));
+    }
+    throw new LedgerPushConflictError(branch, record.runId, attempts);
+  }
+
+  /** The run file, the state it moves to, and the marker when the branch is new. */
+  async #filesFor(tip: string | undefined, record: RunRecord, commit: StateCommit | undefined): Promise<TreeFile[]> {
+    const files: TreeFile[] = [{ path: runPath(record), content: JSON.stringify(record) }];
+    if (!tip) files.push({ path: MARKER_PATH, content: markerContent() });
+    if (commit) {
+      const base = tip ? await this.#reader.readState(tip, record.pipeline) : { watermarks: {}, processedFiles: {} };
+      const next = applyCommit(base, commit, record.runId, record.finishedAt ?? record.startedAt);
+      files.push({ path: statePath(record.pipeline), content: stateContent(next) });
+    }
+    return files;
+  }
+}
