@@ -24,6 +24,8 @@ export const PUSH_BACKOFF: BackoffSettings = { kind: 'exponential', initialDelay
 export const PUSH_ATTEMPTS = 12;
 
 export interface GitWriterHooks {
+  /** Test hook: called with the attempt number after the commit is built, before it is pushed. */
+  beforePush?(attempt: number): void | Promise<void>;
   /** Test hook: called after a push landed, before anything else (throw to lose the reply). */
   afterPush?(commit: string): void | Promise<void>;
 }
@@ -67,6 +69,7 @@ export class GitBranchWriter {
       if (tip && (await this.#reader.hasFile(tip, runPath(record)))) return false;
       const files = await this.#filesFor(tip, { ...record, commit: committed }, committed);
       const next = await this.#git.createCommit({ parent: tip, files, message: commitMessage(record), author: LEDGER_AUTHOR });
+      await this.#options.hooks?.beforePush?.(attempt);
       if ((await this.#git.push(remote, next, branch)) === 'pushed') {
         await this.#options.hooks?.afterPush?.(next);
         await this.#git.updateRef(trackingRef, next, tip);
