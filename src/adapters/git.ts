@@ -68,7 +68,8 @@ interface RunResult {
 }
 
 const AUTH_FAILURE = /Authentication failed|could not read Username|terminal prompts disabled|HTTP 40[13]|returned error: 40[13]/i;
-const REJECTED = /^!\t.*\t\[rejected\]/m;
+/** The remote moved on, or another push was updating the ref at that instant: both mean "rebuild and retry". */
+const REJECTED = /\[rejected\]|fetch first|non-fast-forward|cannot lock ref|failed to update ref|incorrect old value/;
 
 export class Git implements GitClient {
   readonly cwd: string;
@@ -134,7 +135,8 @@ export class Git implements GitClient {
     const args = ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', ...depth, remote, `+refs/heads/${branch}:${trackingRef}`];
     const result = await this.run(args, { auth: true, okCodes: [1, 128] });
     if (result.code !== 0) {
-      if (/couldn't find remote ref/i.test(result.stderr)) return { fetched: false };
+      if (/couldn't find remote ref/i.test(result.stderr)) return { fetched: false, reason: 'missing' };
+      if (/cannot lock ref|Unable to create '.*\.lock'/i.test(result.stderr)) return { fetched: false, reason: 'ref-locked' };
       this.#throwRemoteFailure('fetch', remote, result);
     }
     const tip = await this.resolveCommit(trackingRef);
@@ -189,7 +191,7 @@ export class Git implements GitClient {
   async push(remote: string, commit: string, branch: string): Promise<PushResult> {
     const result = await this.run(['push', '--porcelain', '--quiet', remote, `${commit}:refs/heads/${branch}`], { auth: true, okCodes: [1] });
     if (result.code === 0) return 'pushed';
-    if (REJECTED.test(result.stdout) || /\[rejected\]|fetch first|non-fast-forward/.test(result.stderr)) return 'rejected';
+    if (REJECTED.test(result.stdout) || REJECTED.test(result.stderr)) return 'rejected';
     this.#throwRemoteFailure('push', remote, result);
   }
 

@@ -59,25 +59,32 @@ export class GitBranchWriter {
 
   /** True when this call recorded the run; false when the branch already had it. */
   async record(record: RunRecord, commit?: StateCommit): Promise<boolean> {
-    const { branch, remote, trackingRef } = this.#options;
     const committed = record.status === 'succeeded' && commit ? commit : undefined;
     const attempts = this.#options.maxAttempts ?? PUSH_ATTEMPTS;
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      const fetched = await this.#git.fetchBranch(remote, branch, trackingRef);
-      const tip = fetched.fetched ? fetched.tip : undefined;
-      if (tip) await this.#reader.assertLedger(tip);
-      if (tip && (await this.#reader.hasFile(tip, runPath(record)))) return false;
-      const files = await this.#filesFor(tip, { ...record, commit: committed }, committed);
-      const next = await this.#git.createCommit({ parent: tip, files, message: commitMessage(record), author: LEDGER_AUTHOR });
-      await this.#options.hooks?.beforePush?.(attempt);
-      if ((await this.#git.push(remote, next, branch)) === 'pushed') {
-        await this.#options.hooks?.afterPush?.(next);
-        await this.#git.updateRef(trackingRef, next, tip);
-        return true;
-      }
+      const outcome = await this.#attempt(record, committed, attempt);
+      if (outcome !== 'retry') return outcome === 'recorded';
       if (attempt < attempts) await (this.#options.sleep ?? defaultSleep)(computeDelay(PUSH_BACKOFF, attempt, this.#options.random ?? Math.random));
     }
-    throw new LedgerPushConflictError(branch, record.runId, attempts);
+    throw new LedgerPushConflictError(this.#options.branch, record.runId, attempts);
+  }
+
+  /** One compare-and-swap: fetch the tip, build on it, push. `retry` when another writer won. */
+  async #attempt(record: RunRecord, commit: StateCommit | undefined, attempt: number): Promise<'recorded' | 'already-recorded' | 'retry'> {
+    const { branch, remote, trackingRef } = this.#options;
+    const fetched = await this.#git.fetchBranch(remote, branch, trackingRef);
+    if (!fetched.fetched && fetched.reason === 'ref-locked') return 'retry';
+    const tip = fetched.fetched ? fetched.tip : undefined;
+    if (tip) await this.#reader.assertLedger(tip);
+    if (tip && (await this.#reader.hasFile(tip, runPath(record)))) return 'already-recorded';
+    const files = await this.#filesFor(tip, { ...record, commit }, commit);
+    const next = await this.#git.createCommit({ parent: tip, files, message: commitMessage(record), author: LEDGER_AUTHOR });
+    await this.#options.hooks?.beforePush?.(attempt);
+    if ((await this.#git.push(remote, next, branch)) === 'rejected') return 'retry';
+    await this.#options.hooks?.afterPush?.(next);
+    // Reads of this clone see the run at once; a concurrent fetch that got further wins.
+    await this.#git.updateRef(trackingRef, next, tip);
+    return 'recorded';
   }
 
   /** The run file, the state it moves to, and the marker when the branch is new. */

@@ -18,8 +18,11 @@ export interface CommitRequest {
   author: { name: string; email: string };
 }
 
-/** `fetched` with the tip, or `missing` when the remote has no such branch. */
-export type FetchResult = { fetched: true; tip: string } | { fetched: false };
+/**
+ * `fetched` with the tip; else `missing` (the remote has no such branch) or `ref-locked` (another
+ * process of this clone is updating the tracking ref right now: try again shortly).
+ */
+export type FetchResult = { fetched: true; tip: string } | { fetched: false; reason: 'missing' | 'ref-locked' };
 
 /** `rejected`: the remote moved on (not a fast-forward); anything else throws. */
 export type PushResult = 'pushed' | 'rejected';
