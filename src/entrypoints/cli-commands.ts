@@ -37,6 +37,7 @@ export const OPTIONS = {
   mermaid: { type: 'boolean', help: 'print the DAG as a Mermaid flowchart' },
   limit: { type: 'string', value: 'n', help: 'most runs to show (default 20)' },
   table: { type: 'boolean', help: 'print a table even when stdout is not a terminal' },
+  ledger: { type: 'string', value: 'fs|git[:branch]', help: 'read the local ledger or a fetched ledger branch (default: fs; git:weir-ledger when .weir/ledger is absent and the branch exists)' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -73,13 +74,13 @@ export const COMMANDS = {
   history: {
     usage: 'weir history [pipeline | run-id]',
     summary: "past runs, or one run's stages and attempts",
-    options: ['json', 'table', 'limit'],
+    options: ['json', 'table', 'limit', 'ledger'],
     notes: 'A unique prefix of a run id is enough. A table on a terminal, JSON when piped.',
   },
   status: {
     usage: 'weir status [pipeline]',
     summary: "each pipeline's schedule, last run, last success and next tick",
-    options: ['json', 'table'],
+    options: ['json', 'table', 'ledger'],
   },
   help: { usage: 'weir help [command]', summary: 'show help for weir or one command', options: [] },
   version: { usage: 'weir version', summary: 'print the version', options: [] },
