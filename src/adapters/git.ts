@@ -178,6 +178,7 @@ export class Git implements GitClient {
         const blob = (await this.run(['hash-object', '-w', '--stdin'], { input: file.content })).stdout.trim();
         await this.run(['update-index', '--add', '--cacheinfo', `100644,${blob},${file.path}`], { env });
       }
+      for (const path of request.remove ?? []) await this.run(['update-index', '--force-remove', '--', path], { env });
       const tree = (await this.run(['write-tree'], { env })).stdout.trim();
       const { name, email } = request.author;
       const who = { GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email };

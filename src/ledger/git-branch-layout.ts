@@ -4,6 +4,7 @@
  *   .weir-ledger                                   marker written when weir creates the branch
  *   <pipeline>/runs/<YYYY-MM>/<DD>/<run id>.json   finished run, written once (same as the fs store)
  *   <pipeline>/state.json                          { version: 2, watermarks, processedFiles }
+ *   <pipeline>/active/<run id>.json                a CI run in progress (removed by its finish)
  *
  * No `pending/` folder: a git commit is atomic, so the run file and the state it implies land
  * together or not at all, and there is no crash window between them to cover.
@@ -26,6 +27,10 @@ export function markerContent(): string {
 
 export function runPath(record: RunRecord): string {
   return `${record.pipeline}/runs/${dayOf(record)}/${record.runId}.json`;
+}
+
+export function activePath(pipeline: string, runId: string): string {
+  return `${pipeline}/active/${runId}.json`;
 }
 
 export function statePath(pipeline: string): string {

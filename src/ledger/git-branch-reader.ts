@@ -76,6 +76,13 @@ export class GitBranchReader {
     return found;
   }
 
+  /** Active records of CI runs on the branch (see GitBranchWriter.publishActive). */
+  async activeRuns(tip: string, pipeline: string): Promise<RunRecord[]> {
+    await this.assertLedger(tip);
+    const paths = (await this.#git.listFiles(tip, `${pipeline}/active`)).filter((p) => p.endsWith('.json'));
+    return this.readRuns(tip, paths);
+  }
+
   /** Paths of every run whose id starts with `prefix`, in any pipeline. */
   async runPathsMatching(tip: string, prefix: string): Promise<string[]> {
     await this.assertLedger(tip);

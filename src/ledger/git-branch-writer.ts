@@ -11,7 +11,7 @@
 import { computeDelay, type BackoffSettings } from '../policies/backoff.ts';
 import { applyCommit, type StateCommit } from '../model/state.ts';
 import type { GitClient, TreeFile } from './git-client.ts';
-import { commitMessage, LEDGER_AUTHOR, MARKER_PATH, markerContent, runPath, stateContent, statePath } from './git-branch-layout.ts';
+import { activePath, commitMessage, LEDGER_AUTHOR, MARKER_PATH, markerContent, runPath, stateContent, statePath } from './git-branch-layout.ts';
 import type { GitBranchReader } from './git-branch-reader.ts';
 import { LedgerPushConflictError } from './git-errors.ts';
 import type { RunRecord } from './run-record.ts';
@@ -44,6 +44,12 @@ export interface GitWriterOptions {
   hooks?: GitWriterHooks;
 }
 
+interface Change {
+  files: TreeFile[];
+  remove?: string[];
+  message: string;
+}
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class GitBranchWriter {
@@ -57,34 +63,60 @@ export class GitBranchWriter {
     this.#options = options;
   }
 
-  /** True when this call recorded the run; false when the branch already had it. */
-  async record(record: RunRecord, commit?: StateCommit): Promise<boolean> {
+  /**
+   * Records a finished run (its file, the state it moves to) and drops its active record from the
+   * branch. True when this call recorded it; false when the branch already had it.
+   */
+  record(record: RunRecord, commit?: StateCommit): Promise<boolean> {
     const committed = record.status === 'succeeded' && commit ? commit : undefined;
-    const attempts = this.#options.maxAttempts ?? PUSH_ATTEMPTS;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      const outcome = await this.#attempt(record, committed, attempt);
-      if (outcome !== 'retry') return outcome === 'recorded';
-      if (attempt < attempts) await (this.#options.sleep ?? defaultSleep)(computeDelay(PUSH_BACKOFF, attempt, this.#options.random ?? Math.random));
-    }
-    throw new LedgerPushConflictError(this.#options.branch, record.runId, attempts);
+    return this.#commitChange(record.runId, async (tip) => {
+      if (tip && (await this.#reader.hasFile(tip, runPath(record)))) return undefined;
+      const files = await this.#filesFor(tip, { ...record, commit: committed }, committed);
+      return { files, remove: [activePath(record.pipeline, record.runId)], message: commitMessage(record) };
+    });
   }
 
-  /** One compare-and-swap: fetch the tip, build on it, push. `retry` when another writer won. */
-  async #attempt(record: RunRecord, commit: StateCommit | undefined, attempt: number): Promise<'recorded' | 'already-recorded' | 'retry'> {
+  /**
+   * Puts a CI run's active record on the branch, once, so the next job's recovery can close it if
+   * this job is killed before it records the run. False when the branch already has it or its finish.
+   */
+  publishActive(record: RunRecord): Promise<boolean> {
+    const path = activePath(record.pipeline, record.runId);
+    return this.#commitChange(record.runId, async (tip) => {
+      if (tip && ((await this.#reader.hasFile(tip, runPath(record))) || (await this.#reader.hasFile(tip, path)))) return undefined;
+      const files: TreeFile[] = [{ path, content: JSON.stringify(record) }];
+      if (!tip) files.push({ path: MARKER_PATH, content: markerContent() });
+      return { files, message: `weir: ${record.pipeline} run ${record.runId} started [skip ci]\n` };
+    });
+  }
+
+  /** Compare-and-swap loop: `change` builds on the fetched tip; undefined means nothing to write. */
+  async #commitChange(runId: string, change: (tip: string | undefined) => Promise<Change | undefined>): Promise<boolean> {
+    const attempts = this.#options.maxAttempts ?? PUSH_ATTEMPTS;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const outcome = await this.#attempt(change, attempt);
+      if (outcome !== 'retry') return outcome === 'written';
+      if (attempt < attempts) await (this.#options.sleep ?? defaultSleep)(computeDelay(PUSH_BACKOFF, attempt, this.#options.random ?? Math.random));
+    }
+    throw new LedgerPushConflictError(this.#options.branch, runId, attempts);
+  }
+
+  /** One try: fetch the tip, build on it, push. `retry` when another writer won the race. */
+  async #attempt(change: (tip: string | undefined) => Promise<Change | undefined>, attempt: number): Promise<'written' | 'nothing' | 'retry'> {
     const { branch, remote, trackingRef } = this.#options;
     const fetched = await this.#git.fetchBranch(remote, branch, trackingRef);
     if (!fetched.fetched && fetched.reason === 'ref-locked') return 'retry';
     const tip = fetched.fetched ? fetched.tip : undefined;
     if (tip) await this.#reader.assertLedger(tip);
-    if (tip && (await this.#reader.hasFile(tip, runPath(record)))) return 'already-recorded';
-    const files = await this.#filesFor(tip, { ...record, commit }, commit);
-    const next = await this.#git.createCommit({ parent: tip, files, message: commitMessage(record), author: LEDGER_AUTHOR });
+    const planned = await change(tip);
+    if (!planned) return 'nothing';
+    const next = await this.#git.createCommit({ parent: tip, ...planned, author: LEDGER_AUTHOR });
     await this.#options.hooks?.beforePush?.(attempt);
     if ((await this.#git.push(remote, next, branch)) === 'rejected') return 'retry';
     await this.#options.hooks?.afterPush?.(next);
-    // Reads of this clone see the run at once; a concurrent fetch that got further wins.
+    // Reads of this clone see the write at once; a concurrent fetch that got further wins.
     await this.#git.updateRef(trackingRef, next, tip);
-    return 'recorded';
+    return 'written';
   }
 
   /** The run file, the state it moves to, and the marker when the branch is new. */

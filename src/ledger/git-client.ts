@@ -14,6 +14,8 @@ export interface CommitRequest {
   parent?: string;
   /** Files added or replaced on top of the parent's tree. */
   files: TreeFile[];
+  /** Paths removed from the parent's tree (absent ones are ignored). */
+  remove?: string[];
   message: string;
   author: { name: string; email: string };
 }

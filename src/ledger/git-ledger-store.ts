@@ -31,6 +31,8 @@ export interface GitLedgerOptions extends Omit<GitWriterOptions, 'branch' | 'rem
   localDir?: string;
   /** Decides whether an owner is gone. Default: this machine, `Date.now`, 60 s heartbeat TTL. */
   liveness?: OwnerLiveness;
+  /** The CI run this process belongs to (`GITHUB_RUN_ID`): its own runs on the branch are never recovered. */
+  ciRunId?: string;
 }
 
 interface LocalFiles {
@@ -48,6 +50,9 @@ export class GitLedgerStore implements LedgerStore {
   readonly #writer: GitBranchWriter;
   readonly #trackingRef: string;
   readonly #local = new Map<string, LocalFiles>();
+  readonly #ciRunId: string | undefined;
+  /** CI runs whose active record this process has put on the branch already. */
+  readonly #published = new Set<string>();
 
   constructor(git: GitClient, options: GitLedgerOptions = {}) {
     this.#git = git;
@@ -55,6 +60,7 @@ export class GitLedgerStore implements LedgerStore {
     this.remote = options.remote ?? 'origin';
     this.localDir = options.localDir ?? join(git.gitDir, 'weir', this.branch);
     this.#liveness = options.liveness ?? localOwnerLiveness();
+    this.#ciRunId = options.ciRunId;
     this.#trackingRef = `refs/remotes/${this.remote}/${this.branch}`;
     this.#reader = new GitBranchReader(git, this.branch);
     this.#writer = new GitBranchWriter(git, this.#reader, { ...options, branch: this.branch, remote: this.remote, trackingRef: this.#trackingRef });
@@ -91,7 +97,13 @@ export class GitLedgerStore implements LedgerStore {
 
   async saveActive(record: RunRecord): Promise<void> {
     // A trailing save that lands after the finish would resurrect the run as active.
-    if (!(await this.#isFinished(await this.#tip(), record))) await this.#files(record.pipeline).runs.saveActive(record);
+    if (await this.#isFinished(await this.#tip(), record)) return;
+    await this.#files(record.pipeline).runs.saveActive(record);
+    // A CI job may be killed without a word: its run goes on the branch once, for the next job to close.
+    if (record.owner?.ciRunId && !this.#published.has(record.runId)) {
+      await this.#writer.publishActive(record);
+      this.#published.add(record.runId);
+    }
   }
 
   async finishRun(record: RunRecord, commit?: StateCommit): Promise<void> {
@@ -111,6 +123,7 @@ export class GitLedgerStore implements LedgerStore {
     return [...new Set([...onBranch, ...local])].sort();
   }
 
+  /** This machine's runs in progress, then the CI runs on the branch (fresher local copy first). */
   async #activeRecords(tip: string | undefined, pipeline: string): Promise<RunRecord[]> {
     const files = this.#files(pipeline);
     const leases = await files.leases.list();
@@ -118,6 +131,10 @@ export class GitLedgerStore implements LedgerStore {
     for (const runId of await files.runs.activeIds()) {
       const record = await files.runs.readActive(runId);
       if (record && !(await this.#isFinished(tip, record))) records.push(presentActive(record, leases, this.#liveness));
+    }
+    const seen = new Set(records.map((r) => r.runId));
+    for (const record of tip ? await this.#reader.activeRuns(tip, pipeline) : []) {
+      if (!seen.has(record.runId) && !(await this.#isFinished(tip, record))) records.push(presentActive(record, leases, this.#liveness));
     }
     return records;
   }
@@ -165,7 +182,11 @@ export class GitLedgerStore implements LedgerStore {
     return this.#files(pipeline).leases.list();
   }
 
-  /** Closes this machine's runs whose owner is gone, recording them on the branch. */
+  /**
+   * Closes runs whose owner is gone, recording them on the branch: this machine's (dead pid or
+   * silent past the TTL), and CI runs on the branch that belong to another CI run than ours and
+   * are silent past the TTL (with a workflow `concurrency` group, their job has ended).
+   */
   async recover(options: RecoverOptions): Promise<RecoveredRun[]> {
     const recovered: RecoveredRun[] = [];
     for (const pipeline of (await listIfExists(this.localDir)).filter((name) => !name.startsWith('.'))) {
@@ -174,18 +195,36 @@ export class GitLedgerStore implements LedgerStore {
       for (const runId of await files.runs.activeIds()) {
         const active = await files.runs.readActive(runId);
         if (!active) continue;
-        const result = await recoverActiveRun(active, leases, {
-          liveness: this.#liveness,
-          options,
-          pendingCommit: async () => undefined,
-          finish: (record, commit) => this.#finish(record, commit),
-          dropPendingCommit: async () => {},
-        });
+        const result = await this.#recoverOne(active, leases, options);
         if (result) recovered.push(result);
         else if (await this.#isFinished(await this.#tip(), active)) await files.runs.removeActive(runId);
       }
       await files.leases.releaseGone();
     }
+    if (await this.refresh()) recovered.push(...(await this.#recoverCiRuns(options)));
     return recovered;
+  }
+
+  async #recoverCiRuns(options: RecoverOptions): Promise<RecoveredRun[]> {
+    const recovered: RecoveredRun[] = [];
+    const tip = await this.#tip();
+    for (const pipeline of tip ? await this.#reader.pipelines(tip) : []) {
+      for (const active of await this.#reader.activeRuns(tip!, pipeline)) {
+        if (active.owner?.ciRunId === undefined || active.owner.ciRunId === this.#ciRunId) continue;
+        const result = await this.#recoverOne(active, [], options);
+        if (result) recovered.push(result);
+      }
+    }
+    return recovered;
+  }
+
+  #recoverOne(active: RunRecord, leases: LeaseOwner[], options: RecoverOptions): Promise<RecoveredRun | undefined> {
+    return recoverActiveRun(active, leases, {
+      liveness: this.#liveness,
+      options,
+      pendingCommit: async () => undefined,
+      finish: (record, commit) => this.#finish(record, commit),
+      dropPendingCommit: async () => {},
+    });
   }
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CorruptLedgerBranchError, ForeignLedgerBranchError } from '../../src/ledger/git-errors.ts';
 import { describeLedgerContract, idAt } from './contract.ts';
 import { cloneOf, createBareRemote, git, ledgerLog, openStore } from './git-fixtures.ts';
-import { files, finishedRun } from './ledger-fixtures.ts';
+import { activeRun, fakeLiveness, files, finishedRun, owner, runEvents } from './ledger-fixtures.ts';
 
 describeLedgerContract('GitLedgerStore', {
   create: async (liveness) => openStore(await cloneOf(await createBareRemote()), { liveness }),
@@ -111,5 +111,30 @@ describe('GitLedgerStore on a bare remote', () => {
     await store.refresh();
     await expect(store.listRuns()).rejects.toThrow(CorruptLedgerBranchError);
     await expect(store.listRuns()).rejects.toThrow(new RegExp(`ledger branch 'weir-ledger': ${path} is not valid JSON; restore it`));
+  });
+
+  it('closes a CI run whose job was killed before recording it, from the branch, in the next CI run', async () => {
+    const bare = await createBareRemote();
+    const id = idAt(1);
+    const ciOwner = owner(id, 7, '2026-11-15T12:00:00.000Z', { host: 'runner-a', ciRunId: '100' });
+    const killedJob = await openStore(await cloneOf(bare), { ciRunId: '100', liveness: fakeLiveness() });
+    await killedJob.saveActive(activeRun(id, ciOwner));
+    await killedJob.saveActive(activeRun(id, ciOwner));
+    expect(await ledgerLog(bare)).toEqual([`weir: p run ${id} started [skip ci]`]);
+
+    const liveness = fakeLiveness();
+    const loadEvents = async () => runEvents(id, {}, 3);
+    const sameCiRun = await openStore(await cloneOf(bare), { ciRunId: '100', liveness });
+    const nextCiRun = await openStore(await cloneOf(bare), { ciRunId: '101', liveness });
+    liveness.nowMs += 30_000;
+    expect(await nextCiRun.recover({ loadEvents })).toEqual([]);
+    expect((await nextCiRun.listRuns()).map((r) => r.status)).toEqual(['running']);
+    liveness.nowMs += 31_000;
+    expect(await sameCiRun.recover({ loadEvents })).toEqual([]);
+    expect(await nextCiRun.recover({ loadEvents })).toEqual([{ pipeline: 'p', runId: id, status: 'abandoned', owner: ciOwner, killedProcessGroup: undefined }]);
+    expect(await nextCiRun.recover({ loadEvents })).toEqual([]);
+    expect((await nextCiRun.getRun(id))?.error?.message).toMatch(/\(pid 7 on host runner-a \(CI run 100\)\) died without finishing/);
+    expect(await git(bare, 'ls-tree', '-r', '--name-only', 'weir-ledger')).toBe(`.weir-ledger\np/runs/2026-11/02/${id}.json`);
+    expect(await ledgerLog(bare)).toHaveLength(2);
   });
 });
