@@ -34,7 +34,7 @@ describe('the CLI on the ledger branch', () => {
     expect(status.code).toBe(0);
     expect(status.stdout).toContain(idAt(2));
     expect(await weir(laptop, ['history', '--root', laptop, '--ledger', 'fs', '--json'], GIT_ENV)).toMatchObject({ code: 0, stdout: '[]\n' });
-  });
+  }, 60_000);
 
   it('says how to fetch a missing branch and refuses an unknown --ledger value', async () => {
     const laptop = await laptopAfterCiRuns();
@@ -44,5 +44,5 @@ describe('the CLI on the ledger branch', () => {
     const bogus = await weir(laptop, ['status', '--root', laptop, '--ledger', 'svn'], GIT_ENV);
     expect(bogus.code).toBe(2);
     expect(bogus.stderr).toMatch(/--ledger must be 'fs', 'git' or 'git:<branch>', got 'svn'/);
-  });
+  }, 60_000);
 });

@@ -48,5 +48,5 @@ describe('many writers on one ledger branch', () => {
       expect(new Set(listed)).toEqual(new Set(expected.map((r) => r.record.runId)));
       expect(await store.readState(pipeline)).toEqual(foldCommits(emptyPipelineState(), asCommitted(expected)));
     }
-  }, 60_000);
+  }, 120_000);
 });
