@@ -7,12 +7,13 @@ import type { PipelineState } from '../model/state.ts';
 import type { GitClient } from './git-client.ts';
 import { assertLedgerMarker, MARKER_PATH, parseBranchJson, parseState, runIdOfPath, statePath } from './git-branch-layout.ts';
 import type { RunQuery } from './ledger-store.ts';
-import { compareRunIds } from './run-id.ts';
+import { compareRunIds, tryParseRunId } from './run-id.ts';
 import { matchesQuery } from './run-query.ts';
 import type { RunRecord } from './run-record.ts';
 
 /** Records read at once when a listing has no limit. */
 const READ_BATCH = 256;
+const MONTH = /^\d{4}-\d{2}$/;
 
 export class GitBranchReader {
   readonly #git: GitClient;
@@ -48,10 +49,14 @@ export class GitBranchReader {
     return text !== undefined;
   }
 
-  /** Run file paths of a pipeline, newest run first. */
-  async runPaths(tip: string, pipeline: string): Promise<string[]> {
-    await this.assertLedger(tip);
-    const paths = (await this.#git.listFiles(tip, `${pipeline}/runs`)).filter((p) => runIdOfPath(p) !== undefined);
+  /** Month folders of a pipeline (`YYYY-MM`), newest first. */
+  async #months(tip: string, pipeline: string): Promise<string[]> {
+    return (await this.#git.listNames(tip, `${pipeline}/runs`)).filter((n) => MONTH.test(n)).sort().reverse();
+  }
+
+  /** Run file paths under `dir`, newest run first. */
+  async #runPathsUnder(tip: string, dir: string): Promise<string[]> {
+    const paths = (await this.#git.listFiles(tip, dir)).filter((p) => runIdOfPath(p) !== undefined);
     return paths.sort((a, b) => compareRunIds(runIdOfPath(b)!, runIdOfPath(a)!));
   }
 
@@ -60,20 +65,45 @@ export class GitBranchReader {
     return texts.flatMap((text, i) => (text === undefined ? [] : [parseBranchJson<RunRecord>(this.#branch, paths[i]!, text)]));
   }
 
-  /** A pipeline's finished runs, newest first, read until `query.limit` of them match. */
+  /**
+   * A pipeline's finished runs, newest first, read until `query.limit` of them match: month by
+   * month, so the newest 20 of 10,000 runs list one month's names and read 20 files.
+   */
   async finishedRuns(tip: string, pipeline: string, query: RunQuery): Promise<RunRecord[]> {
-    const paths = await this.runPaths(tip, pipeline);
+    await this.assertLedger(tip);
     const found: RunRecord[] = [];
     let matched = 0;
-    while (paths.length) {
-      const wanted = query.limit === undefined ? READ_BATCH : query.limit - matched;
-      if (wanted <= 0) break;
-      for (const record of await this.readRuns(tip, paths.splice(0, wanted))) {
-        found.push(record);
-        if (matchesQuery(record, query)) matched++;
+    for (const month of await this.#months(tip, pipeline)) {
+      const paths = await this.#runPathsUnder(tip, `${pipeline}/runs/${month}`);
+      while (paths.length) {
+        const wanted = query.limit === undefined ? READ_BATCH : query.limit - matched;
+        if (wanted <= 0) return found;
+        for (const record of await this.readRuns(tip, paths.splice(0, wanted))) {
+          found.push(record);
+          if (matchesQuery(record, query)) matched++;
+        }
       }
     }
     return found;
+  }
+
+  /**
+   * Paths of every run whose id starts with `prefix`, in any of `pipelines`. An exact id is looked
+   * up by path; a prefix naming a month or a day (`202611…`, `20261102…`) lists only that folder.
+   */
+  async runPathsMatching(tip: string, pipelines: string[], prefix: string): Promise<string[]> {
+    await this.assertLedger(tip);
+    const parsed = tryParseRunId(prefix);
+    if (parsed) {
+      const exact = pipelines.map((p) => `${p}/runs/${parsed.day}/${prefix}.json`);
+      const texts = await this.#git.readFiles(tip, exact);
+      const hits = exact.filter((_, i) => texts[i] !== undefined);
+      if (hits.length) return hits;
+    }
+    const digits = /^(\d{4})(\d{2})(\d{2})?/.exec(prefix);
+    const sub = digits ? `/${digits[1]}-${digits[2]}${digits[3] ? `/${digits[3]}` : ''}` : '';
+    const paths = await Promise.all(pipelines.map((p) => this.#git.listFiles(tip, `${p}/runs${sub}`)));
+    return paths.flat().filter((p) => runIdOfPath(p)?.startsWith(prefix));
   }
 
   /** Active records of CI runs on the branch (see GitBranchWriter.publishActive). */
@@ -81,11 +111,5 @@ export class GitBranchReader {
     await this.assertLedger(tip);
     const paths = (await this.#git.listFiles(tip, `${pipeline}/active`)).filter((p) => p.endsWith('.json'));
     return this.readRuns(tip, paths);
-  }
-
-  /** Paths of every run whose id starts with `prefix`, in any pipeline. */
-  async runPathsMatching(tip: string, prefix: string): Promise<string[]> {
-    await this.assertLedger(tip);
-    return (await this.#git.listFiles(tip, '')).filter((p) => runIdOfPath(p)?.startsWith(prefix));
   }
 }

@@ -11,17 +11,17 @@
 import { computeDelay, type BackoffSettings } from '../policies/backoff.ts';
 import { applyCommit, type StateCommit } from '../model/state.ts';
 import type { GitClient, TreeFile } from './git-client.ts';
-import { activePath, commitMessage, LEDGER_AUTHOR, MARKER_PATH, markerContent, runPath, stateContent, statePath } from './git-branch-layout.ts';
-import type { GitBranchReader } from './git-branch-reader.ts';
+import { activePath, assertLedgerMarker, commitMessage, LEDGER_AUTHOR, MARKER_PATH, markerContent, parseState, runPath, stateContent, statePath } from './git-branch-layout.ts';
 import { LedgerPushConflictError } from './git-errors.ts';
 import type { RunRecord } from './run-record.ts';
 
 /**
- * 12 attempts, 50 ms doubling to a 2 s cap, equal jitter: about 15 s of waiting at most, enough
- * for dozens of writers finishing in the same second (each round, one of them wins).
+ * 30 attempts, 50 ms doubling to a 3 s cap, equal jitter: at most about 75 s of waiting. Each
+ * round one writer wins, and the jitter spreads the losers apart, so a dozen writers finishing in
+ * the same second on a slow runner all get through (measured: 9 processes on 2 busy cores).
  */
-export const PUSH_BACKOFF: BackoffSettings = { kind: 'exponential', initialDelayMs: 50, factor: 2, maxDelayMs: 2000, jitter: 'equal' };
-export const PUSH_ATTEMPTS = 12;
+export const PUSH_BACKOFF: BackoffSettings = { kind: 'exponential', initialDelayMs: 50, factor: 2, maxDelayMs: 3000, jitter: 'equal' };
+export const PUSH_ATTEMPTS = 30;
 
 export interface GitWriterHooks {
   /** Test hook: called with the attempt number after the commit is built, before it is pushed. */
@@ -54,12 +54,10 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 export class GitBranchWriter {
   readonly #git: GitClient;
-  readonly #reader: GitBranchReader;
   readonly #options: GitWriterOptions;
 
-  constructor(git: GitClient, reader: GitBranchReader, options: GitWriterOptions) {
+  constructor(git: GitClient, options: GitWriterOptions) {
     this.#git = git;
-    this.#reader = reader;
     this.#options = options;
   }
 
@@ -69,9 +67,18 @@ export class GitBranchWriter {
    */
   record(record: RunRecord, commit?: StateCommit): Promise<boolean> {
     const committed = record.status === 'succeeded' && commit ? commit : undefined;
+    const { branch } = this.#options;
     return this.#commitChange(record.runId, async (tip) => {
-      if (tip && (await this.#reader.hasFile(tip, runPath(record)))) return undefined;
-      const files = await this.#filesFor(tip, { ...record, commit: committed }, committed);
+      // One cat-file for the marker, the run file and the state: a short window between fetch and push.
+      const [marker, run, state] = tip ? await this.#git.readFiles(tip, [MARKER_PATH, runPath(record), statePath(record.pipeline)]) : [];
+      if (tip) assertLedgerMarker(branch, marker);
+      if (run !== undefined) return undefined;
+      const files: TreeFile[] = [{ path: runPath(record), content: JSON.stringify({ ...record, commit: committed }) }];
+      if (!tip) files.push({ path: MARKER_PATH, content: markerContent() });
+      if (committed) {
+        const next = applyCommit(parseState(branch, record.pipeline, state), committed, record.runId, record.finishedAt ?? record.startedAt);
+        files.push({ path: statePath(record.pipeline), content: stateContent(next) });
+      }
       return { files, remove: [activePath(record.pipeline, record.runId)], message: commitMessage(record) };
     });
   }
@@ -83,7 +90,9 @@ export class GitBranchWriter {
   publishActive(record: RunRecord): Promise<boolean> {
     const path = activePath(record.pipeline, record.runId);
     return this.#commitChange(record.runId, async (tip) => {
-      if (tip && ((await this.#reader.hasFile(tip, runPath(record))) || (await this.#reader.hasFile(tip, path)))) return undefined;
+      const [marker, run, active] = tip ? await this.#git.readFiles(tip, [MARKER_PATH, runPath(record), path]) : [];
+      if (tip) assertLedgerMarker(this.#options.branch, marker);
+      if (run !== undefined || active !== undefined) return undefined;
       const files: TreeFile[] = [{ path, content: JSON.stringify(record) }];
       if (!tip) files.push({ path: MARKER_PATH, content: markerContent() });
       return { files, message: `weir: ${record.pipeline} run ${record.runId} started [skip ci]\n` };
@@ -107,7 +116,6 @@ export class GitBranchWriter {
     const fetched = await this.#git.fetchBranch(remote, branch, trackingRef);
     if (!fetched.fetched && fetched.reason === 'ref-locked') return 'retry';
     const tip = fetched.fetched ? fetched.tip : undefined;
-    if (tip) await this.#reader.assertLedger(tip);
     const planned = await change(tip);
     if (!planned) return 'nothing';
     const next = await this.#git.createCommit({ parent: tip, ...planned, author: LEDGER_AUTHOR });
@@ -117,17 +125,5 @@ export class GitBranchWriter {
     // Reads of this clone see the write at once; a concurrent fetch that got further wins.
     await this.#git.updateRef(trackingRef, next, tip);
     return 'written';
-  }
-
-  /** The run file, the state it moves to, and the marker when the branch is new. */
-  async #filesFor(tip: string | undefined, record: RunRecord, commit: StateCommit | undefined): Promise<TreeFile[]> {
-    const files: TreeFile[] = [{ path: runPath(record), content: JSON.stringify(record) }];
-    if (!tip) files.push({ path: MARKER_PATH, content: markerContent() });
-    if (commit) {
-      const base = tip ? await this.#reader.readState(tip, record.pipeline) : { watermarks: {}, processedFiles: {} };
-      const next = applyCommit(base, commit, record.runId, record.finishedAt ?? record.startedAt);
-      files.push({ path: statePath(record.pipeline), content: stateContent(next) });
-    }
-    return files;
   }
 }

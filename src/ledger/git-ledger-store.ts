@@ -63,7 +63,7 @@ export class GitLedgerStore implements LedgerStore {
     this.#ciRunId = options.ciRunId;
     this.#trackingRef = `refs/remotes/${this.remote}/${this.branch}`;
     this.#reader = new GitBranchReader(git, this.branch);
-    this.#writer = new GitBranchWriter(git, this.#reader, { ...options, branch: this.branch, remote: this.remote, trackingRef: this.#trackingRef });
+    this.#writer = new GitBranchWriter(git, { ...options, branch: this.branch, remote: this.remote, trackingRef: this.#trackingRef });
   }
 
   /** Fetches the branch, so reads see what other machines recorded. False when it does not exist yet. */
@@ -150,7 +150,7 @@ export class GitLedgerStore implements LedgerStore {
 
   async getRun(idOrPrefix: string): Promise<RunRecord | undefined> {
     const tip = await this.#tip();
-    const paths = tip ? await this.#reader.runPathsMatching(tip, idOrPrefix) : [];
+    const paths = tip ? await this.#reader.runPathsMatching(tip, await this.pipelines(), idOrPrefix) : [];
     const ids = new Set(paths.map((p) => runIdOfPath(p)!));
     const active: RunRecord[] = [];
     for (const pipeline of await this.pipelines()) {
