@@ -150,14 +150,15 @@ export class GitLedgerStore implements LedgerStore {
 
   async getRun(idOrPrefix: string): Promise<RunRecord | undefined> {
     const tip = await this.#tip();
-    const paths = tip ? await this.#reader.runPathsMatching(tip, await this.pipelines(), idOrPrefix) : [];
-    const ids = new Set(paths.map((p) => runIdOfPath(p)!));
-    const active: RunRecord[] = [];
-    for (const pipeline of await this.pipelines()) {
-      for (const record of await this.#activeRecords(tip, pipeline)) if (record.runId.startsWith(idOrPrefix) && !ids.has(record.runId)) active.push(record);
-    }
+    const pipelines = await this.pipelines();
+    const paths = tip ? await this.#reader.runPathsMatching(tip, pipelines, idOrPrefix) : [];
     const exactPath = paths.find((p) => runIdOfPath(p) === idOrPrefix);
     if (tip && exactPath) return (await this.#reader.readRuns(tip, [exactPath]))[0];
+    const ids = new Set(paths.map((p) => runIdOfPath(p)!));
+    const active: RunRecord[] = [];
+    for (const pipeline of pipelines) {
+      for (const record of await this.#activeRecords(tip, pipeline)) if (record.runId.startsWith(idOrPrefix) && !ids.has(record.runId)) active.push(record);
+    }
     const exactActive = active.find((r) => r.runId === idOrPrefix);
     if (exactActive) return exactActive;
     const all = [...ids, ...active.map((r) => r.runId)];
