@@ -41,6 +41,7 @@ export const OPTIONS = {
   check: { type: 'boolean', help: 'change nothing: print the diff and exit 1 when a generated workflow is stale or missing' },
   action: { type: 'string', value: 'ref', help: "the weir action the workflows use: an owner (uses owner/weir@v1), owner/repo[@ref], or './' (default: OWNER, a placeholder)" },
   force: { type: 'boolean', help: 'overwrite files that already exist' },
+  ledger: { type: 'string', value: 'fs|git[:branch]', help: 'read the local ledger or a fetched ledger branch (default: fs; git:weir-ledger when .weir/ledger is absent and the branch exists)' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -77,13 +78,13 @@ export const COMMANDS = {
   history: {
     usage: 'weir history [pipeline | run-id]',
     summary: "past runs, or one run's stages and attempts",
-    options: ['json', 'table', 'limit'],
+    options: ['json', 'table', 'limit', 'ledger'],
     notes: 'A unique prefix of a run id is enough. A table on a terminal, JSON when piped.',
   },
   status: {
     usage: 'weir status [pipeline]',
     summary: "each pipeline's schedule, last run, last success and next tick",
-    options: ['json', 'table'],
+    options: ['json', 'table', 'ledger'],
   },
   // compile and init (branch compile)
   compile: {

@@ -26,7 +26,7 @@ function assertAtMostOne(command: string, args: string[], what: string): void {
 export async function historyCommand(args: string[], values: CliValues, io: Io): Promise<number> {
   assertAtMostOne('history', args, 'pipeline or run id');
   const limit = parseLimit(values.limit);
-  const result = await readHistory({ target: args[0], limit }, createCliDeps(rootOf(values, io)));
+  const result = await readHistory({ target: args[0], limit }, createCliDeps(rootOf(values, io), { ledger: values.ledger }));
   switch (result.kind) {
     case 'not_found':
       throw new UsageError(`no pipeline or run '${result.target}' in the ledger; pipelines with runs: ${result.pipelines.join(', ') || 'none yet'}`);
@@ -44,7 +44,7 @@ export async function historyCommand(args: string[], values: CliValues, io: Io):
 export async function statusCommand(args: string[], values: CliValues, io: Io): Promise<number> {
   assertAtMostOne('status', args, 'pipeline');
   const root = rootOf(values, io);
-  const result = await readStatus({ root, pipeline: args[0] }, createCliDeps(root));
+  const result = await readStatus({ root, pipeline: args[0] }, createCliDeps(root, { ledger: values.ledger }));
   if (!result.ok) throw new UsageError(result.message);
   io.out(wantsJson(values, io) ? JSON.stringify(result.pipelines, null, 2) : renderStatusTable(result.pipelines));
   return EXIT.ok;
