@@ -19,6 +19,7 @@ import { collectProvenance, triggerOf } from './action-provenance.ts';
 import { planMatrix, resolvePipelineFiles, validateAction } from './action-validate.ts';
 import { createLocalRunDeps } from './local-run-deps.ts';
 import { prepareDuckDb } from './action-duckdb.ts';
+import { openActionLedger } from './action-ledger.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -81,7 +82,8 @@ export async function runAction(inputs: ActionInputs, runtime: ActionsRuntime, e
   const { pipelines, policies, allowWritePaths } = validation;
   const redact = maskPipelineSecrets(pipelines, inputs, env, runtime);
   await prepareDuckDb(env, runtime);
-  const deps = createLocalRunDeps({ root: inputs.root, env });
+  const ledger = await openActionLedger(inputs, env, runtime);
+  const deps = createLocalRunDeps({ root: inputs.root, env }, ledger ? { ledger } : {});
   const cancel = cancelOnSignals();
   const summaries: RunSummary[] = [];
   try {
