@@ -37,6 +37,9 @@ export const OPTIONS = {
   mermaid: { type: 'boolean', help: 'print the DAG as a Mermaid flowchart' },
   limit: { type: 'string', value: 'n', help: 'most runs to show (default 20)' },
   table: { type: 'boolean', help: 'print a table even when stdout is not a terminal' },
+  // weir reports (artifacts branch)
+  repo: { type: 'string', value: 'owner/name', help: 'GitHub repository (default: GITHUB_REPOSITORY, else the origin remote)' },
+  out: { type: 'string', value: 'dir', help: 'folder to unzip into (default: weir-reports/<run id>)' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -80,6 +83,13 @@ export const COMMANDS = {
     usage: 'weir status [pipeline]',
     summary: "each pipeline's schedule, last run, last success and next tick",
     options: ['json', 'table'],
+  },
+  // weir reports (artifacts branch)
+  reports: {
+    usage: 'weir reports <run-id>',
+    summary: "download a run's report artifact from GitHub Actions",
+    options: ['repo', 'out'],
+    notes: 'Needs GITHUB_TOKEN or GH_TOKEN with read access to the repository (actions: read).',
   },
   help: { usage: 'weir help [command]', summary: 'show help for weir or one command', options: [] },
   version: { usage: 'weir version', summary: 'print the version', options: [] },

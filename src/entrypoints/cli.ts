@@ -26,6 +26,7 @@ const HANDLERS: Record<Exclude<CommandName, 'help' | 'version'>, () => Promise<H
   run: async () => (await import('./cli-run.ts')).runCommand,
   history: async () => (await import('./cli-ledger.ts')).historyCommand,
   status: async () => (await import('./cli-ledger.ts')).statusCommand,
+  reports: async () => (await import('./cli-reports.ts')).reportsCommand, // artifacts branch
 };
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {

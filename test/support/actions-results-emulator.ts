@@ -66,8 +66,12 @@ export interface ActionsResultsEmulator extends AsyncDisposable {
 }
 
 class TwirpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
     super(message);
+    this.status = status;
+    this.code = code;
   }
 }
 
