@@ -86,6 +86,30 @@ describe('artifacts through the emulator with @actions/artifact', () => {
   });
 });
 
+describe('the blob endpoints', () => {
+  it('commits staged blocks in block-list order, not in the order they arrived', async () => {
+    const emulator = await startActionsResultsEmulator();
+    onTestFinished(() => emulator.close());
+    const ids = { workflow_run_backend_id: 'a1b2c3d4-0000-4000-8000-000000000001', workflow_job_run_backend_id: 'a1b2c3d4-0000-4000-8000-000000000002' };
+    const twirp = (method: string, body: object) => fetch(`${emulator.url}twirp/github.actions.results.api.v1.ArtifactService/${method}`, {
+      method: 'POST', headers: { authorization: `Bearer ${emulator.runtimeToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ ...ids, ...body }),
+    }).then((r) => r.json() as Promise<Record<string, string>>);
+    const { signed_upload_url: url } = await twirp('CreateArtifact', { name: 'blocks', version: 7 });
+    const block = (id: string) => Buffer.from(id).toString('base64');
+
+    await fetch(`${url}&comp=block&blockid=${encodeURIComponent(block('b'))}`, { method: 'PUT', body: 'second' });
+    await fetch(`${url}&comp=block&blockid=${encodeURIComponent(block('a'))}`, { method: 'PUT', body: 'first-' });
+    const commit = await fetch(`${url}&comp=blocklist`, { method: 'PUT', body: `<?xml version="1.0"?><BlockList><Latest>${block('a')}</Latest><Latest>${block('b')}</Latest></BlockList>` });
+    const finalized = await twirp('FinalizeArtifact', { name: 'blocks', size: '12' });
+
+    expect(commit.status).toBe(201);
+    expect(finalized).toEqual({ ok: true, artifact_id: expect.any(String) });
+    expect(emulator.artifactBytes('blocks')?.toString()).toBe('first-second');
+    expect(await (await fetch(url!)).text()).toBe('first-second');
+    expect((await fetch(url!.replace(/sig=[^&]+/, 'sig=forged'))).status).toBe(403);
+  });
+});
+
 describe('caches through the emulator with @actions/cache (v2)', () => {
   it('saves a cache entry and restores it by its key and by a restore-key prefix', async () => {
     const dir = useTempDir('weir-emulator-');
