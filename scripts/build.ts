@@ -19,7 +19,9 @@ await build({
   format: 'esm',
   // The oldest Node in package.json `engines`: esbuild lowers newer syntax (`using`, …) for it.
   target: 'node22.12',
-  external: ['@duckdb/node-api'],
+  // @actions/github (Octokit, undici: ~575 KB) is loaded by `weir reports` alone, with import() at
+  // run time; bundled, its bytes slowed every command's start-up (artifacts branch).
+  external: ['@duckdb/node-api', '@actions/github'],
   // Some dependencies are CommonJS and call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as weirCreateRequire } from 'node:module'; const require = weirCreateRequire(import.meta.url);" },
   sourcemap: 'linked',

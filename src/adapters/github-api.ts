@@ -3,7 +3,6 @@
  * Octokit from `@actions/github` (the same client the Action uses); every GitHub failure becomes one
  * of the typed errors below, with what to do about it.
  */
-import { getOctokit } from '@actions/github';
 
 export interface RepoRef {
   owner: string;
@@ -93,7 +92,12 @@ export interface GitHubApiOptions {
   baseUrl?: string;
 }
 
-export function createGitHubArtifacts(token: string, options: GitHubApiOptions = {}): GitHubArtifacts {
+/**
+ * Loads Octokit on first use: the CLI bundle keeps `@actions/github` external (scripts/build.ts), so
+ * only `weir reports` pays for loading it.
+ */
+export async function createGitHubArtifacts(token: string, options: GitHubApiOptions = {}): Promise<GitHubArtifacts> {
+  const { getOctokit } = await import('@actions/github');
   const octokit = getOctokit(token, options.baseUrl ? { baseUrl: options.baseUrl } : {});
   return {
     async listArtifactsNamed(repo, name) {

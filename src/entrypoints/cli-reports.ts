@@ -95,7 +95,7 @@ export async function reportsCommand(args: string[], values: CliValues, io: Io):
   if (!tryParseRunId(runId)) throw new UsageError(`'${runId}' is not a weir run id (like 20261201T060000.000Z-3f9a1c); see 'weir history'`);
   const root = rootOf(values, io);
   const repo = resolveRepo(values, io, root);
-  const github = createGitHubArtifacts(resolveToken(io));
+  const github = await createGitHubArtifacts(resolveToken(io));
   const out = resolve(io.cwd, values.out ?? join('weir-reports', runId));
   try {
     const artifact = await findRunArtifact(github, repo, runId, await pipelineOfLocalRun(root, runId));
