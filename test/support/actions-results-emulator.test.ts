@@ -2,6 +2,7 @@
  * The emulator proves itself with the real clients: `@actions/artifact` and `@actions/cache` upload,
  * list and download real bytes through it, as they would against GitHub.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultArtifactClient } from '@actions/artifact';
@@ -42,6 +43,20 @@ describe('artifacts through the emulator with @actions/artifact', () => {
     expect(artifacts.map((a) => [a.name, a.id, a.size])).toEqual([['weir-demo-1', uploaded.id, uploaded.size]]);
     expect(emulator.artifacts()[0]!.digest).toBe(`sha256:${uploaded.digest}`);
     for (const file of files) expect(sha256File(join(out, file.slice(join(dir, 'in').length + 1)))).toBe(sha256File(file));
+  });
+
+  it('reassembles an artifact the client staged as several 8 MiB blocks', async () => {
+    const dir = useTempDir('weir-emulator-');
+    const emulator = await startEmulator(dir);
+    const big = join(dir, 'big.bin');
+    writeFileSync(big, randomBytes(17 * 1024 * 1024));
+
+    const uploaded = await new DefaultArtifactClient().uploadArtifact('weir-big', [big], dir, { compressionLevel: 0 });
+    const out = join(dir, 'out');
+    await new DefaultArtifactClient().downloadArtifact(uploaded.id!, { path: out });
+
+    expect(emulator.calls.filter((c) => c.method === 'blob' && c.status === 201).length).toBeGreaterThanOrEqual(4); // 3 blocks + the list
+    expect(sha256File(join(out, 'big.bin'))).toBe(sha256File(big));
   });
 
   it('refuses a second artifact with the same name in the run (409)', async () => {
