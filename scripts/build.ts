@@ -19,9 +19,10 @@ await build({
   format: 'esm',
   // The oldest Node in package.json `engines`: esbuild lowers newer syntax (`using`, …) for it.
   target: 'node22.12',
-  // vega, vega-lite (report charts) and nodemailer (email) load only when a report draws a chart or
-  // an email goes out: resolved from node_modules then, so other commands do not parse their ~1.5 MB.
-  external: ['@duckdb/node-api', 'vega', 'vega-lite', 'nodemailer'],
+  // Loaded only when needed, resolved from node_modules then, so other commands do not parse them:
+  // vega, vega-lite (report charts) and nodemailer (email) when a report draws a chart or an email
+  // goes out (~1.5 MB); @actions/github (Octokit, undici: ~575 KB) by `weir reports` alone.
+  external: ['@duckdb/node-api', 'vega', 'vega-lite', 'nodemailer', '@actions/github'],
   // Some dependencies are CommonJS and call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as weirCreateRequire } from 'node:module'; const require = weirCreateRequire(import.meta.url);" },
   sourcemap: 'linked',

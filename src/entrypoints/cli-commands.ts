@@ -42,6 +42,9 @@ export const OPTIONS = {
   action: { type: 'string', value: 'ref', help: "the weir action the workflows use: an owner (uses owner/weir@v1), owner/repo[@ref], or './' (default: OWNER, a placeholder)" },
   force: { type: 'boolean', help: 'overwrite files that already exist' },
   ledger: { type: 'string', value: 'fs|git[:branch]', help: 'read the local ledger or a fetched ledger branch (default: fs; git:weir-ledger when .weir/ledger is absent and the branch exists)' },
+  // weir reports (artifacts branch)
+  repo: { type: 'string', value: 'owner/name', help: 'GitHub repository (default: GITHUB_REPOSITORY, else the origin remote)' },
+  out: { type: 'string', value: 'dir', help: 'folder to unzip into (default: weir-reports/<run id>)' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -105,6 +108,13 @@ export const COMMANDS = {
     summary: 'send a test message through a channel of weir.yml',
     options: ['json'],
     notes: 'Exit 0 when sent, 1 when the send failed after its retries, 2 when the channel is unknown or its environment variables are unset.',
+  },
+  // weir reports (artifacts branch)
+  reports: {
+    usage: 'weir reports <run-id>',
+    summary: "download a run's report artifact from GitHub Actions",
+    options: ['repo', 'out'],
+    notes: 'Needs GITHUB_TOKEN or GH_TOKEN with read access to the repository (actions: read).',
   },
   help: { usage: 'weir help [command]', summary: 'show help for weir or one command', options: [] },
   version: { usage: 'weir version', summary: 'print the version', options: [] },

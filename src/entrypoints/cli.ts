@@ -30,6 +30,7 @@ const HANDLERS: Record<Exclude<CommandName, 'help' | 'version'>, () => Promise<H
   compile: async () => (await import('./cli-compile.ts')).compileCommand,
   init: async () => (await import('./cli-init.ts')).initCommand,
   notify: async () => (await import('./cli-notify.ts')).notifyCommand, // reports issue
+  reports: async () => (await import('./cli-reports.ts')).reportsCommand, // artifacts branch
 };
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {

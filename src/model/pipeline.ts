@@ -100,6 +100,7 @@ export const Pipeline = z.strictObject({
   max_active_runs: z.number().int().positive().optional().describe('Runs of this pipeline allowed at once on one ledger (a second one fails with run_conflict, or waits with --wait). Not the same as concurrency, which bounds stages within a run. Default: 1.'),
   timeout: Duration.optional().describe('Whole-run time limit. Default: none.'),
   sla: Duration.optional().describe('Planned (no effect yet): expected run duration; longer runs are an SLA breach.'),
+  artifacts: z.array(z.string().min(1)).optional().describe("Files (globs, relative to the project) added to the run's report artifact, e.g. out/**/*.csv. Default: none."),
   notify: Notify.optional().describe('Notifications after the run: events to channels defined in weir.yml. Default: none.'),
 });
 export type PipelineSpec = z.infer<typeof Pipeline>;
