@@ -19,6 +19,8 @@ import { collectProvenance, triggerOf } from './action-provenance.ts';
 import { planMatrix, resolvePipelineFiles, validateAction } from './action-validate.ts';
 import { createLocalRunDeps } from './local-run-deps.ts';
 import { prepareDuckDb } from './action-duckdb.ts';
+import { publishRunArtifact } from '../use-cases/run-artifact.ts';
+import { createActionsArtifactStore } from '../adapters/actions-artifacts.ts';
 import { openActionLedger } from './action-ledger.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -86,6 +88,7 @@ export async function runAction(inputs: ActionInputs, runtime: ActionsRuntime, e
   const deps = createLocalRunDeps({ root: inputs.root, env }, ledger ? { ledger } : {});
   const cancel = cancelOnSignals();
   const summaries: RunSummary[] = [];
+  const artifacts: string[] = [];
   try {
     for (const pipeline of pipelines) {
       if (cancel.signal.aborted) break;
@@ -108,6 +111,8 @@ export async function runAction(inputs: ActionInputs, runtime: ActionsRuntime, e
         deps,
       );
       summaries.push(summary);
+      const artifact = await publishReport(summary, pipeline.spec.artifacts, inputs.root, env, runtime);
+      if (artifact) artifacts.push(artifact);
       const budget = Math.floor(STEP_SUMMARY_BUDGET_BYTES / pipelines.length);
       await runtime.appendSummary(redact(renderRunSummary({ record: summary.record, plan: summary.plan, logs: log.logs }, budget).markdown));
     }
@@ -120,7 +125,22 @@ export async function runAction(inputs: ActionInputs, runtime: ActionsRuntime, e
   runtime.setOutput('status', status);
   runtime.setOutput('summary', line);
   runtime.setOutput('matrix', planMatrix(summaries.map((s) => s.plan)));
-  // Reports as artifacts are not built yet (issue 9 item 6): the output exists, empty.
-  runtime.setOutput('report-artifact', '');
+  runtime.setOutput('report-artifact', artifacts.join(','));
   if (status !== 'succeeded') runtime.setFailed(`weir run: ${line}; see the job summary`);
+}
+
+/**
+ * Uploads the run's report artifact (report.md/html, stages.csv, checks.csv, run.json, dead letters,
+ * the pipeline's `artifacts:`) when the runner offers the results service; a failure is a warning.
+ */
+async function publishReport(summary: RunSummary, globs: readonly string[] | undefined, root: string, env: Env, runtime: ActionsRuntime): Promise<string | undefined> {
+  if (!env.ACTIONS_RUNTIME_TOKEN || !env.ACTIONS_RESULTS_URL) {
+    runtime.info('no report artifact: the Actions results service is not available to this step');
+    return undefined;
+  }
+  const result = await publishRunArtifact(
+    { record: summary.record, runDir: summary.runDir, root, globs },
+    { store: createActionsArtifactStore(), warn: (message) => runtime.warning(message) },
+  );
+  return result.uploaded ? result.name : undefined;
 }
