@@ -97,3 +97,12 @@ export function readActionInputs(runtime: ActionsRuntime, env: Readonly<Record<s
     workspace,
   };
 }
+
+/**
+ * Values of the environment variables the `secrets` input names: exact names, or patterns with `*`
+ * (`API_*`, `*_TOKEN`) matched against every variable of the step.
+ */
+export function declaredSecretValues(names: readonly string[], env: Readonly<Record<string, string | undefined>>): string[] {
+  const patterns = names.map((name) => new RegExp(`^${name.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`));
+  return Object.entries(env).filter(([key, value]) => value !== undefined && patterns.some((p) => p.test(key))).map(([, value]) => value!);
+}

@@ -13,7 +13,7 @@ import { resolveParams } from '../use-cases/params.ts';
 import { runPipeline, type RunSummary } from '../use-cases/run-pipeline.ts';
 import { validatePipelines } from '../use-cases/validate.ts';
 import type { ActionsRuntime } from '../adapters/github-actions.ts';
-import type { ActionInputs } from './action-inputs.ts';
+import { declaredSecretValues, type ActionInputs } from './action-inputs.ts';
 import { createGroupedRunLog } from './action-log.ts';
 import { collectProvenance, triggerOf } from './action-provenance.ts';
 import { planMatrix, resolvePipelineFiles, validateAction } from './action-validate.ts';
@@ -30,7 +30,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * secret params, secret headers. Passed to the runner's masking before any stage runs.
  */
 function maskPipelineSecrets(pipelines: readonly LoadedPipeline[], inputs: ActionInputs, env: Env, runtime: ActionsRuntime): Redactor {
-  const secrets = inputs.secretNames.map((name) => env[name]);
+  const secrets = declaredSecretValues(inputs.secretNames, env);
   for (const pipeline of pipelines) {
     const resolved = resolveParams(pipeline.spec, inputs.params, pipeline.file);
     for (const value of collectSecrets({ spec: pipeline.spec, env, params: resolved })) {

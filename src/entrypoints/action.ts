@@ -5,7 +5,7 @@
  */
 import { MIN_SECRET_CHARS } from '../model/redact.ts';
 import { createActionsRuntime, type ActionsRuntime } from '../adapters/github-actions.ts';
-import { readActionInputs, type ActionInputs } from './action-inputs.ts';
+import { declaredSecretValues, readActionInputs, type ActionInputs } from './action-inputs.ts';
 import { validateAction } from './action-validate.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -14,10 +14,11 @@ type Env = Readonly<Record<string, string | undefined>>;
 function maskDeclaredSecrets(inputs: ActionInputs, env: Env, runtime: ActionsRuntime): void {
   if (inputs.token) runtime.setSecret(inputs.token);
   for (const name of inputs.secretNames) {
+    if (name.includes('*')) continue; // a pattern: matched below, and matching nothing is no mistake
     const value = env[name];
     if (value === undefined) runtime.warning(`input 'secrets' names ${name}, which is not in the step's environment: map it with 'env: { ${name}: \${{ secrets.${name} }} }'`);
-    else if (value.length >= MIN_SECRET_CHARS) runtime.setSecret(value);
   }
+  for (const value of declaredSecretValues(inputs.secretNames, env)) if (value.length >= MIN_SECRET_CHARS) runtime.setSecret(value);
 }
 
 export async function runWeirAction(runtime: ActionsRuntime, env: Env, cwd: string): Promise<void> {

@@ -104,6 +104,12 @@ export function renderRunDetail(record: RunRecord): string {
     `params ${JSON.stringify(record.params)}`,
   ];
   if (record.error) head.push(`error [${record.error.code}] ${record.error.message}`);
+  const p = record.provenance;
+  if (p) {
+    const where = [p.commit && `commit ${p.commit.slice(0, 12)}`, p.ref, p.event && `event ${p.event}`, p.actor && `by ${p.actor}`].filter(Boolean).join(' · ');
+    if (where) head.push(`from ${where}`);
+    if (p.workflowRunUrl) head.push(`workflow run ${p.workflowRunUrl}${p.runAttempt && p.runAttempt > 1 ? ` (attempt ${p.runAttempt})` : ''}`);
+  }
   const rows = Object.entries(record.stages).map(([name, s]) => [
     name,
     s.status,

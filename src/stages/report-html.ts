@@ -17,8 +17,12 @@ figure{margin:.5em 0;max-width:100%;overflow-x:auto}figure svg{max-width:100%;he
 .note{color:#57606a;font-size:.9em}
 `.trim();
 
-/** Markdown text to HTML; links and images that point at the network become plain text (no external requests). */
-const markdown = new Marked({
+/**
+ * Markdown text to HTML; links and images that point at the network become plain text (no external
+ * requests). Built on first use: every run loads this module with the stage kinds, few render a report.
+ */
+let markdown: Marked | undefined;
+const markdownRenderer = (): Marked => (markdown ??= new Marked({
   async: false,
   renderer: {
     link({ href, tokens }) {
@@ -33,7 +37,7 @@ const markdown = new Marked({
       return escapeHtml(text);
     },
   },
-});
+}));
 
 function isExternal(url: string): boolean {
   return /^[a-z][a-z0-9+.-]*:|^\/\//i.test(url.trim()) && !/^mailto:/i.test(url.trim());
@@ -47,7 +51,7 @@ export function renderReportHtml(report: ReportDocument): string {
   const body = [
     `<h1>${escapeHtml(report.title)}</h1>`,
     `<p class="byline">${escapeHtml(report.byline)}</p>`,
-    report.text.trim() ? markdown.parse(report.text) as string : '',
+    report.text.trim() ? markdownRenderer().parse(report.text) as string : '',
     ...report.sections.map(sectionHtml),
   ].join('\n');
   return `<!doctype html>

@@ -31,3 +31,13 @@ describe('the Action inputs', () => {
     expect(() => readActionInputs(runtimeWith({ interval: '2026-11-02..2026-11-01' }), {}, '/repo')).toThrow(/^input 'interval': '2026-11-02\.\.2026-11-01' ends before it starts/);
   });
 });
+
+describe('declaredSecretValues', () => {
+  it('takes exact names and * patterns, and nothing else', async () => {
+    const { declaredSecretValues } = await import('../../src/entrypoints/action-inputs.ts');
+    const env = { API_KEY: 'k-1234', API_URL: 'u-5678', DB_TOKEN: 't-9999', PATH: '/usr/bin', 'A.B': 'dot-0000' };
+    expect(declaredSecretValues(['API_*', '*_TOKEN'], env).sort()).toEqual(['k-1234', 't-9999', 'u-5678']);
+    expect(declaredSecretValues(['PATH'], env)).toEqual(['/usr/bin']);
+    expect(declaredSecretValues(['A.*'], { ...env, AXB: 'no' })).toEqual(['dot-0000']);
+  });
+});

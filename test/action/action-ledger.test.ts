@@ -26,6 +26,23 @@ describe('command: run with the ledger on a git branch', () => {
     expect(await reader.getRun(runId)).toMatchObject({ runId, pipeline: 'hello', status: 'succeeded' });
   });
 
+  it('records both of two runs racing on the ledger branch from separate checkouts', async () => {
+    const bare = await createBareRemote();
+    const checkouts = await Promise.all([cloneOf(bare), cloneOf(bare)]);
+    for (const dir of checkouts) {
+      mkdirSync(join(dir, 'pipelines'));
+      writeFileSync(join(dir, 'pipelines', 'hello.yml'), PIPELINE);
+    }
+    const results = await Promise.all(
+      checkouts.map((dir, i) => runBundle(dir, { inputs: { command: 'run', pipeline: 'hello' }, env: { GITHUB_RUN_ID: String(100 + i), GITHUB_RUN_ATTEMPT: '1' } })),
+    );
+    for (const result of results) expect(result.code, result.stdout + result.stderr).toBe(0);
+    const reader = await openStore(await cloneOf(bare));
+    await reader.refresh();
+    const runs = await reader.listRuns({ pipeline: 'hello' });
+    expect(runs.map((r) => r.runId).sort()).toEqual(results.map((r) => r.outputs['run-id']).sort());
+  });
+
   it('falls back to the file ledger, with a warning, outside a git checkout', async () => {
     const { tempFolder } = await import('./bundle-runner.ts');
     const workspace = tempFolder({ 'pipelines/hello.yml': PIPELINE });

@@ -33,9 +33,9 @@ beforeAll(async () => {
 }, 60_000);
 
 /** The installed `weir` command, as `npx weir` would find it, on this test's Node. */
-function installedWeir(args: string[]) {
+function installedWeir(args: string[], cwd = project) {
   const env = { ...process.env, NO_COLOR: '1', PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH}` };
-  return run(join(project, 'node_modules', '.bin', 'weir'), args, { cwd: project, env });
+  return run(join(project, 'node_modules', '.bin', 'weir'), args, { cwd, env });
 }
 
 describe('the packed package', () => {
@@ -76,5 +76,17 @@ describe('the packed package', () => {
     writeFileSync(join(project, 'pipelines', 'hello.yml'), PIPELINE);
     await installedWeir(['run', 'hello', '--quiet']);
     expect(readFileSync(join(project, 'out', 'numbers.csv'), 'utf8').trim().split('\n')).toEqual(['n', '0', '1', '2']);
+  });
+
+  it('scaffolds an empty git repository with init, then validates, runs and finds its workflows fresh', async () => {
+    const repo = join(dir, 'repo');
+    mkdirSync(repo);
+    await run('git', ['init', '--quiet', repo]);
+    await installedWeir(['init'], repo);
+    await installedWeir(['validate'], repo);
+    const { stdout } = await installedWeir(['run', '--all', '--json'], repo);
+    expect(JSON.parse(stdout)).toMatchObject({ status: 'succeeded' });
+    await installedWeir(['compile', '--check'], repo);
+    expect(readFileSync(join(repo, '.gitignore'), 'utf8')).toContain('.weir/');
   });
 });

@@ -35,3 +35,13 @@ describe('terminal renderers', () => {
     expect(renderTable(['a', 'bb'], [['xyz', '1']])).toBe('a    bb\n───  ──\nxyz  1');
   });
 });
+
+describe('renderRunDetail provenance', () => {
+  it('shows where a run on GitHub came from: commit, ref, event, actor and the workflow run', () => {
+    const started = { ...events[0], provenance: { commit: '0123456789abcdef0123', ref: 'refs/heads/main', event: 'schedule', actor: 'octocat', workflowRunUrl: 'https://github.com/acme/data/actions/runs/42', runAttempt: 2 } } as RunEvent;
+    const text = renderRunDetail(foldEvents([started, ...events.slice(1)])!);
+    expect(text).toContain('from commit 0123456789ab · refs/heads/main · event schedule · by octocat');
+    expect(text).toContain('workflow run https://github.com/acme/data/actions/runs/42 (attempt 2)');
+    expect(renderRunDetail(foldEvents(events)!)).not.toContain('workflow run');
+  });
+});
