@@ -45,6 +45,12 @@ export const OPTIONS = {
   // weir reports (artifacts branch)
   repo: { type: 'string', value: 'owner/name', help: 'GitHub repository (default: GITHUB_REPOSITORY, else the origin remote)' },
   out: { type: 'string', value: 'dir', help: 'folder to unzip into (default: weir-reports/<run id>)' },
+  // backfill (backfill branch) ↓ (backfill reads --from as its first date)
+  to: { type: 'string', value: 'date', help: 'last day (YYYY-MM-DD, included) or instant (excluded) of the range' },
+  reprocess: { type: 'string', value: 'missing|failed|all', help: 'intervals to run: never ran, never succeeded (default), every one' },
+  'max-parallel': { type: 'string', value: 'n', help: "runs at once (default 1; at most the pipeline's max_active_runs)" },
+  'newest-first': { type: 'boolean', help: 'run the newest interval first (default: oldest first)' },
+  'dry-run': { type: 'boolean', help: 'list each interval and what would happen to it; write nothing' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -115,6 +121,19 @@ export const COMMANDS = {
     summary: "download a run's report artifact from GitHub Actions",
     options: ['repo', 'out'],
     notes: 'Needs GITHUB_TOKEN or GH_TOKEN with read access to the repository (actions: read).',
+  },
+  // backfill and retry (backfill branch) ↓
+  backfill: {
+    usage: 'weir backfill <pipeline> --from <date> --to <date>',
+    summary: 'run the past intervals of a pipeline that are missing or failed, each as its own run',
+    options: ['json', 'from', 'to', 'reprocess', 'max-parallel', 'newest-first', 'dry-run', 'param'],
+    notes: 'Intervals are schedule ticks (UTC days for an unscheduled pipeline) starting in the range. Exit 1 when an interval failed.',
+  },
+  retry: {
+    usage: 'weir retry <run-id>',
+    summary: "run again a run's failed stages and what depends on them, reusing the rest: a new attempt of the run",
+    options: ['json', 'verbose'],
+    notes: "Same params and interval. Exit 2 when the run succeeded or is unknown, 1 when the attempt failed.",
   },
   help: { usage: 'weir help [command]', summary: 'show help for weir or one command', options: [] },
   version: { usage: 'weir version', summary: 'print the version', options: [] },

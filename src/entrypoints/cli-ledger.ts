@@ -33,7 +33,7 @@ export async function historyCommand(args: string[], values: CliValues, io: Io):
     case 'ambiguous':
       throw new UsageError(`run id prefix '${result.target}' matches ${result.matches.length} runs; give more of the id:\n${result.matches.join('\n')}`);
     case 'run':
-      io.out(wantsJson(values, io) ? JSON.stringify(result.run, null, 2) : renderRunDetail(result.run));
+      io.out(wantsJson(values, io) ? JSON.stringify(result.run, null, 2) : renderRunDetail(result.run, result.attempts)); // attempts: retry (backfill branch)
       return EXIT.ok;
     case 'runs':
       io.out(wantsJson(values, io) ? JSON.stringify(result.runs, null, 2) : renderHistoryTable(result.runs, args[0]));

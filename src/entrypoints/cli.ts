@@ -31,6 +31,8 @@ const HANDLERS: Record<Exclude<CommandName, 'help' | 'version'>, () => Promise<H
   init: async () => (await import('./cli-init.ts')).initCommand,
   notify: async () => (await import('./cli-notify.ts')).notifyCommand, // reports issue
   reports: async () => (await import('./cli-reports.ts')).reportsCommand, // artifacts branch
+  backfill: async () => (await import('./cli-backfill.ts')).backfillCommand, // backfill branch
+  retry: async () => (await import('./cli-retry.ts')).retryCommand, // backfill branch
 };
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {

@@ -64,6 +64,11 @@ export interface RunRecord {
   provenance?: RunProvenance;
   /** Notifications sent, failed or skipped after the run finished (never part of its status). */
   notifications?: NotificationRecord[];
+  // retry (backfill branch) ↓
+  /** Set on a `weir retry`: the id of the run this is a new attempt of (its first run). */
+  retryOf?: string;
+  /** This run's attempt number when it is a retry (the first run is attempt 1). */
+  attempt?: number;
 }
 
 // Notifications (reports issue) ↓
@@ -95,6 +100,8 @@ export function applyEvent(record: RunRecord | undefined, event: RunEvent): RunR
     const record: RunRecord = { runId: event.runId, pipeline: event.pipeline, status: 'running', trigger: event.trigger, params: event.params, interval: event.interval, startedAt: event.at, stages };
     // action provenance: kept only when given, so local records stay as they were.
     if (event.provenance) record.provenance = event.provenance;
+    // retry (backfill branch): kept only on retries.
+    if (event.retryOf) Object.assign(record, { retryOf: event.retryOf, attempt: event.attempt });
     return record;
   }
   if (!record) throw new Error(`event ${event.type} arrived before run.started for run ${event.runId}`);

@@ -67,6 +67,9 @@ export type RunEvent =
       stages: string[];
       /** Set by CI entry points (action provenance); absent for local runs. */
       provenance?: RunProvenance;
+      // retry (backfill branch) ↓ set on a `weir retry`: the first run's id and this attempt's number (the first run is 1).
+      retryOf?: string;
+      attempt?: number;
     })
   | (Base & { type: 'stage.started'; stage: string; attempt: number })
   | (Base & {

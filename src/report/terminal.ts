@@ -96,7 +96,7 @@ export function renderMermaid(plan: Plan): string {
   return lines.join('\n');
 }
 
-export function renderRunDetail(record: RunRecord): string {
+export function renderRunDetail(record: RunRecord, runAttempts?: readonly RunRecord[]): string {
   const head = [
     `run ${record.runId} · ${record.pipeline} · ${record.status}`,
     `started ${record.startedAt}${record.durationMs === undefined ? '' : ` · took ${formatDuration(record.durationMs)}`} · trigger ${record.trigger}`,
@@ -104,6 +104,9 @@ export function renderRunDetail(record: RunRecord): string {
     `params ${JSON.stringify(record.params)}`,
   ];
   if (record.error) head.push(`error [${record.error.code}] ${record.error.message}`);
+  // retry (backfill branch) ↓ a retried run lists its attempts; a retry names the run it retries.
+  if (record.retryOf) head.push(`attempt ${record.attempt} of run ${record.retryOf}`);
+  if (runAttempts?.length) head.push(`attempts: ${runAttempts.map((r) => `#${r.attempt ?? 1} ${r.runId} ${r.status}`).join(' · ')}`);
   const p = record.provenance;
   if (p) {
     const where = [p.commit && `commit ${p.commit.slice(0, 12)}`, p.ref, p.event && `event ${p.event}`, p.actor && `by ${p.actor}`].filter(Boolean).join(' · ');

@@ -109,7 +109,7 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
   });
 
   redact = createRedactor(collectSecrets({ spec, env: deps.env, params, context: templateContext() }));
-  emit({ type: 'run.started', runId, at: at(), pipeline: spec.name, params, interval, trigger, stages: plan.stages.map((s) => s.name), ...(prepared.provenance ? { provenance: prepared.provenance } : {}) });
+  emit({ type: 'run.started', runId, at: at(), pipeline: spec.name, params, interval, trigger, stages: plan.stages.map((s) => s.name), ...(prepared.provenance ? { provenance: prepared.provenance } : {}), ...(prepared.retryOf ? { retryOf: prepared.retryOf, attempt: prepared.attempt } : {}) }); // retry (backfill branch)
   // Written before any stage starts: a run killed in its first milliseconds still leaves a trace.
   clearTimeout(saveTimer);
   saveActive();

@@ -21,7 +21,8 @@ export interface HistoryRequest {
 
 export type HistoryResult =
   | { kind: 'runs'; runs: RunRecord[] }
-  | { kind: 'run'; run: RunRecord }
+  /** `attempts` (retry, backfill branch): every attempt of the run, the first first, when it was retried. */
+  | { kind: 'run'; run: RunRecord; attempts?: RunRecord[] }
   /** Neither a pipeline with runs nor a run id; `pipelines` are those with runs. */
   | { kind: 'not_found'; target: string; pipelines: string[] }
   /** A run-id prefix matching several runs. */
@@ -39,10 +40,18 @@ export async function readHistory(request: HistoryRequest, deps: HistoryDeps): P
   // A run id or a unique prefix of one: the ledger reads only what the prefix can match.
   try {
     const run = await deps.ledger.getRun(target);
-    if (run) return { kind: 'run', run };
+    if (run) return { kind: 'run', run, ...(await attemptsOf(run, deps)) };
   } catch (error) {
     if (error instanceof AmbiguousRunIdError) return { kind: 'ambiguous', target, matches: error.matches.slice(0, MAX_MATCHES_SHOWN) };
     throw error;
   }
   return { kind: 'not_found', target, pipelines };
+}
+
+// retry (backfill branch) ↓ the attempts share the first run's id in `retryOf`.
+async function attemptsOf(run: RunRecord, deps: HistoryDeps): Promise<{ attempts?: RunRecord[] }> {
+  const first = run.retryOf ?? run.runId;
+  const runs = await deps.ledger.listRuns({ pipeline: run.pipeline });
+  const attempts = runs.filter((r) => r.runId === first || r.retryOf === first).sort((a, b) => (a.attempt ?? 1) - (b.attempt ?? 1));
+  return attempts.length > 1 ? { attempts } : {};
 }

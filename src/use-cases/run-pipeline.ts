@@ -63,6 +63,10 @@ export interface RunRequest {
   provenance?: RunProvenance;
   /** weir.yml's notification channels, named by the pipeline's notify rules. Default: none (nothing is sent). */
   channels?: ChannelConfigs;
+  // retry (backfill branch) ↓
+  /** Recorded on the run: it is a new attempt (`attempt`) of the run `retryOf`. Set by `retryRun`. */
+  retryOf?: string;
+  attempt?: number;
 }
 
 export interface PreparedRun {
@@ -79,6 +83,9 @@ export interface PreparedRun {
   policies?: PolicyConfig;
   /** Where the run came from (action provenance), recorded through `run.started`. */
   provenance?: RunProvenance;
+  // retry (backfill branch) ↓ recorded through `run.started`.
+  retryOf?: string;
+  attempt?: number;
 }
 
 export interface RunSummary {
@@ -101,7 +108,7 @@ export function prepareRun(request: RunRequest, now: number, base?: { params: Re
   }
   const interval = base?.interval ?? request.interval ?? defaultInterval(spec, new Date(now));
   const runId = request.runId ?? newRunId(now);
-  return { runId, pipeline: request.pipeline, spec, params, interval, trigger: request.trigger ?? (request.resume ? 'resume' : 'manual'), plan, policies: request.policies, provenance: request.provenance };
+  return { runId, pipeline: request.pipeline, spec, params, interval, trigger: request.trigger ?? (request.resume ? 'resume' : 'manual'), plan, policies: request.policies, provenance: request.provenance, retryOf: request.retryOf, attempt: request.attempt };
 }
 
 /** The run a `--resume` continues: named, or the latest of the pipeline that did not succeed. */

@@ -1,0 +1,111 @@
+/** `weir backfill`: parse the range and flags, plan from the ledger, run (or list with --dry-run), render. */
+import { CancelledError } from '../model/errors.ts';
+import type { LoadedPipeline } from '../model/pipeline.ts';
+import type { PolicyConfig } from '../policies/policy.ts';
+import type { ChannelConfigs } from '../notify/channel-config.ts';
+import { renderTable } from '../report/terminal.ts';
+import { defaultStageKinds } from '../stages/registry.ts';
+import { isBackfillSucceeded, planBackfill, REPROCESS_MODES, runBackfill, type BackfillDecision, type BackfillPlan, type BackfillResult, type Reprocess } from '../use-cases/backfill.ts';
+import { parseParamPairs, resolveParams } from '../use-cases/params.ts';
+import { validatePipelines } from '../use-cases/validate.ts';
+import type { CliValues } from './cli.ts';
+import { createCliDeps } from './cli-deps.ts';
+import { EXIT, type Io, UsageError } from './cli-io.ts';
+import { printDiagnostics, resolvePipelineArgs, rootOf, summarize } from './cli-pipelines.ts';
+import { createLocalRunDeps } from './local-run-deps.ts';
+
+const DAY_MS = 86_400_000;
+
+export interface LoadedProject {
+  pipeline: LoadedPipeline;
+  policies: PolicyConfig;
+  allowWritePaths: string[];
+  channels: ChannelConfigs;
+}
+
+/** Loads and validates one pipeline file; prints its diagnostics; undefined when it has an error. */
+export async function loadOnePipeline(file: string, values: CliValues, io: Io): Promise<LoadedProject | undefined> {
+  const root = rootOf(values, io);
+  const result = await validatePipelines({ root, paths: [file] }, createCliDeps(root));
+  if (!values.json) printDiagnostics(result.diagnostics, root, io);
+  if (!result.ok || result.pipelines.length !== 1) {
+    if (values.json) io.out(JSON.stringify({ ok: false, diagnostics: result.diagnostics }, null, 2));
+    else io.err(`weir: ${summarize(result.diagnostics)}; nothing was run`);
+    return undefined;
+  }
+  return { pipeline: result.pipelines[0], policies: result.policies, allowWritePaths: result.allowWritePaths, channels: result.channels };
+}
+
+/** A date (YYYY-MM-DD, a whole UTC day) or an ISO 8601 instant. `--to` dates include their day. */
+function parseBound(text: string | undefined, flag: '--from' | '--to'): Date {
+  if (text === undefined) throw new UsageError(`backfill needs ${flag}: write --from YYYY-MM-DD --to YYYY-MM-DD (--to's day is included)`);
+  const isDay = /^\d{4}-\d{2}-\d{2}$/.test(text);
+  const date = new Date(isDay ? `${text}T00:00:00Z` : text);
+  if (Number.isNaN(date.getTime()) || (isDay && !date.toISOString().startsWith(text))) throw new UsageError(`${flag} '${text}' is not a date (YYYY-MM-DD) or an ISO 8601 instant`);
+  return isDay && flag === '--to' ? new Date(date.getTime() + DAY_MS) : date;
+}
+
+function parseOptions(values: CliValues): { reprocess: Reprocess; maxParallel: number } {
+  const reprocess = (values.reprocess ?? 'failed') as Reprocess;
+  if (!REPROCESS_MODES.includes(reprocess)) throw new UsageError(`--reprocess '${values.reprocess}' is not one of ${REPROCESS_MODES.join(', ')}`);
+  const maxParallel = Number(values['max-parallel'] ?? 1);
+  if (!(Number.isInteger(maxParallel) && maxParallel > 0)) throw new UsageError(`--max-parallel must be a positive whole number, got '${values['max-parallel']}'`);
+  return { reprocess, maxParallel };
+}
+
+function decisionText(d: BackfillDecision, dryRun: boolean): string {
+  if (d.action === 'run') return dryRun ? 'run' : 'queued';
+  const why = { succeeded: `skip: succeeded in run ${d.runId}`, ran: `skip: ran in run ${d.runId} (--reprocess failed runs it again)`, running: `skip: running in run ${d.runId}`, not_complete: 'skip: interval not over yet' };
+  return why[d.reason];
+}
+
+function renderPlanTable(plan: BackfillPlan, result?: BackfillResult): string {
+  const outcome = new Map(result?.outcomes.map((o) => [o.interval.start, o]));
+  const rows = plan.intervals.map((d) => {
+    const o = outcome.get(d.interval.start);
+    const text = o ? (o.record ? `${o.record.status} (run ${o.record.runId})` : `refused: ${o.error}`) : decisionText(d, !result);
+    return [d.interval.start, d.interval.end, result && d.action === 'run' && !o ? 'not started (stopped)' : text];
+  });
+  const toRun = plan.intervals.filter((d) => d.action === 'run').length;
+  const head = `${plan.pipeline}: ${plan.intervals.length} intervals, ${toRun} to run (--reprocess ${plan.reprocess}, ${plan.parallel} at a time)`;
+  return [head, ...(plan.note ? [`note: ${plan.note}`] : []), renderTable(['start', 'end', result ? 'result' : 'would'], rows)].join('\n');
+}
+
+export async function backfillCommand(args: string[], values: CliValues, io: Io): Promise<number> {
+  if (args.length !== 1) throw new UsageError("'weir backfill' takes one pipeline: weir backfill <pipeline> --from YYYY-MM-DD --to YYYY-MM-DD");
+  const range = { from: parseBound(values.from?.[0], '--from'), to: parseBound(values.to, '--to') };
+  if ((values.from?.length ?? 0) > 1) throw new UsageError('backfill takes one --from date');
+  const { reprocess, maxParallel } = parseOptions(values);
+  const root = rootOf(values, io);
+  const loaded = await loadOnePipeline((await resolvePipelineArgs(args, values, io, false))[0], values, io);
+  if (!loaded) return EXIT.usage;
+  const params = parseParamPairs(values.param ?? []);
+  resolveParams(loaded.pipeline.spec, params, loaded.pipeline.file);
+  const deps = createLocalRunDeps({ root, env: io.env });
+  const plan = await planBackfill({ spec: loaded.pipeline.spec, range, reprocess, maxParallel, newestFirst: values['newest-first'] }, { ledger: deps.ledger, now: deps.clock.now() });
+  if (values['dry-run']) {
+    io.out(values.json ? JSON.stringify({ dryRun: true, ...plan }, null, 2) : renderPlanTable(plan));
+    return EXIT.ok;
+  }
+  if (plan.note && !values.json) io.err(`weir: ${plan.note}`);
+  // Ctrl-C (or GitHub's cancel): the runs going on stop, recorded cancelled; no new one starts.
+  const controller = new AbortController();
+  let signalled: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signalled ??= signal;
+    if (!controller.signal.aborted) controller.abort(new CancelledError(`backfill cancelled by ${signal}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let result: BackfillResult;
+  try {
+    const { pipeline, policies, allowWritePaths, channels } = loaded;
+    result = await runBackfill(plan, { pipeline, root, kinds: defaultStageKinds(), policies, allowWritePaths, channels, params, signal: controller.signal, warn: (message) => io.err(`weir: warning: ${message}`) }, deps);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  io.out(values.json ? JSON.stringify({ ...plan, runs: result.outcomes, notStarted: result.notStarted }, null, 2) : renderPlanTable(plan, result));
+  if (signalled) return EXIT.signal(signalled);
+  return isBackfillSucceeded(result) ? EXIT.ok : EXIT.failed;
+}
