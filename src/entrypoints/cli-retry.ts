@@ -1,5 +1,6 @@
 /** `weir retry <run id>`: find the run's pipeline, run its next attempt, print it like `weir run`. */
 import { CancelledError } from '../model/errors.ts';
+import type { RunEvent } from '../model/events.ts';
 import { AmbiguousRunIdError } from '../ledger/errors.ts';
 import { formatEventLine, PLAIN, COLOR } from '../report/terminal.ts';
 import { defaultStageKinds } from '../stages/registry.ts';
@@ -32,6 +33,10 @@ export async function retryCommand(args: string[], values: CliValues, io: Io): P
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const style = io.color ? COLOR : PLAIN;
+  const printEvent = (event: RunEvent) => {
+    const line = formatEventLine(event, style, values.verbose);
+    if (line !== undefined) io.out(line);
+  };
   let summary: RunSummary;
   try {
     const { pipeline, policies, allowWritePaths, channels } = loaded;
@@ -45,7 +50,7 @@ export async function retryCommand(args: string[], values: CliValues, io: Io): P
         allowWritePaths,
         channels,
         signal: controller.signal,
-        listeners: values.json ? [] : [(event) => { const line = formatEventLine(event, style, values.verbose); if (line !== undefined) io.out(line); }],
+        listeners: values.json ? [] : [printEvent],
         warn: (message) => io.err(`weir: warning: ${message}`),
       },
       deps,

@@ -1,7 +1,8 @@
 /** Which intervals a backfill proposes, from a ledger with gaps, failures and successes (injected "now"). */
 import { describe, expect, it } from 'vitest';
 import { MemoryLedgerStore } from '../../src/ledger/memory-ledger-store.ts';
-import type { RunRecord, RunStatus } from '../../src/ledger/run-record.ts';
+import type { RunRecord } from '../../src/ledger/run-record.ts';
+import type { RunStatus } from '../../src/model/events.ts';
 import type { PipelineSpec } from '../../src/model/pipeline.ts';
 import { backfillIntervals, BackfillRangeError, planBackfill } from '../../src/use-cases/backfill.ts';
 
