@@ -63,6 +63,9 @@ export interface RunRequest {
   provenance?: RunProvenance;
   /** weir.yml's notification channels, named by the pipeline's notify rules. Default: none (nothing is sent). */
   channels?: ChannelConfigs;
+  // Catch-up (catch-up issue) ↓
+  /** The nominal schedule tick a scheduled run is for; recorded with the run's lateness (start − tick). */
+  tick?: string;
 }
 
 export interface PreparedRun {
@@ -79,6 +82,8 @@ export interface PreparedRun {
   policies?: PolicyConfig;
   /** Where the run came from (action provenance), recorded through `run.started`. */
   provenance?: RunProvenance;
+  /** The nominal schedule tick (catch-up issue), recorded through `run.started`. */
+  tick?: string;
 }
 
 export interface RunSummary {
@@ -101,7 +106,7 @@ export function prepareRun(request: RunRequest, now: number, base?: { params: Re
   }
   const interval = base?.interval ?? request.interval ?? defaultInterval(spec, new Date(now));
   const runId = request.runId ?? newRunId(now);
-  return { runId, pipeline: request.pipeline, spec, params, interval, trigger: request.trigger ?? (request.resume ? 'resume' : 'manual'), plan, policies: request.policies, provenance: request.provenance };
+  return { runId, pipeline: request.pipeline, spec, params, interval, trigger: request.trigger ?? (request.resume ? 'resume' : 'manual'), plan, policies: request.policies, provenance: request.provenance, ...(request.tick ? { tick: request.tick } : {}) };
 }
 
 /** The run a `--resume` continues: named, or the latest of the pipeline that did not succeed. */
