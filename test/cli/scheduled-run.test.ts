@@ -49,6 +49,10 @@ describe('weir run --trigger schedule', () => {
     expect(paused.code).toBe(0);
     expect(paused.stdout).toContain('daily: paused by ada (source API down)');
 
+    const [status] = JSON.parse((await weir(dir, ['status', 'daily', '--json'])).stdout);
+    expect(status).toMatchObject({ paused: { by: 'ada', reason: 'source API down' }, due: { count: expect.any(Number) } });
+    expect((await weir(dir, ['status', 'daily', '--table'])).stdout).toMatch(/paused[\s\S]*by ada: source API down/);
+
     const trigger = await weir(dir, ['run', 'daily', '--trigger', 'schedule']);
     expect(trigger.code).toBe(0);
     expect(trigger.stdout).toContain('daily: paused (paused by ada at');

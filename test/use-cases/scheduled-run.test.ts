@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -6,6 +6,7 @@ import { loadPipelineSource } from '../../src/definitions/load-pipeline.ts';
 import { createLocalRunDeps } from '../../src/entrypoints/local-run-deps.ts';
 import { MemoryLedgerStore } from '../../src/ledger/memory-ledger-store.ts';
 import { defaultStageKinds } from '../../src/stages/registry.ts';
+import { readStatus } from '../../src/use-cases/status.ts';
 import { assertNotPaused, PipelinePausedError, runScheduled, setPaused, type ScheduledRunResult } from '../../src/use-cases/scheduled-run.ts';
 
 const HOUR_MS = 3_600_000;
@@ -21,8 +22,15 @@ function setup(schedule: string, start: string) {
   const clock = { at: Date.parse(start) };
   const ledger = new MemoryLedgerStore();
   const deps = createLocalRunDeps({ root, env: {} }, { ledger, clock: { now: () => clock.at, sleep: async () => {}, random: () => 0.5 } });
+  mkdirSync(join(root, 'pipelines'));
+  writeFileSync(join(root, 'pipelines', 'p.yml'), yaml);
+  const status = async () => {
+    const result = await readStatus({ root, pipeline: 'p' }, { ledger, clock: () => new Date(clock.at), kinds: defaultStageKinds() });
+    if (!result.ok) throw new Error(result.message);
+    return result.pipelines[0];
+  };
   const trigger = (options: { force?: boolean; interval?: { start: string; end: string } } = {}) => runScheduled({ pipeline: pipeline!, root, kinds: defaultStageKinds(), ...options }, deps);
-  return { clock, ledger, trigger };
+  return { clock, ledger, trigger, status };
 }
 
 function ranTicks(result: ScheduledRunResult): string[] {
@@ -35,12 +43,13 @@ describe('runScheduled', () => {
     const { clock, ledger, trigger } = setup('{ cron: "30 */6 * * *", timezone: America/New_York, catchup: all, start_date: "2026-11-01T04:30:00Z" }', '2026-11-01T19:00Z');
     // 00:30 EDT, 06:30 EST, 12:30 EST, ... : the 00:30 → 06:30 interval is 7 hours long on this night.
     expect(ranTicks(await trigger())).toEqual([iso('2026-11-01T11:30Z'), iso('2026-11-01T17:30Z')]);
-    const runs = await ledger.listRuns({ pipeline: 'p' });
+    // Both runs started at the same (frozen) instant: order them by interval, not by run id.
+    const runs = (await ledger.listRuns({ pipeline: 'p' })).sort((a, b) => a.interval.start.localeCompare(b.interval.start));
     expect(runs.map((r) => [r.trigger, r.status, r.interval.start])).toEqual([
-      ['schedule', 'succeeded', iso('2026-11-01T11:30Z')],
       ['schedule', 'succeeded', iso('2026-11-01T04:30Z')],
+      ['schedule', 'succeeded', iso('2026-11-01T11:30Z')],
     ]);
-    expect(runs[1].latenessMs).toBe(Date.parse('2026-11-01T19:00Z') - Date.parse('2026-11-01T11:30Z'));
+    expect(runs[0].latenessMs).toBe(Date.parse('2026-11-01T19:00Z') - Date.parse('2026-11-01T11:30Z'));
 
     clock.at += 5 * 60_000;
     expect(ranTicks(await trigger())).toEqual([]);
@@ -51,22 +60,25 @@ describe('runScheduled', () => {
   });
 
   it('catches up at most max_catchup intervals per trigger, oldest first, and the rest on the next one', async () => {
-    const { trigger } = setup('{ cron: "17 6 * * *", timezone: Europe/Paris, catchup: all, max_catchup: 2, start_date: "2026-03-27" }', '2026-03-31T12:00Z');
+    const { trigger, status } = setup('{ cron: "17 6 * * *", timezone: Europe/Paris, catchup: all, max_catchup: 2, start_date: "2026-03-27" }', '2026-03-31T12:00Z');
+    expect((await status()).due).toEqual({ count: 4, oldest: iso('2026-03-27T05:17Z') });
     const first = await trigger();
     // The 29th is the spring-forward day: its tick is 04:17 UTC, an hour earlier than the day before.
     expect(ranTicks(first)).toEqual([iso('2026-03-28T05:17Z'), iso('2026-03-29T04:17Z')]);
     expect(first).toMatchObject({ deferred: 2 });
     expect(ranTicks(await trigger())).toEqual([iso('2026-03-30T04:17Z'), iso('2026-03-31T04:17Z')]);
     expect(ranTicks(await trigger())).toEqual([]);
+    expect(await status()).toMatchObject({ due: { count: 0 }, recentLateness: expect.arrayContaining([Date.parse('2026-03-31T12:00Z') - Date.parse('2026-03-31T04:17Z')]) });
   });
 
   it('records one skipped run per trigger of a paused pipeline and runs nothing; --force runs it', async () => {
-    const { ledger, trigger } = setup('{ cron: "17 6 * * *", catchup: last }', '2026-06-06T09:00Z');
+    const { ledger, trigger, status } = setup('{ cron: "17 6 * * *", catchup: last }', '2026-06-06T09:00Z');
     await setPaused({ pipeline: 'p', paused: true, by: 'ada', reason: 'vendor outage' }, { ledger, now: () => new Date('2026-06-05T10:00Z') });
     const skipped = await trigger();
     expect(skipped).toMatchObject({ outcome: 'paused', record: { status: 'skipped', trigger: 'schedule', skipReason: 'paused by ada at 2026-06-05T10:00:00.000Z: vendor outage' } });
     expect((await ledger.listRuns({ pipeline: 'p' })).map((r) => r.status)).toEqual(['skipped']);
     await expect(assertNotPaused(ledger, 'p', false)).rejects.toThrow(PipelinePausedError);
+    expect(await status()).toMatchObject({ paused: { by: 'ada', at: '2026-06-05T10:00:00.000Z', reason: 'vendor outage' }, due: { count: 1 } });
     await expect(assertNotPaused(ledger, 'p', true)).resolves.toBeUndefined();
 
     expect(ranTicks(await trigger({ force: true }))).toEqual([iso('2026-06-06T06:17Z')]);
