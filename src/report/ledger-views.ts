@@ -22,7 +22,7 @@ export function summarizeStages(record: RunRecord): string {
 export function summarizeErrors(record: RunRecord): string {
   const failed = Object.entries(record.stages).filter(([, s]) => s.status === 'failed' && s.error);
   if (failed.length) return failed.map(([name, s]) => `${name}: ${s.error!.code}`).join(', ');
-  return record.error?.code ?? '';
+  return record.error?.code ?? record.skipReason ?? ''; // catch-up issue: why a paused trigger was skipped
 }
 
 export function renderHistoryTable(runs: readonly RunRecord[], pipeline?: string): string {

@@ -7,6 +7,7 @@ import { createLocalRunDeps } from '../../src/entrypoints/local-run-deps.ts';
 import { MemoryLedgerStore } from '../../src/ledger/memory-ledger-store.ts';
 import { defaultStageKinds } from '../../src/stages/registry.ts';
 import { readStatus } from '../../src/use-cases/status.ts';
+import { summarizeErrors } from '../../src/report/ledger-views.ts';
 import { assertNotPaused, PipelinePausedError, runScheduled, setPaused, type ScheduledRunResult } from '../../src/use-cases/scheduled-run.ts';
 
 const HOUR_MS = 3_600_000;
@@ -76,7 +77,9 @@ describe('runScheduled', () => {
     await setPaused({ pipeline: 'p', paused: true, by: 'ada', reason: 'vendor outage' }, { ledger, now: () => new Date('2026-06-05T10:00Z') });
     const skipped = await trigger();
     expect(skipped).toMatchObject({ outcome: 'paused', record: { status: 'skipped', trigger: 'schedule', skipReason: 'paused by ada at 2026-06-05T10:00:00.000Z: vendor outage' } });
-    expect((await ledger.listRuns({ pipeline: 'p' })).map((r) => r.status)).toEqual(['skipped']);
+    const [skip] = await ledger.listRuns({ pipeline: 'p' });
+    expect(skip.status).toBe('skipped');
+    expect(summarizeErrors(skip)).toBe('paused by ada at 2026-06-05T10:00:00.000Z: vendor outage');
     await expect(assertNotPaused(ledger, 'p', false)).rejects.toThrow(PipelinePausedError);
     expect(await status()).toMatchObject({ paused: { by: 'ada', at: '2026-06-05T10:00:00.000Z', reason: 'vendor outage' }, due: { count: 1 } });
     await expect(assertNotPaused(ledger, 'p', true)).resolves.toBeUndefined();
@@ -93,5 +96,13 @@ describe('runScheduled', () => {
     expect(ranTicks(await trigger({ interval }))).toEqual([]);
     expect(ranTicks(await trigger({ interval, force: true }))).toEqual([interval.end]);
     expect(await ledger.listRuns({ pipeline: 'p', interval })).toHaveLength(2);
+  });
+
+  it('refuses a schedule with a start_date that is not a date, or a max_catchup below 1, naming the field', () => {
+    const yaml = 'name: p\nschedule: { cron: "17 6 * * *", start_date: "last tuesday", max_catchup: 0 }\nstages:\n  one: { uses: sql, with: { query: select 1 } }\n';
+    const { diagnostics } = loadPipelineSource(yaml, 'pipelines/p.yml', { kinds: defaultStageKinds(), fileExists: () => true });
+    const errors = diagnostics.filter((d) => d.severity === 'error').map((d) => d.message).join('\n');
+    expect(errors).toMatch(/start_date/);
+    expect(errors).toMatch(/max_catchup/);
   });
 });
