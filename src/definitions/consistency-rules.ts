@@ -35,10 +35,6 @@ function checkPlannedFields(ctx: RuleContext, document: Record<string, unknown>,
   for (const [field, why] of Object.entries(PLANNED_TOP_LEVEL)) {
     if (document[field] !== undefined) report(ctx, CONSISTENCY_CODES.planned, [field], `${field} has no effect yet (planned): ${why}; keep it for when it lands, or remove it`, planned());
   }
-  const schedule = asRecord(document.schedule);
-  if (schedule?.catchup !== undefined) {
-    report(ctx, CONSISTENCY_CODES.planned, ['schedule', 'catchup'], 'schedule.catchup has no effect yet (planned): each scheduled run processes its own interval and missed intervals are not caught up; keep it for when it lands, or remove it', planned());
-  }
   for (const [name, raw] of Object.entries(stages)) {
     if (asRecord(raw)?.['runs-on'] === undefined) continue;
     report(ctx, CONSISTENCY_CODES.planned, ['stages', name, 'runs-on'], `stage '${name}': runs-on has no effect yet (planned: other runner labels will run as their own matrix job); today every stage runs in the job that runs weir`, planned());

@@ -80,10 +80,6 @@ function checkExpression(ctx: RuleContext, where: YamlPath, expression: Template
       report(ctx, 'WEIR503', where, `${what}: ${problem}`, { range: range() });
     } else if (path[0] === 'stages') {
       checkStageReference(ctx, what, path[1], at, range);
-    } else if (path[0] === 'run' && path[1] === 'trigger') {
-      // Planned: scheduled, dispatched and backfill runs will say so; every run says 'manual' today.
-      const message = `${what} reads run.trigger, which has no effect yet (planned): it is always 'manual' today, so do not branch on it`;
-      report(ctx, 'WEIR107', where, message, { range: range(), severity: 'warning' });
     } else if (path[0] === 'params') {
       used.add(path[1]);
       if (!declared.has(path[1])) {

@@ -10,7 +10,8 @@ import type { LoadedPipeline } from '../model/pipeline.ts';
 import { renderRunSummary, STEP_SUMMARY_BUDGET_BYTES } from '../report/run-summary.ts';
 import { defaultStageKinds } from '../stages/registry.ts';
 import { resolveParams } from '../use-cases/params.ts';
-import { runPipeline, type RunSummary } from '../use-cases/run-pipeline.ts';
+import { runPipeline, type RunRequest, type RunSummary } from '../use-cases/run-pipeline.ts';
+import { runScheduled } from '../use-cases/scheduled-run.ts';
 import { validatePipelines } from '../use-cases/validate.ts';
 import type { ActionsRuntime } from '../adapters/github-actions.ts';
 import { declaredSecretValues, type ActionInputs } from './action-inputs.ts';
@@ -93,28 +94,29 @@ export async function runAction(inputs: ActionInputs, runtime: ActionsRuntime, e
     for (const pipeline of pipelines) {
       if (cancel.signal.aborted) break;
       const log = createGroupedRunLog(runtime);
-      const summary = await runPipeline(
-        {
-          pipeline,
-          root: inputs.root,
-          kinds: defaultStageKinds(),
-          policies,
-          allowWritePaths,
-          params: inputs.params,
-          interval: inputs.interval,
-          trigger: triggerOf(env),
-          provenance: await collectProvenance(pipeline, inputs.root, env),
-          listeners: [log.listener],
-          signal: cancel.signal,
-          warn: (message) => runtime.warning(message),
-        },
-        deps,
-      );
-      summaries.push(summary);
-      const artifact = await publishReport(summary, pipeline.spec.artifacts, inputs.root, env, runtime);
-      if (artifact) artifacts.push(artifact);
-      const budget = Math.floor(STEP_SUMMARY_BUDGET_BYTES / pipelines.length);
-      await runtime.appendSummary(redact(renderRunSummary({ record: summary.record, plan: summary.plan, logs: log.logs }, budget).markdown));
+      const request: RunRequest = {
+        pipeline,
+        root: inputs.root,
+        kinds: defaultStageKinds(),
+        policies,
+        allowWritePaths,
+        params: inputs.params,
+        interval: inputs.interval,
+        trigger: triggerOf(env),
+        provenance: await collectProvenance(pipeline, inputs.root, env),
+        listeners: [log.listener],
+        signal: cancel.signal,
+        warn: (message) => runtime.warning(message),
+      };
+      const runs = await runForEvent(request, deps, runtime);
+      for (const summary of runs) {
+        summaries.push(summary);
+        const artifact = await publishReport(summary, pipeline.spec.artifacts, inputs.root, env, runtime);
+        if (artifact) artifacts.push(artifact);
+        // A catch-up makes several runs of one pipeline: they share its part of the summary budget.
+        const budget = Math.floor(STEP_SUMMARY_BUDGET_BYTES / pipelines.length / runs.length);
+        await runtime.appendSummary(redact(renderRunSummary({ record: summary.record, plan: summary.plan, logs: log.logs }, budget).markdown));
+      }
     }
   } finally {
     cancel.dispose();
@@ -127,6 +129,22 @@ export async function runAction(inputs: ActionInputs, runtime: ActionsRuntime, e
   runtime.setOutput('matrix', planMatrix(summaries.map((s) => s.plan)));
   runtime.setOutput('report-artifact', artifacts.join(','));
   if (status !== 'succeeded') runtime.setFailed(`weir run: ${line}; see the job summary`);
+}
+
+// Catch-up issue ↓
+/**
+ * A cron event of a scheduled pipeline is a heartbeat: the ledger decides which intervals run (each
+ * its own run), and a paused pipeline records a skip. Anything else (dispatch, an explicit interval) is one run.
+ */
+async function runForEvent(request: RunRequest, deps: Parameters<typeof runPipeline>[1], runtime: ActionsRuntime): Promise<RunSummary[]> {
+  if (request.trigger !== 'schedule' || !request.pipeline.spec.schedule || request.interval) return [await runPipeline(request, deps)];
+  const { trigger: _trigger, resume: _resume, ...rest } = request;
+  const result = await runScheduled(rest, deps);
+  const name = request.pipeline.spec.name;
+  if (result.outcome === 'paused') runtime.info(`${name}: paused (${result.record.skipReason}); recorded skipped run ${result.record.runId}, nothing ran`);
+  else if (result.runs.length === 0) runtime.info(`${name}: nothing due; every interval up to now has succeeded or is running`);
+  else if (result.deferred > 0) runtime.info(`${name}: ${result.deferred} more due interval(s) left for the next trigger (schedule.max_catchup)`);
+  return result.outcome === 'paused' ? [] : result.runs;
 }
 
 /**

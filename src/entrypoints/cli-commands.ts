@@ -40,7 +40,10 @@ export const OPTIONS = {
   // compile and init (branch compile)
   check: { type: 'boolean', help: 'change nothing: print the diff and exit 1 when a generated workflow is stale or missing' },
   action: { type: 'string', value: 'ref', help: "the weir action the workflows use: an owner (uses owner/weir@v1), owner/repo[@ref], or './' (default: OWNER, a placeholder)" },
-  force: { type: 'boolean', help: 'overwrite files that already exist' },
+  force: { type: 'boolean', help: 'init: overwrite files that already exist; run: run a paused pipeline, or an interval that already succeeded' },
+  // catch-up and pause (catch-up issue)
+  trigger: { type: 'string', value: 'manual|schedule', help: "schedule: run the intervals the ledger says are due (what the workflow's cron calls)" },
+  reason: { type: 'string', value: 'text', help: 'why the pipeline is paused (recorded in the ledger)' },
   ledger: { type: 'string', value: 'fs|git[:branch]', help: 'read the local ledger or a fetched ledger branch (default: fs; git:weir-ledger when .weir/ledger is absent and the branch exists)' },
   // weir reports (artifacts branch)
   repo: { type: 'string', value: 'owner/name', help: 'GitHub repository (default: GITHUB_REPOSITORY, else the origin remote)' },
@@ -81,8 +84,8 @@ export const COMMANDS = {
   run: {
     usage: 'weir run <pipeline…> | --all',
     summary: 'validate, then run pipelines',
-    options: ['json', 'quiet', 'verbose', 'all', 'param', 'only', 'from', 'interval', 'date', 'concurrency', 'resume', 'wait'],
-    notes: "'weir run <pipeline> --help' also lists the pipeline's params.",
+    options: ['json', 'quiet', 'verbose', 'all', 'param', 'only', 'from', 'interval', 'date', 'concurrency', 'resume', 'wait', 'trigger', 'force'],
+    notes: "'weir run <pipeline> --help' also lists the pipeline's params. With --trigger schedule each due interval runs as its own run; a paused pipeline records a skip. A paused pipeline runs by hand only with --force.",
   },
   history: {
     usage: 'weir history [pipeline | run-id]',
@@ -134,6 +137,18 @@ export const COMMANDS = {
     summary: "run again a run's failed stages and what depends on them, reusing the rest: a new attempt of the run",
     options: ['json', 'verbose'],
     notes: "Same params and interval. Exit 2 when the run succeeded or is unknown, 1 when the attempt failed.",
+  },
+  // catch-up and pause (catch-up issue) ↓
+  pause: {
+    usage: 'weir pause <pipeline> --reason <text>',
+    summary: 'stop scheduled runs of a pipeline (recorded in the ledger: who, when, why)',
+    options: ['reason', 'json'],
+    notes: 'Scheduled triggers of a paused pipeline record a skipped run; a run by hand needs --force. Who: USER, or GITHUB_ACTOR in Actions.',
+  },
+  unpause: {
+    usage: 'weir unpause <pipeline>',
+    summary: 'resume scheduled runs of a pipeline; the next trigger catches up as schedule.catchup says',
+    options: ['json'],
   },
   help: { usage: 'weir help [command]', summary: 'show help for weir or one command', options: [] },
   version: { usage: 'weir version', summary: 'print the version', options: [] },

@@ -71,6 +71,8 @@ function deferredLedger(open: () => Promise<LedgerStore>): LedgerStore {
     releaseLease: async (lease) => (await store()).releaseLease(lease),
     listLeases: async (pipeline) => (await store()).listLeases(pipeline),
     recover: async (options) => (await store()).recover(options),
+    readControl: async (pipeline) => (await store()).readControl(pipeline),
+    writeControl: async (pipeline, control) => (await store()).writeControl(pipeline, control),
   };
 }
 

@@ -7,7 +7,8 @@ import { COLOR, PLAIN, formatEventLine } from '../report/terminal.ts';
 import { parseIntervalOption } from '../planner/interval.ts';
 import { parseParamPairs, resolveParams } from '../use-cases/params.ts';
 import { findUnknownStage } from '../use-cases/plan.ts';
-import { runPipeline, type RunSummary } from '../use-cases/run-pipeline.ts';
+import { runPipeline, type RunRequest, type RunSummary } from '../use-cases/run-pipeline.ts';
+import { assertNotPaused, runScheduled } from '../use-cases/scheduled-run.ts';
 import { validatePipelines } from '../use-cases/validate.ts';
 import { CancelledError } from '../model/errors.ts';
 import { createLocalRunDeps } from './local-run-deps.ts';
@@ -52,6 +53,13 @@ function assertRunArguments(values: CliValues): void {
   if (values.interval !== undefined && values.date !== undefined) throw new UsageError('give --interval or --date, not both');
   assertDateOption(values.date);
   if (values.interval !== undefined) parseIntervalOption(values.interval);
+  // catch-up issue: the two triggers a person or a workflow can ask for.
+  if (values.trigger !== undefined && values.trigger !== 'manual' && values.trigger !== 'schedule') {
+    throw new UsageError(`--trigger '${values.trigger}' is not a trigger: use manual (the default) or schedule`);
+  }
+  if (values.trigger === 'schedule' && (values.resume !== undefined || values.only || values.from)) {
+    throw new UsageError('--trigger schedule runs whole due intervals: drop --resume, --only and --from');
+  }
   if (values.concurrency !== undefined) {
     const concurrency = Number(values.concurrency);
     if (!(Number.isInteger(concurrency) && concurrency > 0)) throw new UsageError(`--concurrency must be a positive whole number, got '${values.concurrency}'`);
@@ -108,29 +116,31 @@ export async function runCommand(args: string[], values: CliValues, io: Io): Pro
   try {
     for (const pipeline of pipelines) {
       if (controller.signal.aborted) break;
-      summaries.push(
-        await runPipeline(
-          {
-            pipeline,
-            root,
-            kinds: defaultStageKinds(),
-            policies,
-            allowWritePaths,
-            channels,
-            params,
-            interval,
-            only: values.only,
-            from: values.from,
-            resume: values.resume === undefined ? undefined : values.resume === '' || values.resume === 'last' ? true : values.resume,
-            concurrency,
-            wait: values.wait,
-            listeners: [progressPrinter(values, io)],
-            signal: controller.signal,
-            warn: (message) => io.err(`weir: warning: ${message}`),
-          },
-          deps,
-        ),
-      );
+      const request: RunRequest = {
+        pipeline,
+        root,
+        kinds: defaultStageKinds(),
+        policies,
+        allowWritePaths,
+        channels,
+        params,
+        interval,
+        only: values.only,
+        from: values.from,
+        resume: values.resume === undefined ? undefined : values.resume === '' || values.resume === 'last' ? true : values.resume,
+        concurrency,
+        wait: values.wait,
+        listeners: [progressPrinter(values, io)],
+        signal: controller.signal,
+        warn: (message) => io.err(`weir: warning: ${message}`),
+      };
+      // catch-up issue ↓ a schedule trigger decides from the ledger; a manual run of a paused pipeline needs --force.
+      if (values.trigger === 'schedule') {
+        summaries.push(...(await runScheduledCommand(request, values, io, deps)));
+        continue;
+      }
+      await assertNotPaused(deps.ledger, pipeline.spec.name, values.force ?? false);
+      summaries.push(await runPipeline(request, deps));
     }
   } finally {
     process.off('SIGINT', onSignal);
@@ -139,6 +149,21 @@ export async function runCommand(args: string[], values: CliValues, io: Io): Pro
   if (values.json) io.out(JSON.stringify(summaries.length === 1 ? summaries[0].record : summaries.map((s) => s.record), null, 2));
   if (signalled) return EXIT.signal(signalled);
   return summaries.every((s) => s.record.status === 'succeeded') ? EXIT.ok : EXIT.failed;
+}
+
+/** `--trigger schedule` for one pipeline: says what it decided (paused, nothing due, deferred) and returns the runs it made. */
+async function runScheduledCommand(request: RunRequest, values: CliValues, io: Io, deps: ReturnType<typeof createLocalRunDeps>): Promise<RunSummary[]> {
+  const { resume: _resume, trigger: _trigger, ...rest } = request;
+  const result = await runScheduled({ ...rest, force: values.force }, deps);
+  const name = request.pipeline.spec.name;
+  const say = (line: string) => (values.json ? io.err(line) : io.out(line));
+  if (result.outcome === 'paused') {
+    say(`${name}: paused (${result.record.skipReason}); recorded skipped run ${result.record.runId}, nothing ran`);
+    return [];
+  }
+  if (result.runs.length === 0) say(`${name}: nothing due; every interval up to now has succeeded or is running`);
+  if (result.deferred > 0) say(`${name}: ${result.deferred} more due interval(s) left for the next trigger (schedule.max_catchup)`);
+  return result.runs;
 }
 
 function paramLine(name: string, param: Param): [string, string] {

@@ -26,6 +26,8 @@ const HANDLERS: Record<Exclude<CommandName, 'help' | 'version'>, () => Promise<H
   run: async () => (await import('./cli-run.ts')).runCommand,
   history: async () => (await import('./cli-ledger.ts')).historyCommand,
   status: async () => (await import('./cli-ledger.ts')).statusCommand,
+  pause: async () => (await import('./cli-pause.ts')).pauseCommand, // catch-up issue
+  unpause: async () => (await import('./cli-pause.ts')).unpauseCommand, // catch-up issue
   // compile and init (branch compile)
   compile: async () => (await import('./cli-compile.ts')).compileCommand,
   init: async () => (await import('./cli-init.ts')).initCommand,

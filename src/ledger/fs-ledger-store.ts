@@ -12,12 +12,12 @@
 import { join } from 'node:path';
 import type { StateCommit } from '../model/state.ts';
 import { AmbiguousRunIdError } from './errors.ts';
-import { listIfExists, sweepStaleTemps } from './durable-file.ts';
+import { ensureDir, listIfExists, readJsonIfExists, sweepStaleTemps, writeFileDurable } from './durable-file.ts';
 import { FsLeases } from './fs-leases.ts';
 import { FsPipelineState } from './fs-pipeline-state.ts';
 import { dayOf, FsRunFiles } from './fs-run-files.ts';
 import type { LedgerHooks } from './ledger-step.ts';
-import type { Lease, LeaseOptions, LeaseOwner, LeaseResult, LedgerStore, RecoveredRun, RecoverOptions, RenewResult, RunQuery } from './ledger-store.ts';
+import type { PipelineControl, Lease, LeaseOptions, LeaseOwner, LeaseResult, LedgerStore, RecoveredRun, RecoverOptions, RenewResult, RunQuery } from './ledger-store.ts';
 import { localOwnerLiveness, type OwnerLiveness } from './owner-liveness.ts';
 import { recoverActiveRun } from './recover-run.ts';
 import { tryParseRunId } from './run-id.ts';
@@ -70,6 +70,16 @@ export class FsLedgerStore implements LedgerStore {
   #migrated(files: PipelineFiles): Promise<number> {
     files.migrated ??= files.runs.migrateV1();
     return files.migrated;
+  }
+
+  // Pause control (catch-up issue) ↓
+  readControl(pipeline: string): Promise<PipelineControl | undefined> {
+    return readJsonIfExists<PipelineControl>(join(this.dir, pipeline, 'control.json'));
+  }
+
+  async writeControl(pipeline: string, control: PipelineControl): Promise<void> {
+    await ensureDir(join(this.dir, pipeline));
+    await writeFileDurable(join(this.dir, pipeline, 'control.json'), `${JSON.stringify(control, null, 2)}\n`);
   }
 
   readState(pipeline: string) {

@@ -33,6 +33,11 @@ export function activePath(pipeline: string, runId: string): string {
   return `${pipeline}/active/${runId}.json`;
 }
 
+// Pause control (catch-up issue).
+export function controlPath(pipeline: string): string {
+  return `${pipeline}/control.json`;
+}
+
 export function statePath(pipeline: string): string {
   return `${pipeline}/state.json`;
 }

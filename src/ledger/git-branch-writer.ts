@@ -11,8 +11,9 @@
 import { computeDelay, type BackoffSettings } from '../policies/backoff.ts';
 import { applyCommit, type StateCommit } from '../model/state.ts';
 import type { GitClient, TreeFile } from './git-client.ts';
-import { activePath, assertLedgerMarker, commitMessage, LEDGER_AUTHOR, MARKER_PATH, markerContent, parseState, runPath, stateContent, statePath } from './git-branch-layout.ts';
+import { activePath, controlPath, assertLedgerMarker, commitMessage, LEDGER_AUTHOR, MARKER_PATH, markerContent, parseState, runPath, stateContent, statePath } from './git-branch-layout.ts';
 import { LedgerPushConflictError } from './git-errors.ts';
+import type { PipelineControl } from './ledger-store.ts';
 import type { RunRecord } from './run-record.ts';
 
 /**
@@ -96,6 +97,19 @@ export class GitBranchWriter {
       const files: TreeFile[] = [{ path, content: JSON.stringify(record) }];
       if (!tip) files.push({ path: MARKER_PATH, content: markerContent() });
       return { files, message: `weir: ${record.pipeline} run ${record.runId} started [skip ci]\n` };
+    });
+  }
+
+  // Pause control (catch-up issue) ↓
+  /** Commits a pipeline's pause state (`<pipeline>/control.json`) with the same compare-and-swap as runs. */
+  writeControl(pipeline: string, control: PipelineControl): Promise<boolean> {
+    return this.#commitChange(`${pipeline} control`, async (tip) => {
+      const [marker] = tip ? await this.#git.readFiles(tip, [MARKER_PATH]) : [];
+      if (tip) assertLedgerMarker(this.#options.branch, marker);
+      const files: TreeFile[] = [{ path: controlPath(pipeline), content: `${JSON.stringify(control, null, 2)}\n` }];
+      if (!tip) files.push({ path: MARKER_PATH, content: markerContent() });
+      const verb = control.paused ? 'paused' : 'unpaused';
+      return { files, message: `weir: ${pipeline} ${verb} by ${control.by} [skip ci]\n` };
     });
   }
 

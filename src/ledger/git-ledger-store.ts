@@ -12,11 +12,11 @@ import { listIfExists } from './durable-file.ts';
 import { AmbiguousRunIdError } from './errors.ts';
 import { FsLeases } from './fs-leases.ts';
 import { FsRunFiles } from './fs-run-files.ts';
-import { DEFAULT_LEDGER_BRANCH, runIdOfPath, runPath } from './git-branch-layout.ts';
+import { controlPath, DEFAULT_LEDGER_BRANCH, parseBranchJson, runIdOfPath, runPath } from './git-branch-layout.ts';
 import { GitBranchReader } from './git-branch-reader.ts';
 import { GitBranchWriter, type GitWriterOptions } from './git-branch-writer.ts';
 import type { GitClient } from './git-client.ts';
-import type { Lease, LeaseOptions, LeaseOwner, LeaseResult, LedgerStore, RecoveredRun, RecoverOptions, RenewResult, RunQuery } from './ledger-store.ts';
+import type { PipelineControl, Lease, LeaseOptions, LeaseOwner, LeaseResult, LedgerStore, RecoveredRun, RecoverOptions, RenewResult, RunQuery } from './ledger-store.ts';
 import { localOwnerLiveness, type OwnerLiveness } from './owner-liveness.ts';
 import { recoverActiveRun } from './recover-run.ts';
 import { presentActive, selectRuns } from './run-query.ts';
@@ -88,6 +88,17 @@ export class GitLedgerStore implements LedgerStore {
 
   async #isFinished(tip: string | undefined, record: RunRecord): Promise<boolean> {
     return tip !== undefined && (await this.#reader.hasFile(tip, runPath(record)));
+  }
+
+  // Pause control (catch-up issue) ↓
+  async readControl(pipeline: string): Promise<PipelineControl | undefined> {
+    const tip = await this.#tip();
+    const [text] = tip ? await this.#git.readFiles(tip, [controlPath(pipeline)]) : [];
+    return text === undefined ? undefined : parseBranchJson<PipelineControl>(this.branch, controlPath(pipeline), text);
+  }
+
+  async writeControl(pipeline: string, control: PipelineControl): Promise<void> {
+    await this.#writer.writeControl(pipeline, control);
   }
 
   async readState(pipeline: string): Promise<PipelineState> {

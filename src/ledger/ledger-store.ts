@@ -71,7 +71,22 @@ export interface RecoveredRun {
   killedProcessGroup?: number;
 }
 
+// Pause control (catch-up issue) ↓
+/** Whether a pipeline is paused, and who changed that, when and why: `<pipeline>/control.json`. */
+export interface PipelineControl {
+  paused: boolean;
+  /** `USER` or `GITHUB_ACTOR` of whoever paused or unpaused it. */
+  by: string;
+  /** ISO 8601. */
+  at: string;
+  reason?: string;
+}
+
 export interface LedgerStore {
+  /** The pipeline's pause state, or undefined when it was never paused. */
+  readControl(pipeline: string): Promise<PipelineControl | undefined>;
+  /** Replaces the pipeline's pause state (last writer wins: pausing is a human decision, not a race). */
+  writeControl(pipeline: string, control: PipelineControl): Promise<void>;
   /** Watermarks and processed files: the fold of every committed run. */
   readState(pipeline: string): Promise<PipelineState>;
   /** Saves the record of a run in progress (with its `owner`); a killed process leaves this readable. */

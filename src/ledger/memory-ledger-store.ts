@@ -5,7 +5,7 @@
  */
 import { emptyPipelineState, foldCommits, type PipelineState, type StateCommit } from '../model/state.ts';
 import { AmbiguousRunIdError } from './errors.ts';
-import type { Lease, LeaseOptions, LeaseOwner, LeaseResult, LedgerStore, RecoveredRun, RecoverOptions, RenewResult, RunQuery } from './ledger-store.ts';
+import type { PipelineControl, Lease, LeaseOptions, LeaseOwner, LeaseResult, LedgerStore, RecoveredRun, RecoverOptions, RenewResult, RunQuery } from './ledger-store.ts';
 import { isOwnerGone, isSameOwner, localOwnerLiveness, type OwnerLiveness } from './owner-liveness.ts';
 import { recoverActiveRun } from './recover-run.ts';
 import { presentActive, selectRuns } from './run-query.ts';
@@ -17,8 +17,20 @@ export class MemoryLedgerStore implements LedgerStore {
   readonly #active = new Map<string, RunRecord>();
   readonly #leases = new Map<string, (LeaseOwner | undefined)[]>();
 
+  // Pause control (catch-up issue).
+  readonly #controls = new Map<string, PipelineControl>();
+
   constructor(options: { liveness?: OwnerLiveness } = {}) {
     this.#liveness = options.liveness ?? localOwnerLiveness();
+  }
+
+  async readControl(pipeline: string): Promise<PipelineControl | undefined> {
+    const control = this.#controls.get(pipeline);
+    return control && structuredClone(control);
+  }
+
+  async writeControl(pipeline: string, control: PipelineControl): Promise<void> {
+    this.#controls.set(pipeline, structuredClone(control));
   }
 
   async readState(pipeline: string): Promise<PipelineState> {

@@ -62,6 +62,13 @@ export interface RunRecord {
   commit?: StateCommit;
   /** Where the run came from (commit, workflow run, file hashes), when a CI entry point gave it. */
   provenance?: RunProvenance;
+  // Catch-up (catch-up issue) ↓
+  /** The nominal schedule tick of a scheduled run, ISO 8601. */
+  tick?: string;
+  /** Its start − `tick`, in ms. */
+  latenessMs?: number;
+  /** Why a `skipped` run ran nothing. */
+  skipReason?: string;
   /** Notifications sent, failed or skipped after the run finished (never part of its status). */
   notifications?: NotificationRecord[];
   // retry (backfill branch) ↓
@@ -102,6 +109,8 @@ export function applyEvent(record: RunRecord | undefined, event: RunEvent): RunR
     if (event.provenance) record.provenance = event.provenance;
     // retry (backfill branch): kept only on retries.
     if (event.retryOf) Object.assign(record, { retryOf: event.retryOf, attempt: event.attempt });
+    // catch-up: scheduled runs only.
+    if (event.tick !== undefined) Object.assign(record, { tick: event.tick, latenessMs: event.latenessMs });
     return record;
   }
   if (!record) throw new Error(`event ${event.type} arrived before run.started for run ${event.runId}`);
@@ -169,6 +178,7 @@ export function applyEvent(record: RunRecord | undefined, event: RunEvent): RunR
       break;
     case 'run.finished':
       Object.assign(record, { status: event.status, finishedAt: event.at, durationMs: event.durationMs, error: event.error });
+      if (event.skipReason !== undefined) record.skipReason = event.skipReason; // catch-up: paused
       break;
     case 'stage.log':
       break;

@@ -11,9 +11,10 @@ import type { ErrorRecord } from './errors.ts';
 export type StageStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'reused';
 /**
  * `cancelled`: stopped by a signal (Ctrl-C, GitHub's cancel); `abandoned`: its process died without
- * finishing (kill -9, a lost runner), found and closed by recovery.
+ * finishing (kill -9, a lost runner), found and closed by recovery; `skipped`: a scheduled trigger
+ * that ran nothing because the pipeline is paused (recorded so `history` shows it).
  */
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'abandoned';
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'abandoned' | 'skipped';
 /** `cancelled` appears only in records written before runs had a `cancelled` stage status. */
 export type SkipReason = 'upstream_failed' | 'upstream_skipped' | 'condition_false' | 'disabled' | 'not_selected' | 'cancelled';
 
@@ -70,6 +71,11 @@ export type RunEvent =
       // retry (backfill branch) ↓ set on a `weir retry`: the first run's id and this attempt's number (the first run is 1).
       retryOf?: string;
       attempt?: number;
+      // Catch-up (catch-up issue) ↓ set for scheduled runs only.
+      /** The nominal schedule tick this run is for (its interval's end), ISO 8601. */
+      tick?: string;
+      /** How late the run started: its start − `tick`, in ms. */
+      latenessMs?: number;
     })
   | (Base & { type: 'stage.started'; stage: string; attempt: number })
   | (Base & {
@@ -130,7 +136,14 @@ export type RunEvent =
   | (Base & { type: 'ratelimit.waited'; stage: string; key: string; waitedMs: number })
   | (Base & { type: 'stage.dead_letters'; stage: string; count: number; total: number; file?: string; table?: string })
   | (Base & { type: 'stage.log'; stage: string; stream: 'stdout' | 'stderr' | 'info' | 'warn'; line: string })
-  | (Base & { type: 'run.finished'; status: Exclude<RunStatus, 'running'>; durationMs: number; error?: ErrorRecord })
+  | (Base & {
+      type: 'run.finished';
+      status: Exclude<RunStatus, 'running'>;
+      durationMs: number;
+      error?: ErrorRecord;
+      /** Why a `skipped` run ran nothing (a scheduled trigger of a paused pipeline). Catch-up issue. */
+      skipReason?: string;
+    })
   // Notifications (reports issue) ↓ after run.finished: they never change the run's status.
   | (Base & { type: 'notify.sent'; channel: string; event: string; attempts: number })
   | (Base & { type: 'notify.failed'; channel: string; event: string; attempts: number; error: ErrorRecord })

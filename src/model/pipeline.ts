@@ -56,7 +56,16 @@ export type Param = z.infer<typeof Param>;
 export const Schedule = z.strictObject({
   cron: z.string().describe('POSIX 5-field cron, at least 5 minutes apart (GitHub Actions rule).'),
   timezone: z.string().default('UTC').describe('IANA time zone the cron is read in. Default: UTC.'),
-  catchup: z.enum(['all', 'last', 'none']).default('last').describe('Planned (no effect yet): which missed intervals to run. Default: last.'),
+  catchup: z
+    .enum(['all', 'last', 'none'])
+    .default('last')
+    .describe('Which intervals a schedule trigger runs: all (every missed or failed one since start_date), last (the latest, retried until it succeeds), none (the latest, once). Default: last.'),
+  max_catchup: z.number().int().min(1).optional().describe('Most intervals one trigger runs, oldest first; the next trigger goes on. Default: 10.'),
+  start_date: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/, 'a date (YYYY-MM-DD, UTC) or an ISO 8601 instant with its offset')
+    .optional()
+    .describe('How far back catchup: all goes (a UTC date or an ISO 8601 instant). Default: the oldest run in the ledger.'),
 });
 export type Schedule = z.infer<typeof Schedule>;
 

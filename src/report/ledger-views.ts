@@ -22,7 +22,7 @@ export function summarizeStages(record: RunRecord): string {
 export function summarizeErrors(record: RunRecord): string {
   const failed = Object.entries(record.stages).filter(([, s]) => s.status === 'failed' && s.error);
   if (failed.length) return failed.map(([name, s]) => `${name}: ${s.error!.code}`).join(', ');
-  return record.error?.code ?? '';
+  return record.error?.code ?? record.skipReason ?? ''; // catch-up issue: why a paused trigger was skipped
 }
 
 export function renderHistoryTable(runs: readonly RunRecord[], pipeline?: string): string {
@@ -46,6 +46,23 @@ function scheduleText(status: PipelineStatus): string {
 
 export function renderStatusTable(statuses: readonly PipelineStatus[]): string {
   if (statuses.length === 0) return "no pipelines yet: add one to pipelines/ (see 'weir help validate')";
-  const rows = statuses.map((s) => [s.pipeline, scheduleText(s), s.lastRun?.status ?? 'never run', utc(s.lastRun?.startedAt), utc(s.lastSuccess), utc(s.nextTick, 16)]);
-  return renderTable(['pipeline', 'schedule (time zone)', 'last run', 'started (UTC)', 'last success (UTC)', 'next tick (UTC)'], rows);
+  const rows = statuses.map((s) => [s.pipeline, scheduleText(s), s.lastRun?.status ?? 'never run', utc(s.lastRun?.startedAt), utc(s.lastSuccess), utc(s.nextTick, 16), dueText(s), latenessText(s), pausedText(s)]);
+  return renderTable(['pipeline', 'schedule (time zone)', 'last run', 'started (UTC)', 'last success (UTC)', 'next tick (UTC)', 'due', 'late', 'paused'], rows);
+}
+
+// Catch-up (catch-up issue) ↓
+/** `3 from 2026-06-01 06:17`, or empty for a manual pipeline. */
+function dueText(status: PipelineStatus): string {
+  if (!status.due) return '';
+  return status.due.count === 0 ? '0' : `${status.due.count} from ${utc(status.due.oldest, 16)}`;
+}
+
+/** The latest scheduled run's lateness, e.g. `4m`. */
+function latenessText(status: PipelineStatus): string {
+  const latest = status.recentLateness?.[0];
+  return latest === undefined ? '' : formatDuration(latest);
+}
+
+function pausedText(status: PipelineStatus): string {
+  return status.paused ? `by ${status.paused.by}${status.paused.reason ? `: ${status.paused.reason}` : ''}` : '';
 }

@@ -109,7 +109,10 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
   });
 
   redact = createRedactor(collectSecrets({ spec, env: deps.env, params, context: templateContext() }));
-  emit({ type: 'run.started', runId, at: at(), pipeline: spec.name, params, interval, trigger, stages: plan.stages.map((s) => s.name), ...(prepared.provenance ? { provenance: prepared.provenance } : {}), ...(prepared.retryOf ? { retryOf: prepared.retryOf, attempt: prepared.attempt } : {}) }); // retry (backfill branch)
+  const startedAt = now();
+  // catch-up: a scheduled run records its nominal tick and how late it started.
+  const lateness = prepared.tick ? { tick: prepared.tick, latenessMs: startedAt - Date.parse(prepared.tick) } : {};
+  emit({ type: 'run.started', runId, at: new Date(startedAt).toISOString(), pipeline: spec.name, params, interval, trigger, stages: plan.stages.map((s) => s.name), ...(prepared.provenance ? { provenance: prepared.provenance } : {}), ...(prepared.retryOf ? { retryOf: prepared.retryOf, attempt: prepared.attempt } : {}), ...lateness }); // retry (backfill branch), catch-up
   // Written before any stage starts: a run killed in its first milliseconds still leaves a trace.
   clearTimeout(saveTimer);
   saveActive();

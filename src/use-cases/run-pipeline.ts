@@ -67,6 +67,9 @@ export interface RunRequest {
   /** Recorded on the run: it is a new attempt (`attempt`) of the run `retryOf`. Set by `retryRun`. */
   retryOf?: string;
   attempt?: number;
+  // Catch-up (catch-up issue) ↓
+  /** The nominal schedule tick a scheduled run is for; recorded with the run's lateness (start − tick). */
+  tick?: string;
 }
 
 export interface PreparedRun {
@@ -86,6 +89,8 @@ export interface PreparedRun {
   // retry (backfill branch) ↓ recorded through `run.started`.
   retryOf?: string;
   attempt?: number;
+  /** The nominal schedule tick (catch-up issue), recorded through `run.started`. */
+  tick?: string;
 }
 
 export interface RunSummary {
@@ -109,6 +114,7 @@ export function prepareRun(request: RunRequest, now: number, base?: { params: Re
   const interval = base?.interval ?? request.interval ?? defaultInterval(spec, new Date(now));
   const runId = request.runId ?? newRunId(now);
   return { runId, pipeline: request.pipeline, spec, params, interval, trigger: request.trigger ?? (request.resume ? 'resume' : 'manual'), plan, policies: request.policies, provenance: request.provenance, retryOf: request.retryOf, attempt: request.attempt };
+  return { runId, pipeline: request.pipeline, spec, params, interval, trigger: request.trigger ?? (request.resume ? 'resume' : 'manual'), plan, policies: request.policies, provenance: request.provenance, ...(request.tick ? { tick: request.tick } : {}) };
 }
 
 /** The run a `--resume` continues: named, or the latest of the pipeline that did not succeed. */

@@ -7,11 +7,13 @@ import type { RunStatus } from '../model/events.ts';
 import { didYouMean } from '../model/did-you-mean.ts';
 import type { PipelineSpec } from '../model/pipeline.ts';
 import { nextTicks } from '../planner/schedule.ts';
+import { dueIntervals } from '../planner/due-intervals.ts';
 import type { StageKindRegistry } from '../stages/registry.ts';
 import { validatePipelines } from './validate.ts';
 
 export interface StatusDeps {
-  ledger: Pick<LedgerStore, 'listRuns' | 'pipelines'>;
+  /** `readControl` (catch-up issue): without it, pause state is not shown. */
+  ledger: Pick<LedgerStore, 'listRuns' | 'pipelines'> & Partial<Pick<LedgerStore, 'readControl'>>;
   clock: () => Date;
   kinds: StageKindRegistry;
 }
@@ -33,7 +35,17 @@ export interface PipelineStatus {
   lastSuccess?: string;
   /** ISO instant of the next cron tick. */
   nextTick?: string;
+  // Catch-up (catch-up issue) ↓
+  /** Intervals a schedule trigger now would run (all of them, before `max_catchup`), and the oldest one's start. */
+  due?: { count: number; oldest?: string };
+  /** Lateness (start − tick, ms) of the latest scheduled runs, newest first. */
+  recentLateness?: number[];
+  /** Set while the pipeline is paused. */
+  paused?: { by: string; at: string; reason?: string };
 }
+
+/** Scheduled runs whose lateness `weir status` shows. */
+const RECENT_LATENESS_RUNS = 5;
 
 export type StatusResult = { ok: true; pipelines: PipelineStatus[] } | { ok: false; reason: 'unknown_pipeline'; message: string };
 
@@ -56,7 +68,11 @@ async function statusOf(name: string, spec: PipelineSpec | undefined, now: Date,
   const [last] = await deps.ledger.listRuns({ pipeline: name, limit: 1 });
   const lastSuccess = last?.status === 'succeeded' ? last : (await deps.ledger.listRuns({ pipeline: name, status: 'succeeded', limit: 1 }))[0];
   const schedule = spec?.schedule;
+  const control = await deps.ledger.readControl?.(name);
+  const catchup = schedule ? await catchupStatus(name, schedule, now, deps) : {};
   return {
+    ...catchup,
+    ...(control?.paused ? { paused: { by: control.by, at: control.at, ...(control.reason ? { reason: control.reason } : {}) } } : {}),
     pipeline: name,
     schedule: schedule?.cron,
     timezone: schedule?.timezone,
@@ -64,4 +80,12 @@ async function statusOf(name: string, spec: PipelineSpec | undefined, now: Date,
     lastSuccess: lastSuccess?.startedAt,
     nextTick: schedule ? nextTicks(schedule.cron, schedule.timezone, now, 1)[0]?.toISOString() : undefined,
   };
+}
+
+/** What a schedule trigger would run now, and how late recent scheduled runs started (catch-up issue). */
+async function catchupStatus(name: string, schedule: NonNullable<PipelineSpec['schedule']>, now: Date, deps: StatusDeps): Promise<Pick<PipelineStatus, 'due' | 'recentLateness'>> {
+  const runs = await deps.ledger.listRuns({ pipeline: name, interval: { start: new Date(0).toISOString(), end: now.toISOString() } });
+  const { due, deferred } = dueIntervals(schedule, runs, now);
+  const lateness = runs.flatMap((r) => (r.latenessMs === undefined ? [] : [r.latenessMs])).slice(0, RECENT_LATENESS_RUNS);
+  return { due: { count: due.length + deferred, ...(due[0] ? { oldest: due[0].interval.start } : {}) }, ...(lateness.length ? { recentLateness: lateness } : {}) };
 }

@@ -78,6 +78,8 @@ describe('readStatus', () => {
           lastRun: { runId: '20261122T061700Z-aaab', status: 'failed', startedAt: '20261122T061700Z-aaab' },
           lastSuccess: '20261122T061700Z-aaaa',
           nextTick: '2026-11-25T05:00:00.000Z',
+          // catch-up issue: the latest interval (catchup: last) has no succeeded run.
+          due: { count: 1, oldest: '2026-11-23T05:00:00.000Z' },
         },
       ],
     });

@@ -68,6 +68,20 @@ export function describeLedgerContract(name: string, factory: ContractFactory): 
       });
     });
 
+    // Pause control (catch-up issue) ↓
+    describe('pause control', () => {
+      it('reads back who paused a pipeline, when and why, and the unpause that replaces it, per pipeline', async () => {
+        const { store } = await setup();
+        expect(await store.readControl('daily')).toBeUndefined();
+        const paused = { paused: true, by: 'ada', at: '2026-11-02T06:00:00.000Z', reason: 'source API down' };
+        await store.writeControl('daily', paused);
+        expect(await store.readControl('daily')).toEqual(paused);
+        expect(await store.readControl('hourly')).toBeUndefined();
+        await store.writeControl('daily', { paused: false, by: 'bob', at: '2026-11-02T07:00:00.000Z' });
+        expect(await store.readControl('daily')).toEqual({ paused: false, by: 'bob', at: '2026-11-02T07:00:00.000Z' });
+      });
+    });
+
     describe('reading runs', () => {
       it('lists newest first by run id, with limit, status and pipeline filters', async () => {
         const { store } = await setup();
