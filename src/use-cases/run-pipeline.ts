@@ -113,8 +113,11 @@ export function prepareRun(request: RunRequest, now: number, base?: { params: Re
   }
   const interval = base?.interval ?? request.interval ?? defaultInterval(spec, new Date(now));
   const runId = request.runId ?? newRunId(now);
-  return { runId, pipeline: request.pipeline, spec, params, interval, trigger: request.trigger ?? (request.resume ? 'resume' : 'manual'), plan, policies: request.policies, provenance: request.provenance, retryOf: request.retryOf, attempt: request.attempt };
-  return { runId, pipeline: request.pipeline, spec, params, interval, trigger: request.trigger ?? (request.resume ? 'resume' : 'manual'), plan, policies: request.policies, provenance: request.provenance, ...(request.tick ? { tick: request.tick } : {}) };
+  return {
+    runId, pipeline: request.pipeline, spec, params, interval, trigger: request.trigger ?? (request.resume ? 'resume' : 'manual'), plan, policies: request.policies, provenance: request.provenance,
+    retryOf: request.retryOf, attempt: request.attempt, // retry (backfill branch)
+    ...(request.tick ? { tick: request.tick } : {}), // catch-up
+  };
 }
 
 /** The run a `--resume` continues: named, or the latest of the pipeline that did not succeed. */
