@@ -44,7 +44,10 @@ export const OPTIONS = {
   ledger: { type: 'string', value: 'fs|git[:branch]', help: 'read the local ledger or a fetched ledger branch (default: fs; git:weir-ledger when .weir/ledger is absent and the branch exists)' },
   // weir reports (artifacts branch)
   repo: { type: 'string', value: 'owner/name', help: 'GitHub repository (default: GITHUB_REPOSITORY, else the origin remote)' },
-  out: { type: 'string', value: 'dir', help: 'folder to unzip into (default: weir-reports/<run id>)' },
+  out: { type: 'string', value: 'dir', help: 'output folder (reports: unzipped into weir-reports/<run id>; site: weir-site/)' },
+  // weir site (site branch) ↓
+  serve: { type: 'boolean', help: 'after writing the site, preview it on http://127.0.0.1 until Ctrl-C' },
+  port: { type: 'string', value: 'n', help: 'port of the --serve preview (default 4173; 0 picks a free one)' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -115,6 +118,13 @@ export const COMMANDS = {
     summary: "download a run's report artifact from GitHub Actions",
     options: ['repo', 'out'],
     notes: 'Needs GITHUB_TOKEN or GH_TOKEN with read access to the repository (actions: read).',
+  },
+  // weir site (site branch) ↓
+  site: {
+    usage: 'weir site [--out dir] [--serve]',
+    summary: 'write the static status site from the ledger: every pipeline, a page per run',
+    options: ['out', 'serve', 'port', 'limit', 'ledger'],
+    notes: 'Writes index.html and runs/<run id>.html into --out (default: weir-site/ under the project root); --limit is the runs shown per pipeline (default 30). docs/site.md publishes it to GitHub Pages.',
   },
   help: { usage: 'weir help [command]', summary: 'show help for weir or one command', options: [] },
   version: { usage: 'weir version', summary: 'print the version', options: [] },

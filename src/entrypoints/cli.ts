@@ -31,6 +31,7 @@ const HANDLERS: Record<Exclude<CommandName, 'help' | 'version'>, () => Promise<H
   init: async () => (await import('./cli-init.ts')).initCommand,
   notify: async () => (await import('./cli-notify.ts')).notifyCommand, // reports issue
   reports: async () => (await import('./cli-reports.ts')).reportsCommand, // artifacts branch
+  site: async () => (await import('./cli-site.ts')).siteCommand, // site branch
 };
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
