@@ -40,6 +40,7 @@ h3{font-size:1.05rem;margin:1rem 0 .25rem}
 a{color:#0969da}
 a:focus-visible{outline:2px solid #0969da;outline-offset:2px}
 .card{border:1px solid #d0d7de;border-radius:6px;padding:1rem;margin:1rem 0}
+.card h2{margin-top:0}
 .facts{display:grid;grid-template-columns:repeat(auto-fit,minmax(10rem,1fr));gap:.5rem 1rem;margin:.5rem 0}
 .facts div{min-width:0}
 .facts dt{color:#57606a;font-size:.8rem}
@@ -50,7 +51,7 @@ a:focus-visible{outline:2px solid #0969da;outline-offset:2px}
 .chart{max-width:100%;height:auto;display:block}
 .table-wrap{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
-th,td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #d0d7de;vertical-align:top;overflow-wrap:anywhere}
+th,td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #d0d7de;vertical-align:top;overflow-wrap:break-word}
 th{color:#57606a;font-weight:600}
 code,pre{font:.85rem ui-monospace,SFMono-Regular,Menlo,monospace}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f8fa;padding:.5rem;border-radius:6px}

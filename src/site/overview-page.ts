@@ -43,7 +43,7 @@ function renderRunStrip(pipeline: string, runs: PipelineOverview['runs']): Html 
     const label = `${run.status} run at ${formatInstant(run.startedAt)} (${formatDuration(run.durationMs)})`;
     return `<li><a href="${runPagePath(run.runId)}" style="background:${statusColour(run.status)}" aria-label="${escapeHtml(label)}" title="${escapeHtml(label)}" data-status="${escapeHtml(run.status)}"></a></li>`;
   });
-  return `<h3>Last ${runs.length} runs, oldest first</h3>
+  return `<h3>${runs.length === 1 ? 'Last run' : `Last ${runs.length} runs, oldest first`}</h3>
 <ul class="strip" aria-label="Last ${runs.length} runs of ${escapeHtml(pipeline)}">${cells.join('')}</ul>`;
 }
 

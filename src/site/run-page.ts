@@ -69,7 +69,7 @@ function renderStageTable(stages: [string, StageRecord][]): Html {
     const failedChecks = checks.filter((check) => !check.passed).length;
     return `<tr data-stage="${escapeHtml(name)}"><th scope="row"><a href="#stage-${escapeHtml(anchor(name))}">${escapeHtml(name)}</a></th><td>${escapeHtml(stage.status)}</td><td>${escapeHtml(formatDuration(stage.durationMs))}</td><td data-key="attempts">${stage.attempts.length}</td><td>${stage.rows ?? '—'}</td><td>${checks.length ? `${checks.length - failedChecks}/${checks.length} passed` : '—'}</td><td>${stage.deadLetters ? stage.deadLetters.count : '—'}</td></tr>`;
   });
-  return `<div class="table-wrap"><table>
+  return `<div class="table-wrap" role="region" aria-label="Stages" tabindex="0"><table>
 <caption class="sr-only">Stages of the run</caption>
 <thead><tr><th scope="col">Stage</th><th scope="col">Status</th><th scope="col">Duration</th><th scope="col">Attempts</th><th scope="col">Rows</th><th scope="col">Checks</th><th scope="col">Dead letters</th></tr></thead>
 <tbody>${rows.join('\n')}</tbody></table></div>`;
@@ -86,7 +86,7 @@ function renderStageDetails(name: string, stage: StageRecord): Html {
   if (stage.error) parts.push(`<pre>${escapeHtml(stage.error.message)}</pre>`);
   if (stage.checks?.length) {
     const rows = stage.checks.map((c) => `<tr><td>${escapeHtml(c.name)}</td><td>${c.passed ? 'passed' : c.severity === 'warn' ? 'warning' : 'failed'}</td><td>${c.failing}</td><td>${escapeHtml(c.message)}</td></tr>`);
-    parts.push(`<div class="table-wrap"><table><caption class="sr-only">Checks of ${escapeHtml(name)}</caption><thead><tr><th scope="col">Check</th><th scope="col">Result</th><th scope="col">Failing rows</th><th scope="col">Message</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`);
+    parts.push(`<div class="table-wrap" role="region" aria-label="Checks of ${escapeHtml(name)}" tabindex="0"><table><caption class="sr-only">Checks of ${escapeHtml(name)}</caption><thead><tr><th scope="col">Check</th><th scope="col">Result</th><th scope="col">Failing rows</th><th scope="col">Message</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`);
   }
   if (stage.deadLetters) {
     const where = stage.deadLetters.table ?? stage.deadLetters.file;
