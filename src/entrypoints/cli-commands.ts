@@ -47,7 +47,10 @@ export const OPTIONS = {
   ledger: { type: 'string', value: 'fs|git[:branch]', help: 'read the local ledger or a fetched ledger branch (default: fs; git:weir-ledger when .weir/ledger is absent and the branch exists)' },
   // weir reports (artifacts branch)
   repo: { type: 'string', value: 'owner/name', help: 'GitHub repository (default: GITHUB_REPOSITORY, else the origin remote)' },
-  out: { type: 'string', value: 'dir', help: 'folder to unzip into (default: weir-reports/<run id>)' },
+  out: { type: 'string', value: 'dir', help: 'output folder (reports: unzipped into weir-reports/<run id>; site: weir-site/)' },
+  // weir site (site branch) ↓
+  serve: { type: 'boolean', help: 'after writing the site, preview it on http://127.0.0.1 until Ctrl-C' },
+  port: { type: 'string', value: 'n', help: 'port of the --serve preview (default 4173; 0 picks a free one)' },
   // backfill (backfill branch) ↓ (backfill reads --from as its first date)
   to: { type: 'string', value: 'date', help: 'last day (YYYY-MM-DD, included) or instant (excluded) of the range' },
   reprocess: { type: 'string', value: 'missing|failed|all', help: 'intervals to run: never ran, never succeeded (default), every one' },
@@ -149,6 +152,13 @@ export const COMMANDS = {
     usage: 'weir unpause <pipeline>',
     summary: 'resume scheduled runs of a pipeline; the next trigger catches up as schedule.catchup says',
     options: ['json'],
+  },
+  // weir site (site branch) ↓
+  site: {
+    usage: 'weir site [--out dir] [--serve]',
+    summary: 'write the static status site from the ledger: every pipeline, a page per run',
+    options: ['out', 'serve', 'port', 'limit', 'ledger'],
+    notes: 'Writes index.html and runs/<run id>.html into --out (default: weir-site/ under the project root); --limit is the runs shown per pipeline (default 30). docs/site.md publishes it to GitHub Pages.',
   },
   help: { usage: 'weir help [command]', summary: 'show help for weir or one command', options: [] },
   version: { usage: 'weir version', summary: 'print the version', options: [] },

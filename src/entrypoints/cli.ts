@@ -35,6 +35,7 @@ const HANDLERS: Record<Exclude<CommandName, 'help' | 'version'>, () => Promise<H
   reports: async () => (await import('./cli-reports.ts')).reportsCommand, // artifacts branch
   backfill: async () => (await import('./cli-backfill.ts')).backfillCommand, // backfill branch
   retry: async () => (await import('./cli-retry.ts')).retryCommand, // backfill branch
+  site: async () => (await import('./cli-site.ts')).siteCommand, // site branch
 };
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {

@@ -12,8 +12,8 @@ function yamlFiles(dir: string): string[] {
 }
 
 describe('workflows-templates/', () => {
-  it('holds the four starter workflows, each with its .properties.json as GitHub expects', () => {
-    expect(yamlFiles(TEMPLATES)).toEqual(['weir-dispatch.yml', 'weir-gpu-fanout.yml', 'weir-scheduled.yml', 'weir-validate.yml']);
+  it('holds the five starter workflows, each with its .properties.json as GitHub expects', () => {
+    expect(yamlFiles(TEMPLATES)).toEqual(['publish-site.yml', 'weir-dispatch.yml', 'weir-gpu-fanout.yml', 'weir-scheduled.yml', 'weir-validate.yml']); // publish-site: site branch
     for (const name of yamlFiles(TEMPLATES)) {
       const properties = JSON.parse(readFileSync(join(TEMPLATES, name.replace(/\.yml$/, '.properties.json')), 'utf8'));
       expect(Object.keys(properties).sort(), name).toEqual(['categories', 'description', 'iconName', 'name']);

@@ -1,0 +1,31 @@
+/** What the status site shows, as data: built by the `site` use case, rendered by the pages here. */
+import type { RunRecord } from '../ledger/run-record.ts';
+
+export interface PipelineOverview {
+  pipeline: string;
+  /** The cron, or undefined for a pipeline run by hand (or one only the ledger knows). */
+  schedule?: string;
+  timezone?: string;
+  /** ISO instant of the next cron tick. */
+  nextTick?: string;
+  /** Start of the newest succeeded run, among all runs in the ledger. */
+  lastSuccess?: string;
+  /** Its recent runs, newest first (at most the site's `runsPerPipeline`). */
+  runs: RunRecord[];
+  /** Whether pipelines/ defines it (a pipeline only the ledger knows was deleted or renamed). */
+  defined: boolean;
+}
+
+export interface SiteModel {
+  /** ISO 8601: when the site was generated. */
+  generatedAt: string;
+  pipelines: PipelineOverview[];
+}
+
+/** Succeeded runs over finished ones (running runs are not counted); undefined when none finished. */
+export function successRate(runs: readonly RunRecord[]): { succeeded: number; finished: number; percent: number } | undefined {
+  const finished = runs.filter((run) => run.status !== 'running');
+  if (finished.length === 0) return undefined;
+  const succeeded = finished.filter((run) => run.status === 'succeeded').length;
+  return { succeeded, finished: finished.length, percent: Math.round((succeeded / finished.length) * 100) };
+}
