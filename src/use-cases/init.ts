@@ -14,7 +14,7 @@ export interface StarterFile {
 }
 
 /** Lines weir needs in `.gitignore`: the local ledger and run folders, and what pipelines export. */
-export const GITIGNORE_ENTRIES = ['.weir/', 'out/'] as const;
+export const GITIGNORE_ENTRIES = ['.weir/', 'out/', 'weir-site/'] as const;
 
 export const EXAMPLE_PIPELINE = 'hello';
 
@@ -83,7 +83,7 @@ export function withGitignoreEntries(current: string | undefined): string | unde
   if (missing.length === 0) return undefined;
   const base = current ?? '';
   const separator = base === '' || base.endsWith('\n') ? '' : '\n';
-  return `${base}${separator}# weir: local ledger and runs, exported outputs\n${missing.join('\n')}\n`;
+  return `${base}${separator}# weir: local ledger and runs, exported outputs, the status site\n${missing.join('\n')}\n`;
 }
 
 function normalizeIgnoreLine(line: string): string {

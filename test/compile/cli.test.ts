@@ -46,7 +46,7 @@ describe('weir init', () => {
     expect(existsSync(join(dir, 'pipelines'))).toBe(false);
     expect(await weir(dir, ['init', '--force'])).toMatchObject({ code: 0 });
     expect(await weir(dir, ['init', '--force'])).toMatchObject({ code: 0 });
-    expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toBe('node_modules\n/.weir\n# weir: local ledger and runs, exported outputs\nout/\n');
+    expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toBe('node_modules\n/.weir\n# weir: local ledger and runs, exported outputs, the status site\nout/\nweir-site/\n');
   });
 });
 
