@@ -4,7 +4,7 @@
  * output in log groups, and its summary (DAG coloured by status, stages, checks, logs).
  * Until the git ledger lands, runs are recorded in the file ledger under `<working-directory>/.weir`.
  */
-import { CancelledError, ConfigError } from '../model/errors.ts';
+import { ConfigError } from '../model/errors.ts';
 import { collectSecrets, createRedactor, MIN_SECRET_CHARS, type Redactor } from '../model/redact.ts';
 import type { LoadedPipeline } from '../model/pipeline.ts';
 import { renderRunSummary, STEP_SUMMARY_BUDGET_BYTES } from '../report/run-summary.ts';
@@ -20,6 +20,7 @@ import { collectProvenance, triggerOf } from './action-provenance.ts';
 import { planMatrix, resolvePipelineFiles, validateAction } from './action-validate.ts';
 import { createLocalRunDeps } from './local-run-deps.ts';
 import { prepareDuckDb } from './action-duckdb.ts';
+import { cancelOnSignals } from './cancel-on-signals.ts';
 import { publishRunArtifact } from '../use-cases/run-artifact.ts';
 import { createActionsArtifactStore } from '../adapters/actions-artifacts.ts';
 import { openActionLedger } from './action-ledger.ts';
@@ -48,23 +49,6 @@ function maskPipelineSecrets(pipelines: readonly LoadedPipeline[], inputs: Actio
 function overallStatus(summaries: readonly RunSummary[]): string {
   const statuses = summaries.map((s) => s.record.status);
   return statuses.find((s) => s === 'failed') ?? statuses.find((s) => s !== 'succeeded') ?? 'succeeded';
-}
-
-/** Stops the runs on the runner's cancel (SIGINT, then SIGTERM 7.5 s later): each is recorded `cancelled`. */
-function cancelOnSignals(): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onSignal = (name: NodeJS.Signals) => {
-    if (!controller.signal.aborted) controller.abort(new CancelledError(`cancelled by ${name}`));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
 }
 
 async function loadPipelines(inputs: ActionInputs, runtime: ActionsRuntime): Promise<Awaited<ReturnType<typeof validatePipelines>> | undefined> {

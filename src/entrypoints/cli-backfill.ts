@@ -1,5 +1,4 @@
 /** `weir backfill`: parse the range and flags, plan from the ledger, run (or list with --dry-run), render. */
-import { CancelledError } from '../model/errors.ts';
 import type { LoadedPipeline } from '../model/pipeline.ts';
 import type { PolicyConfig } from '../policies/policy.ts';
 import type { ChannelConfigs } from '../notify/channel-config.ts';
@@ -10,6 +9,7 @@ import { parseParamPairs, resolveParams } from '../use-cases/params.ts';
 import { validatePipelines } from '../use-cases/validate.ts';
 import type { CliValues } from './cli.ts';
 import { createCliDeps } from './cli-deps.ts';
+import { cancelOnSignals } from './cancel-on-signals.ts';
 import { EXIT, type Io, UsageError } from './cli-io.ts';
 import { printDiagnostics, resolvePipelineArgs, rootOf, summarize } from './cli-pipelines.ts';
 import { createLocalRunDeps } from './local-run-deps.ts';
@@ -89,23 +89,16 @@ export async function backfillCommand(args: string[], values: CliValues, io: Io)
   }
   if (plan.note && !values.json) io.err(`weir: ${plan.note}`);
   // Ctrl-C (or GitHub's cancel): the runs going on stop, recorded cancelled; no new one starts.
-  const controller = new AbortController();
-  let signalled: NodeJS.Signals | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signalled ??= signal;
-    if (!controller.signal.aborted) controller.abort(new CancelledError(`backfill cancelled by ${signal}`));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const cancel = cancelOnSignals();
   let result: BackfillResult;
   try {
     const { pipeline, policies, allowWritePaths, channels } = loaded;
-    result = await runBackfill(plan, { pipeline, root, kinds: defaultStageKinds(), policies, allowWritePaths, channels, params, signal: controller.signal, warn: (message) => io.err(`weir: warning: ${message}`) }, deps);
+    result = await runBackfill(plan, { pipeline, root, kinds: defaultStageKinds(), policies, allowWritePaths, channels, params, signal: cancel.signal, warn: (message) => io.err(`weir: warning: ${message}`) }, deps);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    cancel.dispose();
   }
   io.out(values.json ? JSON.stringify({ ...plan, runs: result.outcomes, notStarted: result.notStarted }, null, 2) : renderPlanTable(plan, result));
+  const signalled = cancel.received();
   if (signalled) return EXIT.signal(signalled);
   return isBackfillSucceeded(result) ? EXIT.ok : EXIT.failed;
 }

@@ -1,5 +1,4 @@
 /** `weir retry <run id>`: find the run's pipeline, run its next attempt, print it like `weir run`. */
-import { CancelledError } from '../model/errors.ts';
 import type { RunEvent } from '../model/events.ts';
 import { AmbiguousRunIdError } from '../ledger/errors.ts';
 import { formatEventLine, PLAIN, COLOR } from '../report/terminal.ts';
@@ -8,6 +7,7 @@ import { retryRun, RetryRefusedError } from '../use-cases/retry-run.ts';
 import type { RunSummary } from '../use-cases/run-pipeline.ts';
 import type { CliValues } from './cli.ts';
 import { loadOnePipeline } from './cli-backfill.ts';
+import { cancelOnSignals } from './cancel-on-signals.ts';
 import { EXIT, type Io, UsageError } from './cli-io.ts';
 import { resolvePipelineArgs, rootOf } from './cli-pipelines.ts';
 import { createLocalRunDeps } from './local-run-deps.ts';
@@ -24,14 +24,7 @@ export async function retryCommand(args: string[], values: CliValues, io: Io): P
   const loaded = await loadOnePipeline((await resolvePipelineArgs([run.pipeline], values, io, false))[0], values, io);
   if (!loaded) return EXIT.usage;
 
-  const controller = new AbortController();
-  let signalled: NodeJS.Signals | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signalled ??= signal;
-    if (!controller.signal.aborted) controller.abort(new CancelledError(`cancelled by ${signal}`));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const cancel = cancelOnSignals();
   const style = io.color ? COLOR : PLAIN;
   const printEvent = (event: RunEvent) => {
     const line = formatEventLine(event, style, values.verbose);
@@ -49,18 +42,18 @@ export async function retryCommand(args: string[], values: CliValues, io: Io): P
         policies,
         allowWritePaths,
         channels,
-        signal: controller.signal,
+        signal: cancel.signal,
         listeners: values.json ? [] : [printEvent],
         warn: (message) => io.err(`weir: warning: ${message}`),
       },
       deps,
     );
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    cancel.dispose();
   }
   if (values.json) io.out(JSON.stringify(summary.record, null, 2));
   else io.out(`attempt ${summary.record.attempt} of run ${summary.record.retryOf}: run ${summary.runId} ${summary.record.status}`);
+  const signalled = cancel.received();
   if (signalled) return EXIT.signal(signalled);
   return summary.record.status === 'succeeded' ? EXIT.ok : EXIT.failed;
 }

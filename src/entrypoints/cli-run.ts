@@ -10,11 +10,11 @@ import { findUnknownStage } from '../use-cases/plan.ts';
 import { runPipeline, type RunRequest, type RunSummary } from '../use-cases/run-pipeline.ts';
 import { assertNotPaused, runScheduled } from '../use-cases/scheduled-run.ts';
 import { validatePipelines } from '../use-cases/validate.ts';
-import { CancelledError } from '../model/errors.ts';
 import { createLocalRunDeps } from './local-run-deps.ts';
 import { defaultStageKinds } from '../stages/registry.ts';
 import type { CliValues } from './cli.ts';
 import { createCliDeps } from './cli-deps.ts';
+import { cancelOnSignals } from './cancel-on-signals.ts';
 import { EXIT, type Io, UsageError } from './cli-io.ts';
 import { printDiagnostics, resolvePipelineArgs, rootOf, summarize } from './cli-pipelines.ts';
 
@@ -103,19 +103,12 @@ export async function runCommand(args: string[], values: CliValues, io: Io): Pro
   if (pipelines.length > 1 && Object.keys(params).length > 0) throw new UsageError('--param applies to one pipeline; run them one at a time');
 
   // GitHub's cancel sends SIGINT, then SIGTERM: either stops the run, recorded `cancelled`.
-  const controller = new AbortController();
-  let signalled: NodeJS.Signals | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signalled ??= signal;
-    if (!controller.signal.aborted) controller.abort(new CancelledError(`cancelled by ${signal}`));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const cancel = cancelOnSignals();
   const deps = createLocalRunDeps({ root, env: io.env });
   const summaries: RunSummary[] = [];
   try {
     for (const pipeline of pipelines) {
-      if (controller.signal.aborted) break;
+      if (cancel.signal.aborted) break;
       const request: RunRequest = {
         pipeline,
         root,
@@ -131,7 +124,7 @@ export async function runCommand(args: string[], values: CliValues, io: Io): Pro
         concurrency,
         wait: values.wait,
         listeners: [progressPrinter(values, io)],
-        signal: controller.signal,
+        signal: cancel.signal,
         warn: (message) => io.err(`weir: warning: ${message}`),
       };
       // catch-up issue ↓ a schedule trigger decides from the ledger; a manual run of a paused pipeline needs --force.
@@ -143,10 +136,10 @@ export async function runCommand(args: string[], values: CliValues, io: Io): Pro
       summaries.push(await runPipeline(request, deps));
     }
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    cancel.dispose();
   }
   if (values.json) io.out(JSON.stringify(summaries.length === 1 ? summaries[0].record : summaries.map((s) => s.record), null, 2));
+  const signalled = cancel.received();
   if (signalled) return EXIT.signal(signalled);
   return summaries.every((s) => s.record.status === 'succeeded') ? EXIT.ok : EXIT.failed;
 }
