@@ -136,8 +136,10 @@ describe('fetchWithPolicy against a local HTTP server', () => {
     const p = policy({ extends: 'polite-api', rate_limit: { per_second: 20 } });
     await Promise.all([1, 2, 3].map((n) => fetchWithPolicy(`${base}/${n}`, {}, p, d)));
     await limiters.stop();
+    // Lower bounds only: a loaded machine can make any wait longer, never shorter than the spacing.
     const throttled = waits.filter(([, ms]) => ms >= 40);
-    expect(throttled.map(([key]) => key)).toEqual([`polite-api:${new URL(base).host}`, `polite-api:${new URL(base).host}`]);
+    expect(throttled.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(throttled.map(([key]) => key))).toEqual(new Set([`polite-api:${new URL(base).host}`]));
     expect(Math.max(...throttled.map(([, ms]) => ms))).toBeGreaterThanOrEqual(90);
   });
 });
