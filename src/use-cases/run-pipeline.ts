@@ -12,7 +12,7 @@ import type { Interval, RunEventListener, RunProvenance } from '../model/events.
 import type { LoadedPipeline, PipelineSpec } from '../model/pipeline.ts';
 import { mergeCommitList, type StateCommit } from '../model/state.ts';
 import type { ReusedStage } from '../executor/execute-plan.ts';
-import type { LedgerStore } from '../ledger/ledger-store.ts';
+import type { LeaseOwner, LedgerStore } from '../ledger/ledger-store.ts';
 import type { RunRecord } from '../ledger/run-record.ts';
 import { newRunId } from '../ledger/run-id.ts';
 import { createPlan, PlanError, unselectedUpstream, type Plan } from '../planner/plan.ts';
@@ -135,11 +135,18 @@ async function resumeTarget(request: RunRequest, ledger: LedgerStore): Promise<R
   return target;
 }
 
-/** Records a finished run and its state commit, then runs the actions that wait for the commit (archiving). */
-export async function recordRun(ledger: LedgerStore, record: RunRecord, results: readonly [string, StageResult][]): Promise<void> {
-  const succeeded = record.status === 'succeeded';
-  await ledger.finishRun(record, succeeded ? mergeCommits(results) : undefined);
-  if (succeeded) for (const [, result] of results) await result.afterCommit?.();
+/**
+ * Records a finished run: its state commit rides on the active record first (a kill before the
+ * finish loses nothing: recovery finishes it), then the write-once run record with the commit,
+ * then the actions that wait for the commit (archiving processed files).
+ */
+export async function recordRun(deps: Pick<RunDeps, 'ledger' | 'checkpoint'>, record: RunRecord, results: readonly [string, StageResult][], owner?: LeaseOwner): Promise<void> {
+  const commit = record.status === 'succeeded' ? mergeCommits(results) : undefined;
+  if (commit) await deps.ledger.saveActive({ ...record, ...(owner ? { owner } : {}), commit });
+  deps.checkpoint?.('commit-saved');
+  await deps.ledger.finishRun(record, commit);
+  deps.checkpoint?.('run-recorded');
+  if (commit) for (const [, result] of results) await result.afterCommit?.();
 }
 
 export async function runPipeline(request: RunRequest, deps: RunDeps): Promise<RunSummary> {
@@ -170,13 +177,7 @@ export async function runPipeline(request: RunRequest, deps: RunDeps): Promise<R
     // notify: (reports issue) ↓ sent before the record is written, so their outcome is part of it.
     await notifyAfterRun(record, { spec: prepared.spec, channels: request.channels ?? {}, policies: request.policies, root: request.root, workspace, listeners: request.listeners ?? [], signal: request.signal, warn: request.warn ?? ((message) => process.emitWarning(message)) }, deps);
     deps.checkpoint?.('run-executed');
-    const commit = record.status === 'succeeded' ? mergeCommits(results) : undefined;
-    // The commit rides on the active record before the finish: a kill in between loses nothing (recovery finishes it).
-    if (commit) await deps.ledger.saveActive({ ...record, owner: held.owner, commit });
-    deps.checkpoint?.('commit-saved');
-    await deps.ledger.finishRun(record, commit);
-    deps.checkpoint?.('run-recorded');
-    if (commit) for (const [, result] of results) await result.afterCommit?.();
+    await recordRun(deps, record, results, held.owner);
     summary = { runId: prepared.runId, runDir: workspace.dir, record, plan: prepared.plan };
   } finally {
     await held.release();
