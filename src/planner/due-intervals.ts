@@ -60,6 +60,17 @@ export function dueIntervals(schedule: DueSchedule, runs: readonly RunOfInterval
   return { due: open.slice(0, limit), deferred: Math.max(0, open.length - limit) };
 }
 
+/**
+ * The runs `dueIntervals` needs to see: those overlapping this window. `last` and `none` look at
+ * the latest interval only, `all` from its start date; only `all` without a start date needs the
+ * whole history (it starts from the oldest run): undefined then.
+ */
+export function dueWindow(schedule: DueSchedule, now: Date): Interval | undefined {
+  if (schedule.catchup === 'all') return schedule.start_date ? { start: parseStart(schedule.start_date).toISOString(), end: now.toISOString() } : undefined;
+  const latest = latestTicks(schedule, now, 2);
+  return latest.length < 2 ? { start: now.toISOString(), end: now.toISOString() } : toDue(latest[0], latest[1]).interval;
+}
+
 /** The next tick strictly after `after` (for `weir status`), or undefined when the cron never fires again. */
 export function nextTick(schedule: Pick<DueSchedule, 'cron' | 'timezone'>, after: Date): Date | undefined {
   return ticksBetween(schedule, after, new Date(after.getTime() + MAX_LOOKBACK_MS), 1)[0];

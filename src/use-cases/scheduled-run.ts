@@ -10,7 +10,7 @@ import type { Interval } from '../model/events.ts';
 import type { LedgerStore, PipelineControl } from '../ledger/ledger-store.ts';
 import { newRunId } from '../ledger/run-id.ts';
 import { foldEvents, type RunRecord } from '../ledger/run-record.ts';
-import { dueIntervals, type DueInterval } from '../planner/due-intervals.ts';
+import { dueIntervals, dueWindow, type DueInterval } from '../planner/due-intervals.ts';
 import { runPipeline, type RunRequest, type RunSummary } from './run-pipeline.ts';
 import type { RunDeps } from './run-deps.ts';
 
@@ -66,8 +66,9 @@ async function intervalsToRun(request: ScheduledRunRequest, deps: RunDeps): Prom
     const done = runs.some((r) => r.status === 'succeeded' && r.interval.start === request.interval!.start && r.interval.end === request.interval!.end);
     return { due: done && !request.force ? [] : [{ interval: request.interval, tick: request.interval.end }], deferred: 0 };
   }
-  // Every run up to now: `all` without a start date starts from the oldest one.
-  const runs = await deps.ledger.listRuns({ pipeline: request.pipeline.spec.name, interval: { start: new Date(0).toISOString(), end: now.toISOString() } });
+  // Only the runs the decision needs: every run only for `all` without a start date (it starts from the oldest).
+  const window = dueWindow(schedule, now) ?? { start: new Date(0).toISOString(), end: now.toISOString() };
+  const runs = await deps.ledger.listRuns({ pipeline: request.pipeline.spec.name, interval: window });
   const result = dueIntervals(schedule, runs, now);
   if (result.due.length > 0 || !request.force) return result;
   // --force with nothing due: the latest interval again, as if it had never run.

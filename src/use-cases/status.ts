@@ -7,7 +7,7 @@ import type { RunStatus } from '../model/events.ts';
 import { didYouMean } from '../model/did-you-mean.ts';
 import type { PipelineSpec } from '../model/pipeline.ts';
 import { nextTicks } from '../planner/schedule.ts';
-import { dueIntervals } from '../planner/due-intervals.ts';
+import { dueIntervals, dueWindow } from '../planner/due-intervals.ts';
 import type { StageKindRegistry } from '../stages/registry.ts';
 import { validatePipelines } from './validate.ts';
 
@@ -84,8 +84,11 @@ async function statusOf(name: string, spec: PipelineSpec | undefined, now: Date,
 
 /** What a schedule trigger would run now, and how late recent scheduled runs started (catch-up issue). */
 async function catchupStatus(name: string, schedule: NonNullable<PipelineSpec['schedule']>, now: Date, deps: StatusDeps): Promise<Pick<PipelineStatus, 'due' | 'recentLateness'>> {
-  const runs = await deps.ledger.listRuns({ pipeline: name, interval: { start: new Date(0).toISOString(), end: now.toISOString() } });
+  // Bounded reads unless `all` without a start date needs the whole history to find its start.
+  const window = dueWindow(schedule, now) ?? { start: new Date(0).toISOString(), end: now.toISOString() };
+  const runs = await deps.ledger.listRuns({ pipeline: name, interval: window });
   const { due, deferred } = dueIntervals(schedule, runs, now);
-  const lateness = runs.flatMap((r) => (r.latenessMs === undefined ? [] : [r.latenessMs])).slice(0, RECENT_LATENESS_RUNS);
+  const recent = await deps.ledger.listRuns({ pipeline: name, limit: RECENT_LATENESS_RUNS });
+  const lateness = recent.flatMap((r) => (r.latenessMs === undefined ? [] : [r.latenessMs])).slice(0, RECENT_LATENESS_RUNS);
   return { due: { count: due.length + deferred, ...(due[0] ? { oldest: due[0].interval.start } : {}) }, ...(lateness.length ? { recentLateness: lateness } : {}) };
 }

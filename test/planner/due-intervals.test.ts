@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunStatus } from '../../src/model/events.ts';
-import { DEFAULT_MAX_CATCHUP, dueIntervals, nextTick, ticksBetween, type DueSchedule, type RunOfInterval } from '../../src/planner/due-intervals.ts';
+import { DEFAULT_MAX_CATCHUP, dueIntervals, dueWindow, nextTick, ticksBetween, type DueSchedule, type RunOfInterval } from '../../src/planner/due-intervals.ts';
 
 const iso = (text: string) => new Date(text).toISOString();
 const ticks = (cron: string, timezone: string, from: string, to: string) => ticksBetween({ cron, timezone }, new Date(from), new Date(to)).map((d) => d.toISOString());
@@ -110,5 +110,30 @@ describe('heartbeats that are dropped, late or doubled', () => {
     const ny: DueSchedule = { cron: '30 2 * * *', timezone: 'America/New_York', catchup: 'all', start_date: '2026-03-07T07:30Z' };
     const due = dueIntervals(ny, [], new Date('2026-03-09T12:00Z')).due.map((d) => d.tick);
     expect(due).toEqual([iso('2026-03-08T07:30Z'), iso('2026-03-09T06:30Z')]);
+  });
+});
+
+describe('dueWindow', () => {
+  const now = new Date('2026-06-20T12:00Z');
+  // A history with successes, failures, a running run and gaps, over three weeks.
+  const history: RunOfInterval[] = [run(1, 'succeeded'), run(3, 'failed'), run(7, 'succeeded'), run(12, 'failed'), run(18, 'succeeded'), run(19, 'running')];
+  const overlaps = (window: { start: string; end: string }) => (r: RunOfInterval) => r.interval.start < window.end && r.interval.end > window.start;
+
+  it.each([
+    ['last', {}],
+    ['none', {}],
+    ['all', { start_date: '2026-06-10' }],
+  ] as const)('gives the same due intervals from the runs in its window as from the whole history (%s %o)', (catchup, extra) => {
+    const schedule: DueSchedule = { ...daily, catchup, ...extra };
+    const window = dueWindow(schedule, now)!;
+    expect(window).toBeDefined();
+    const inWindow = history.filter(overlaps(window));
+    expect(inWindow.length).toBeLessThan(history.length);
+    expect(dueIntervals(schedule, inWindow, now)).toEqual(dueIntervals(schedule, history, now));
+  });
+
+  it('asks for the whole history only for `all` without a start date', () => {
+    expect(dueWindow(daily, now)).toBeUndefined();
+    expect(dueWindow({ ...daily, catchup: 'last' }, now)).toEqual({ start: day(19), end: day(20) });
   });
 });
