@@ -8,7 +8,7 @@
  * The output is byte-for-byte reproducible: test/action/dist-fresh.test.ts rebuilds it and compares.
  * Usage: node scripts/build-action.ts [outfile]   (default dist/index.js)
  */
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,9 +17,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Where the committed bundle lives (action.yml `runs.main`). */
 export const ACTION_BUNDLE = join(root, 'dist', 'index.js');
 
-export async function buildAction(outfile: string = ACTION_BUNDLE): Promise<void> {
-  await build({
-    entryPoints: [join(root, 'src', 'entrypoints', 'action.ts')],
+/** How the Action is bundled; tests bundle their own entry points the same way (test/binding/bundle.ts). */
+export function actionBundleOptions(entry: string, outfile: string): BuildOptions {
+  return {
+    entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',
@@ -36,7 +37,11 @@ export async function buildAction(outfile: string = ACTION_BUNDLE): Promise<void
     // Absolute paths would differ between checkouts; the bundle must not.
     absWorkingDir: root,
     logLevel: 'warning',
-  });
+  };
+}
+
+export async function buildAction(outfile: string = ACTION_BUNDLE): Promise<void> {
+  await build(actionBundleOptions(join(root, 'src', 'entrypoints', 'action.ts'), outfile));
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

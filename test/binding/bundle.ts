@@ -3,24 +3,15 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build, stop } from 'esbuild';
+import { actionBundleOptions } from '../../scripts/build-action.ts';
 
 const ENTRY = join(import.meta.dirname, 'open-duckdb-entry.ts');
 
 /** Writes `<dir>/open-duckdb.mjs`; the folder has no node_modules, so only the hook can supply the binding. */
 export async function bundleOpenDuckDb(dir: string): Promise<string> {
   const outfile = join(dir, 'open-duckdb.mjs');
-  await build({
-    entryPoints: [ENTRY],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    // What the Action must not carry: every platform package of @duckdb/node-bindings.
-    external: ['@duckdb/node-bindings-*'],
-    banner: { js: "import { createRequire as weirCreateRequire } from 'node:module'; const require = weirCreateRequire(import.meta.url);" },
-    logLevel: 'warning',
-  });
+  // Exactly as dist/ is built: what the Action must not carry (DuckDB's platform packages) stays out.
+  await build(actionBundleOptions(ENTRY, outfile));
   // esbuild keeps a service process for the next build; the test run would count it as left behind.
   await stop();
   return outfile;
