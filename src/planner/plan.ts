@@ -61,7 +61,8 @@ export interface PlanOptions {
 
 /** What the planner needs to know of a stage kind. */
 export interface PlanningKind {
-  producesTable: boolean;
+  /** Whether its stages produce a table; a function of the (unrendered) `with` when that decides it. */
+  producesTable: boolean | ((config: unknown) => boolean);
   policyPerRequest?: boolean;
   /** Whether a stage with this (unrendered) `with` may change tables other than its own (a SQL script). */
   mayChangeOtherTables?(config: unknown): boolean;
@@ -101,7 +102,8 @@ export function createPlan(spec: PipelineSpec, options: PlanOptions = {}): Plan 
   const policyOf = policyResolver(options.policies ?? EMPTY_POLICY_CONFIG);
   const tableOf = (name: string): string | undefined => {
     const stage = spec.stages[name];
-    if (!options.kinds?.get(stage.uses)?.producesTable) return undefined;
+    const kind = options.kinds?.get(stage.uses);
+    if (!kind || !(typeof kind.producesTable === 'function' ? kind.producesTable(stage.with ?? {}) : kind.producesTable)) return undefined;
     const table = (stage.with as Record<string, unknown> | undefined)?.table;
     return typeof table === 'string' && !table.includes('{{') ? table : name;
   };
@@ -144,7 +146,7 @@ export function createPlan(spec: PipelineSpec, options: PlanOptions = {}): Plan 
 function mayChangeOtherTables(stage: Stage, kind: PlanningKind | undefined): boolean {
   if (!kind) return true;
   const table = (stage.with as Record<string, unknown> | undefined)?.table;
-  if (kind.producesTable && typeof table === 'string' && table.includes('{{')) return true;
+  if (kind.producesTable !== false && typeof table === 'string' && table.includes('{{')) return true;
   return kind.mayChangeOtherTables?.(stage.with ?? {}) ?? false;
 }
 

@@ -7,11 +7,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
+import { access, mkdir, rm, stat } from 'node:fs/promises';
 import { constants } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
+import { quoteIdent, quoteLiteral } from '../model/database.ts';
 import { StageFailedError } from '../model/errors.ts';
 import { ExitCodeError, PermanentStageError } from '../policies/errors.ts';
 import { buildChildEnv } from './child-env.ts';
@@ -35,6 +36,17 @@ export const CommandWith = z
       .describe('Runner credentials the command may see (GITHUB_TOKEN, ACTIONS_*, INPUT_*), stripped otherwise. Default: none.'),
     cwd: z.string().min(1).optional().describe('Working folder, relative to the project root. Default: the project root.'),
     shell: z.string().min(1).default('/bin/sh').describe('Shell for run. Default: /bin/sh.'),
+    input: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('A table of the run handed to the command as a file: its path is in $WEIR_INPUT (format: format). Default: none.'),
+    table: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('The command writes a file at $WEIR_OUTPUT (format: format) that becomes this table of the run; checks and later stages see it. Default: none (no table).'),
+    format: z.enum(['parquet', 'csv', 'json']).default('parquet').describe('File format of $WEIR_INPUT and $WEIR_OUTPUT: parquet, csv (with a header) or json (one object per line). Default: parquet.'),
   })
   .refine((w) => (w.run === undefined) !== (w.script === undefined), { message: 'set exactly one of run or script', path: ['run'] });
 export type CommandWith = z.infer<typeof CommandWith>;
@@ -43,7 +55,8 @@ export const commandStage: StageKind<CommandWith> = {
   name: 'command',
   summary: 'Run a shell command or script; its output streams into the run log.',
   with: CommandWith,
-  producesTable: false,
+  // With `table:` the command hands a table back through $WEIR_OUTPUT.
+  producesTable: (config) => typeof (config as { table?: unknown } | undefined)?.table === 'string',
   references: (config) => (config.script === undefined ? [] : [{ field: ['script'], path: config.script }]),
   run: runCommand,
 };
@@ -57,8 +70,9 @@ async function runCommand(ctx: StageContext, config: CommandWith): Promise<Stage
   await access(file, fsConstants.X_OK).catch((error: NodeJS.ErrnoException) => {
     throw startError(error, config);
   });
+  const files = await tableFiles(ctx, config);
   const [launcher, launchArgs] = underWatchdog(file, args);
-  const child = spawn(launcher, launchArgs, { cwd, env: childEnv(ctx, config), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(launcher, launchArgs, { cwd, env: childEnv(ctx, config, files), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const stderrTail: string[] = [];
   createInterface({ input: child.stdout! }).on('line', (line) => ctx.log.stdout(line));
   createInterface({ input: child.stderr! }).on('line', (line) => {
@@ -72,7 +86,40 @@ async function runCommand(ctx: StageContext, config: CommandWith): Promise<Stage
     // ExitCodeError carries the code that a policy's retry_on / no_retry_on `exit_codes` match.
     throw new ExitCodeError(code, commandLabel(config), { detail: tail, stage: ctx.stage });
   }
-  return { outputs: { exit_code: code } };
+  if (config.table === undefined || files.output === undefined) return { outputs: { exit_code: code } };
+  const rows = await loadOutput(ctx, config.table, files.output, config);
+  return { table: config.table, rows, outputs: { exit_code: code } };
+}
+
+const READERS = { parquet: 'read_parquet', csv: 'read_csv_auto', json: 'read_json_auto' } as const;
+const WRITERS = { parquet: '(FORMAT parquet)', csv: '(FORMAT csv, HEADER true)', json: '(FORMAT json)' } as const;
+
+/** The files a command with `input:` / `table:` exchanges with the run, under the run folder, fresh for each attempt. */
+async function tableFiles(ctx: StageContext, config: CommandWith): Promise<{ input?: string; output?: string }> {
+  if (config.input === undefined && config.table === undefined) return {};
+  const dir = join(ctx.runDir, 'command', encodeURIComponent(ctx.stage), String(ctx.attempt));
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const ext = config.format === 'json' ? 'jsonl' : config.format;
+  const files = { input: config.input === undefined ? undefined : join(dir, `input.${ext}`), output: config.table === undefined ? undefined : join(dir, `output.${ext}`) };
+  if (config.input !== undefined && files.input) {
+    const known = Number(await ctx.db.scalar(`SELECT (SELECT count(*) FROM duckdb_tables() WHERE table_name = ${quoteLiteral(config.input)}) + (SELECT count(*) FROM duckdb_views() WHERE view_name = ${quoteLiteral(config.input)})`));
+    if (!known) throw new PermanentStageError(`with.input names table '${config.input}', which the run does not have: name the table of a stage this one needs (and add it to needs:)`);
+    await ctx.db.exec(`COPY (SELECT * FROM ${quoteIdent(config.input)}) TO ${quoteLiteral(files.input)} ${WRITERS[config.format]}`, ctx.signal);
+  }
+  return files;
+}
+
+/** Reads the file the command wrote at $WEIR_OUTPUT into the stage's table; a missing or unreadable file fails the attempt. */
+async function loadOutput(ctx: StageContext, table: string, file: string, config: CommandWith): Promise<number> {
+  const info = await stat(file).catch(() => undefined);
+  if (!info?.isFile()) throw new StageFailedError(`${commandLabel(config)} exited 0 but wrote no file at $WEIR_OUTPUT (${file}); with table: '${table}' it must write the table there as ${config.format}`);
+  try {
+    await ctx.db.exec(`CREATE OR REPLACE TABLE ${quoteIdent(table)} AS SELECT * FROM ${READERS[config.format]}(${quoteLiteral(file)})`, ctx.signal);
+  } catch (error) {
+    throw new StageFailedError(`could not read the ${config.format} file ${commandLabel(config)} wrote at $WEIR_OUTPUT (${file}): ${(error as Error).message}`, { cause: error });
+  }
+  return Number(await ctx.db.scalar(`SELECT count(*) FROM ${quoteIdent(table)}`));
 }
 
 /** Resolves with the exit code once the output is drained; on abort, kills the group and rejects. */
@@ -116,8 +163,10 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-function childEnv(ctx: StageContext, config: CommandWith): Record<string, string> {
-  const weir = {
+function childEnv(ctx: StageContext, config: CommandWith, files: { input?: string; output?: string }): Record<string, string> {
+  const weir: Record<string, string> = {
+    ...(files.input ? { WEIR_INPUT: files.input } : {}),
+    ...(files.output ? { WEIR_OUTPUT: files.output } : {}),
     WEIR_RUN_ID: ctx.runId,
     WEIR_PIPELINE: ctx.pipeline,
     WEIR_STAGE: ctx.stage,

@@ -98,8 +98,8 @@ export interface StageKind<W = Record<string, unknown>> {
   summary: string;
   /** Schema of the `with` block. */
   with: z.ZodType<W>;
-  /** Whether the stage produces a table that `checks` can run against. */
-  producesTable: boolean;
+  /** Whether the stage produces a table that `checks` can run against; a function of the (unrendered) `with` when it depends on it. */
+  producesTable: boolean | ((config: unknown) => boolean);
   /**
    * Whether the kind takes in outside data whose bad rows become dead letters: rows failing a
    * row-level error check are set aside instead of failing the stage (see max_dead_letter_ratio).
@@ -125,4 +125,9 @@ export interface StageKind<W = Record<string, unknown>> {
   isRetriable?(error: unknown): boolean | undefined;
   /** `with` has been rendered (templates in strings resolved) before this is called. */
   run(ctx: StageContext, config: W): Promise<StageResult>;
+}
+
+/** Whether a stage of `kind` with this (unrendered) `with` produces a table. */
+export function kindProducesTable(kind: Pick<StageKind, 'producesTable'>, config: unknown): boolean {
+  return typeof kind.producesTable === 'function' ? kind.producesTable(config) : kind.producesTable;
 }
