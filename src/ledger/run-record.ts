@@ -33,6 +33,23 @@ export interface StageRecord {
   rateLimitWaitMs?: number;
   /** For a `reused` stage: the run its output was restored from. */
   reusedFrom?: string;
+  /** Fan-out: the segment that ran the stage and the runner labels it ran on ([] = the default runner). */
+  segment?: string;
+  runnerLabels?: string[];
+}
+
+/** Fan-out: one segment, or one shard of it, of a run split across jobs. */
+export interface SegmentRecord {
+  segment: string;
+  shard?: number;
+  shards?: number;
+  runnerLabels: string[];
+  stages: string[];
+  /** `missing`: the segment never reported (its job was skipped, cancelled or lost). */
+  status: Exclude<RunStatus, 'running'> | 'missing';
+  host?: string;
+  startedAt?: string;
+  finishedAt?: string;
 }
 
 export interface BreakerTransition {
@@ -71,6 +88,8 @@ export interface RunRecord {
   skipReason?: string;
   /** Notifications sent, failed or skipped after the run finished (never part of its status). */
   notifications?: NotificationRecord[];
+  /** Fan-out: the segments (and shards) the run was split into, as each reported. Absent for one-process runs. */
+  segments?: SegmentRecord[];
   // retry (backfill branch) ↓
   /** Set on a `weir retry`: the id of the run this is a new attempt of (its first run). */
   retryOf?: string;
@@ -182,6 +201,12 @@ export function applyEvent(record: RunRecord | undefined, event: RunEvent): RunR
       break;
     case 'stage.log':
       break;
+    case 'segment.reported': {
+      const { type: _type, runId: _runId, at: _at, ...segment } = event;
+      (record.segments ??= []).push(segment);
+      for (const name of event.stages) Object.assign(stageOf(record, name), { segment: event.segment, runnerLabels: event.runnerLabels });
+      break;
+    }
     // Notifications (reports issue) ↓ recorded beside the run; its status stays as run.finished set it.
     case 'notify.sent':
       (record.notifications ??= []).push({ channel: event.channel, event: event.event, status: 'sent', at: event.at, attempts: event.attempts });

@@ -144,6 +144,22 @@ export type RunEvent =
       /** Why a `skipped` run ran nothing (a scheduled trigger of a paused pipeline). Catch-up issue. */
       skipReason?: string;
     })
+  /**
+   * Fan-out: a segment (or one shard of it) of a run split across jobs reported, or never did
+   * (`missing`). Written by `weir finalize` when it joins the segments into one record.
+   */
+  | (Base & {
+      type: 'segment.reported';
+      segment: string;
+      shard?: number;
+      shards?: number;
+      runnerLabels: string[];
+      stages: string[];
+      status: Exclude<RunStatus, 'running'> | 'missing';
+      host?: string;
+      startedAt?: string;
+      finishedAt?: string;
+    })
   // Notifications (reports issue) ↓ after run.finished: they never change the run's status.
   | (Base & { type: 'notify.sent'; channel: string; event: string; attempts: number })
   | (Base & { type: 'notify.failed'; channel: string; event: string; attempts: number; error: ErrorRecord })

@@ -9,7 +9,9 @@ import { InternalError, toErrorRecord } from '../model/errors.ts';
 import type { RunEvent, RunEventListener } from '../model/events.ts';
 import { evaluateCondition, type TemplateContext } from '../model/template.ts';
 import { collectSecrets, createRedactor, redactEvent } from '../model/redact.ts';
-import { executePlan } from '../executor/execute-plan.ts';
+import { executePlan, type ReusedStage } from '../executor/execute-plan.ts';
+import type { Database } from '../model/database.ts';
+import type { PipelineState, StateCommit } from '../model/state.ts';
 import type { PlannedStage } from '../planner/plan.ts';
 import { applyEvent, type RunRecord } from '../ledger/run-record.ts';
 import { BreakerRegistry } from '../policies/circuit-breaker.ts';
@@ -36,6 +38,10 @@ export interface ExecuteRunOptions {
   allowWritePaths?: readonly string[];
   /** Decorates the active record before it is saved (the lease owner). */
   decorateActive?(record: RunRecord): RunRecord;
+  /** The pipeline's ledger state the run reads (a segment job gets it from the hand-off). Default: read from the ledger. */
+  state?: PipelineState;
+  /** Restores a reused stage's output into the run's database (a segment job: from the hand-off). Default: from the run folder that kept it. */
+  restoreReused?(db: Database, stage: string, reused: ReusedStage): Promise<StateCommit | undefined>;
 }
 
 export interface ExecutedRun {
@@ -125,10 +131,9 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
   const keeping: Promise<unknown>[] = [];
   try {
     db = await deps.openDatabase(workspace.databasePath, { searchPath: options.root });
-    const state = await deps.ledger.readState(spec.name);
+    const state = options.state ?? (await deps.ledger.readState(spec.name));
     for (const [stage, reused] of prepared.reused) {
-      const source = await deps.workspaces.open(spec.name, reused.fromRunId);
-      const commit = await source!.restoreStageOutput(db, stage, reused.table);
+      const commit = options.restoreReused ? await options.restoreReused(db, stage, reused) : await (await deps.workspaces.open(spec.name, reused.fromRunId))!.restoreStageOutput(db, stage, reused.table);
       await workspace.keepReusedCommit(stage, reused.fromRunId, commit);
       results.push([stage, { table: reused.table, rows: reused.rows, commit }]);
     }
