@@ -83,13 +83,32 @@ export type NotifyRule = z.infer<typeof NotifyRule>;
 /** Inline policy fields on a stage. The full policy model lives in src/policies (resilience issue). */
 export const PolicyRef = z.union([z.string().min(1), z.record(z.string(), z.unknown())]);
 
+/** GitHub runs at most 256 jobs of one matrix: the most shards a stage may have. */
+export const MAX_SHARDS = 256;
+
 export const Stage = z.strictObject({
   uses: z.string().min(1).describe('Stage kind: sql, http, files, export, command.'),
   description: z.string().optional(),
   needs: z.union([z.string(), z.array(z.string())]).optional().describe('Stages that must succeed first.'),
   with: z.record(z.string(), z.unknown()).optional().describe('Settings of the stage kind.'),
-  'runs-on': z.union([z.string(), z.array(z.string()).min(1)]).optional().describe('Planned (no effect yet): runner labels; other labels will run as their own matrix job. Default: the main job.'),
+  'runs-on': z
+    .union([z.string(), z.array(z.string()).min(1)])
+    .optional()
+    .describe("Runner labels. Stages on other labels run as their own jobs in the generated workflow (weir compile); weir run runs every stage in one process. Default: the main job's runner."),
   requires: z.array(z.enum(['gpu'])).optional().describe('Hardware the stage needs; absent hardware fails fast.'),
+  shards: z
+    .number()
+    .int()
+    .min(2)
+    .max(MAX_SHARDS, `at most ${MAX_SHARDS}: GitHub runs at most ${MAX_SHARDS} jobs of one matrix`)
+    .optional()
+    .describe('Run this stage as N matrix jobs, each over a deterministic partition of its input table (hash of shard_by, else row number); the next stages see the union. Default: one job.'),
+  shard_by: z.string().min(1).optional().describe('Column of the partitioned table hashed to choose the shard (needs shards). Default: row number.'),
+  shard_table: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Which input table is partitioned (needs shards). Default: the table of the one stage it needs that produces one.'),
   policy: PolicyRef.optional().describe('Name of a resilience policy, or inline policy fields.'),
   checks: z.array(Check).optional().describe('Data-quality checks on the table the stage produces.'),
   timeout: Duration.optional().describe('Stage time limit. Default: the policy timeout, else none.'),
