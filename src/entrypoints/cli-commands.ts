@@ -57,6 +57,10 @@ export const OPTIONS = {
   'max-parallel': { type: 'string', value: 'n', help: "runs at once (default 1; at most the pipeline's max_active_runs)" },
   'newest-first': { type: 'boolean', help: 'run the newest interval first (default: oldest first)' },
   'dry-run': { type: 'boolean', help: 'list each interval and what would happen to it; write nothing' },
+  // fan-out (segments) ↓
+  handoff: { type: 'string', value: 'dir', help: 'folder the jobs of a run split into segments share (plan --segments starts the run there)' },
+  segment: { type: 'string', value: 'id', help: 'run one segment of a run planned with plan --segments --handoff (see plan --segments)' },
+  shard: { type: 'string', value: 'i/N', help: 'with --segment: which shard of a sharded segment (1/N … N/N)' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -82,13 +86,19 @@ export const COMMANDS = {
   plan: {
     usage: 'weir plan <pipeline…>',
     summary: 'print the DAG and its parallel levels',
-    options: ['json', 'mermaid', 'only', 'from'],
+    options: ['json', 'mermaid', 'only', 'from', 'handoff', 'param', 'date', 'interval'],
   },
   run: {
     usage: 'weir run <pipeline…> | --all',
     summary: 'validate, then run pipelines',
-    options: ['json', 'quiet', 'verbose', 'all', 'param', 'only', 'from', 'interval', 'date', 'concurrency', 'resume', 'wait', 'trigger', 'force'],
-    notes: "'weir run <pipeline> --help' also lists the pipeline's params. With --trigger schedule each due interval runs as its own run; a paused pipeline records a skip. A paused pipeline runs by hand only with --force.",
+    options: ['json', 'quiet', 'verbose', 'all', 'param', 'only', 'from', 'interval', 'date', 'concurrency', 'resume', 'wait', 'trigger', 'force', 'segment', 'shard', 'handoff'],
+    notes: "'weir run <pipeline> --help' also lists the pipeline's params. With --trigger schedule each due interval runs as its own run; a paused pipeline records a skip. A paused pipeline runs by hand only with --force. With --segment and --handoff it runs one segment of a run planned by 'weir plan --segments --handoff' (exit 1 when the segment failed).",
+  },
+  finalize: {
+    usage: 'weir finalize [run-id] --handoff <dir>',
+    summary: 'join the segments of a run split across jobs into one run record in the ledger',
+    options: ['json', 'quiet', 'verbose', 'handoff', 'wait'],
+    notes: 'The run id defaults to the only run in the hand-off folder. Exit 0 when the run succeeded (or was already recorded), 1 when it failed.',
   },
   history: {
     usage: 'weir history [pipeline | run-id]',

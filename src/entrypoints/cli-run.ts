@@ -22,7 +22,7 @@ import { printDiagnostics, resolvePipelineArgs, rootOf, summarize } from './cli-
  * Loads and validates pipelines, prints diagnostics, then checks what depends on them: stage
  * selection and params. Returns undefined when any pipeline has an error.
  */
-async function loadValid(paths: string[], values: CliValues, io: Io): Promise<{ pipelines: LoadedPipeline[]; policies: PolicyConfig; allowWritePaths: string[]; channels: ChannelConfigs } | undefined> {
+export async function loadValid(paths: string[], values: CliValues, io: Io): Promise<{ pipelines: LoadedPipeline[]; policies: PolicyConfig; allowWritePaths: string[]; channels: ChannelConfigs } | undefined> {
   const root = rootOf(values, io);
   const result = await validatePipelines({ root, paths }, createCliDeps(root));
   if (!values.json) printDiagnostics(result.diagnostics, root, io);
@@ -49,7 +49,7 @@ function assertDateOption(text: string | undefined): void {
 }
 
 /** Every check of the run's arguments that needs no pipeline file. */
-function assertRunArguments(values: CliValues): void {
+export function assertRunArguments(values: CliValues): void {
   if (values.interval !== undefined && values.date !== undefined) throw new UsageError('give --interval or --date, not both');
   assertDateOption(values.date);
   if (values.interval !== undefined) parseIntervalOption(values.interval);
@@ -66,7 +66,7 @@ function assertRunArguments(values: CliValues): void {
   }
 }
 
-function progressPrinter(values: CliValues, io: Io): (event: RunEvent) => void {
+export function progressPrinter(values: CliValues, io: Io): (event: RunEvent) => void {
   if (values.json) return () => {};
   const style = io.color ? COLOR : PLAIN;
   const running = new Set<string>();
@@ -88,6 +88,9 @@ function progressPrinter(values: CliValues, io: Io): (event: RunEvent) => void {
 }
 
 export async function runCommand(args: string[], values: CliValues, io: Io): Promise<number> {
+  // fan-out: one segment of a run split across jobs.
+  if (values.segment !== undefined) return (await import('./cli-segments.ts')).segmentRunCommand(args, values, io);
+  if (values.shard !== undefined || values.handoff !== undefined) throw new UsageError('--shard and --handoff go with --segment <id>');
   assertRunArguments(values);
   const root = rootOf(values, io);
   const loaded = await loadValid(await resolvePipelineArgs(args, values, io), values, io);

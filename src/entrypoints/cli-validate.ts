@@ -39,6 +39,8 @@ export async function validateCommand(args: string[], values: CliValues, io: Io)
 }
 
 export async function planCommand(args: string[], values: CliValues, io: Io): Promise<number> {
+  // fan-out: start a run split into segments in a hand-off folder.
+  if (values.handoff !== undefined) return (await import('./cli-segments.ts')).planHandoffCommand(args, values, io);
   const root = rootOf(values, io);
   const files = await resolvePipelineArgs(args, values, io, false);
   const result = await planPipelines({ root, files, only: values.only, from: values.from }, createCliDeps(root));

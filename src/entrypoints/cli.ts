@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { PipelinePathNotFoundError } from '../definitions/discover.ts';
 import { didYouMean } from '../model/did-you-mean.ts';
 import { ConfigError, RunConflictError } from '../model/errors.ts';
+import { HandoffError } from '../use-cases/handoff.ts';
 import { COMMANDS, type CommandName, GLOBAL_OPTIONS, isCommand, OPTIONS, type OptionName, parseArgsOptions, renderCommandHelp, renderHelp, VERSION } from './cli-commands.ts';
 import { EXIT, type Io, UsageError } from './cli-io.ts';
 import { resolveProjectRoot } from './project-root.ts';
@@ -36,6 +37,7 @@ const HANDLERS: Record<Exclude<CommandName, 'help' | 'version'>, () => Promise<H
   backfill: async () => (await import('./cli-backfill.ts')).backfillCommand, // backfill branch
   retry: async () => (await import('./cli-retry.ts')).retryCommand, // backfill branch
   site: async () => (await import('./cli-site.ts')).siteCommand, // site branch
+  finalize: async () => (await import('./cli-segments.ts')).finalizeCommand, // fan-out
 };
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
@@ -48,7 +50,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       if (debug) io.err(String(error.stack));
       return EXIT.usage;
     }
-    if (error instanceof RunConflictError) {
+    if (error instanceof RunConflictError || error instanceof HandoffError) {
       // Nothing ran: another run holds the pipeline. Not a usage error, but no run either.
       io.err(`weir: ${indent(error.message)}`);
       return EXIT.failed;
