@@ -8,7 +8,7 @@ import type { Interval } from '../model/events.ts';
 import { parseIntervalOption } from '../planner/interval.ts';
 import type { ActionsRuntime } from '../adapters/github-actions.ts';
 
-export const ACTION_COMMANDS = ['validate', 'plan', 'run'] as const;
+export const ACTION_COMMANDS = ['validate', 'plan', 'run', 'finalize'] as const;
 export type ActionCommand = (typeof ACTION_COMMANDS)[number];
 
 /** The ledger branch used when `ledger-branch` is not given (read once the git ledger lands). */
@@ -29,6 +29,15 @@ export interface ActionInputs {
   root: string;
   /** The repository checkout (GITHUB_WORKSPACE): annotation paths are relative to it. */
   workspace: string;
+  // fan-out ↓
+  /** `artifacts` with `command: plan`: start a run split into segments, handed on as artifacts. */
+  handoff?: 'artifacts';
+  /** With `command: run`: the segment of a run started by the plan job to run. */
+  segment?: string;
+  /** With `segment`: the shard, `i/N`. */
+  shard?: { index: number; count: number };
+  /** The run a segment or finalize job belongs to (the plan job's `run-id` output). */
+  runId?: string;
 }
 
 /** An input that cannot be used: names the input and says what to write instead. */
@@ -95,7 +104,20 @@ export function readActionInputs(runtime: ActionsRuntime, env: Readonly<Record<s
     secretNames: runtime.input('secrets').split(/[\s,]+/).filter(Boolean),
     root: resolve(workspace, runtime.input('working-directory') || '.'),
     workspace,
+    ...fanOutInputs(runtime),
   };
+}
+
+function fanOutInputs(runtime: ActionsRuntime): Pick<ActionInputs, 'handoff' | 'segment' | 'shard' | 'runId'> {
+  const handoff = runtime.input('handoff');
+  if (handoff && handoff !== 'artifacts') throw new ActionInputError('handoff', `'${handoff}' is not a hand-off; the only one in Actions is 'artifacts'`);
+  const shardText = runtime.input('shard');
+  const match = /^(\d+)\/(\d+)$/.exec(shardText);
+  const shard = match ? { index: Number(match[1]), count: Number(match[2]) } : undefined;
+  if (shardText && (!shard || shard.index < 1 || shard.index > shard.count)) throw new ActionInputError('shard', `'${shardText}' is not a shard: write i/N with 1 ≤ i ≤ N, e.g. '\${{ matrix.shard }}/4'`);
+  const segment = runtime.input('segment');
+  if (shard && !segment) throw new ActionInputError('shard', "goes with 'segment': name the segment the shard belongs to");
+  return { ...(handoff ? { handoff: 'artifacts' as const } : {}), ...(segment ? { segment } : {}), ...(shard ? { shard } : {}), ...(runtime.input('run-id') ? { runId: runtime.input('run-id') } : {}) };
 }
 
 /**

@@ -31,7 +31,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * Every value the pipelines read that must not show in a log: env values their templates name,
  * secret params, secret headers. Passed to the runner's masking before any stage runs.
  */
-function maskPipelineSecrets(pipelines: readonly LoadedPipeline[], inputs: ActionInputs, env: Env, runtime: ActionsRuntime): Redactor {
+export function maskPipelineSecrets(pipelines: readonly LoadedPipeline[], inputs: ActionInputs, env: Env, runtime: ActionsRuntime): Redactor {
   const secrets = declaredSecretValues(inputs.secretNames, env);
   for (const pipeline of pipelines) {
     const resolved = resolveParams(pipeline.spec, inputs.params, pipeline.file);
@@ -51,7 +51,7 @@ function overallStatus(summaries: readonly RunSummary[]): string {
   return statuses.find((s) => s === 'failed') ?? statuses.find((s) => s !== 'succeeded') ?? 'succeeded';
 }
 
-async function loadPipelines(inputs: ActionInputs, runtime: ActionsRuntime): Promise<Awaited<ReturnType<typeof validatePipelines>> | undefined> {
+export async function loadPipelines(inputs: ActionInputs, runtime: ActionsRuntime): Promise<Awaited<ReturnType<typeof validatePipelines>> | undefined> {
   const kinds = defaultStageKinds();
   const result = await validatePipelines({ root: inputs.root, paths: await resolvePipelineFiles(inputs.pipelines, inputs.root) }, { kinds });
   // Invalid: the validate path annotates the problems and fails the step; nothing runs.
@@ -135,7 +135,7 @@ async function runForEvent(request: RunRequest, deps: Parameters<typeof runPipel
  * Uploads the run's report artifact (report.md/html, stages.csv, checks.csv, run.json, dead letters,
  * the pipeline's `artifacts:`) when the runner offers the results service; a failure is a warning.
  */
-async function publishReport(summary: RunSummary, globs: readonly string[] | undefined, root: string, env: Env, runtime: ActionsRuntime): Promise<string | undefined> {
+export async function publishReport(summary: RunSummary, globs: readonly string[] | undefined, root: string, env: Env, runtime: ActionsRuntime): Promise<string | undefined> {
   if (!env.ACTIONS_RUNTIME_TOKEN || !env.ACTIONS_RESULTS_URL) {
     runtime.info('no report artifact: the Actions results service is not available to this step');
     return undefined;

@@ -25,7 +25,12 @@ export async function runWeirAction(runtime: ActionsRuntime, env: Env, cwd: stri
   try {
     const inputs = readActionInputs(runtime, env, cwd);
     maskDeclaredSecrets(inputs, env, runtime);
-    if (inputs.command === 'run') {
+    if (inputs.command === 'finalize' || (inputs.command === 'run' && inputs.segment) || (inputs.command === 'plan' && inputs.handoff)) {
+      // fan-out: the jobs of a run split into segments.
+      const fanOut = await import('./action-segments.ts');
+      const job = inputs.command === 'finalize' ? fanOut.finalizeAction : inputs.command === 'run' ? fanOut.segmentAction : fanOut.planSegmentsAction;
+      await job(inputs, runtime, env);
+    } else if (inputs.command === 'run') {
       // Loaded only for runs: validation never loads the run engine.
       const { runAction } = await import('./action-run.ts');
       await runAction(inputs, runtime, env);

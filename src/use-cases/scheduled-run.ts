@@ -58,7 +58,7 @@ export async function runScheduled(request: ScheduledRunRequest, deps: RunDeps):
   return { outcome: 'ran', runs, deferred };
 }
 
-async function intervalsToRun(request: ScheduledRunRequest, deps: RunDeps): Promise<{ due: DueInterval[]; deferred: number }> {
+export async function intervalsToRun(request: ScheduledRunRequest, deps: RunDeps): Promise<{ due: DueInterval[]; deferred: number }> {
   const schedule = request.pipeline.spec.schedule!;
   const now = new Date(deps.clock.now());
   if (request.interval) {
