@@ -123,9 +123,9 @@ export async function finalizeCommand(args: string[], values: CliValues, io: Io)
       },
       createLocalRunDeps({ root, env: io.env }),
     );
+    if (result.missing.length) io.err(`weir: ${result.missing.length} part(s) never reported: ${result.missing.join(', ')}`);
     if (values.json) io.out(JSON.stringify(result.record, null, 2));
     else if (result.alreadyRecorded) io.out(`run ${result.runId} is already recorded (${result.record.status}); nothing written`);
-    else if (result.missing.length) io.err(`weir: ${result.missing.length} part(s) never reported: ${result.missing.join(', ')}`);
     return result.record.status === 'succeeded' ? EXIT.ok : EXIT.failed;
   } finally {
     cancel.dispose();
