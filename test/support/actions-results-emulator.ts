@@ -29,6 +29,8 @@ export interface EmulatorOptions {
   jobBackendId?: string;
   /** Clock of `created_at` values. Default: Date.now. */
   now?: () => number;
+  /** Accept tokens of any job of the run (the jobs of one workflow run share its artifacts). Default: only `jobBackendId`. */
+  anyJobOfRun?: boolean;
 }
 
 export interface ActionsResultsEmulator extends AsyncDisposable {
@@ -103,7 +105,7 @@ export async function startActionsResultsEmulator(options: EmulatorOptions = {})
 
   async function handleTwirp(request: IncomingMessage, response: ServerResponse, service: string, method: string): Promise<number> {
     const scope = resultsScope(request.headers.authorization);
-    if (!scope || scope.run !== runBackendId || scope.job !== jobBackendId) {
+    if (!scope || scope.run !== runBackendId || (scope.job !== jobBackendId && !options.anyJobOfRun)) {
       sendJson(response, 401, { code: 'unauthenticated', msg: 'the bearer token has no Actions.Results scope for this run' });
       return 401;
     }

@@ -51,8 +51,9 @@ export interface ServiceContext {
   signedUrl(blobPath: string): string;
 }
 
-function assertIdsOfToken(body: Record<string, unknown>, scope: Scope): void {
-  if (body.workflow_run_backend_id !== scope.run || body.workflow_job_run_backend_id !== scope.job) {
+/** Writes must name the token's own run and job; reads (`readsOtherJobs`) may name another job of the same run, as a download of an artifact another job uploaded does. */
+function assertIdsOfToken(body: Record<string, unknown>, scope: Scope, readsOtherJobs = false): void {
+  if (body.workflow_run_backend_id !== scope.run || (!readsOtherJobs && body.workflow_job_run_backend_id !== scope.job)) {
     throw new TwirpError(403, 'permission_denied', 'the backend ids of the request are not those of the token');
   }
 }
@@ -96,7 +97,7 @@ export function createArtifactService(ctx: ServiceContext, artifacts: StoredArti
       };
     },
     GetSignedArtifactURL(body, scope) {
-      assertIdsOfToken(body, scope);
+      assertIdsOfToken(body, scope, true);
       const artifact = findArtifact(scope.run, body.name);
       if (!artifact?.finalized) throw new TwirpError(404, 'not_found', `no artifact named '${String(body.name)}'`);
       return { signed_url: signedUrl(artifact.blobPath) };
