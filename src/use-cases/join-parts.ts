@@ -126,7 +126,9 @@ export function joinParts(context: HandoffContext, plan: Plan, segments: readonl
     const blocked = stage.needs.find((need) => outcome.get(need) !== 'succeeded');
     const started = events.some((e) => e.type === 'stage.started' && e.stage === stage.name);
     let event: RunEvent;
-    if (blocked !== undefined && !started) {
+    if (blocked !== undefined && !started && outcome.get(blocked) === 'cancelled') {
+      event = { type: 'stage.cancelled', runId, at: finishedAt, stage: stage.name, detail: `upstream stage '${blocked}' was cancelled` };
+    } else if (blocked !== undefined && !started) {
       const reason = outcome.get(blocked) === 'skipped' ? 'upstream_skipped' : 'upstream_failed';
       event = { type: 'stage.skipped', runId, at: finishedAt, stage: stage.name, reason, detail: `${blocked} ${outcome.get(blocked) ?? 'did not run'}` };
     } else {
