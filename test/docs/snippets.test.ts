@@ -76,7 +76,8 @@ function expectedMessage(comment: string): string | undefined {
 
 function withLocalWeir(command: string): string {
   const weir = `'${process.execPath}' '${BIN}'`;
-  return command.replace(/(^|[;&|]\s*|\$\(\s*)(?:npx\s+)?weir\b/g, `$1${weir}`);
+  // Also after environment assignments: `WEIR_GPU=1 weir run …`.
+  return command.replace(/(^|[;&|]\s*|\$\(\s*)((?:[A-Z_][A-Z0-9_]*=\S*\s+)*)(?:npx\s+)?weir\b/g, `$1$2${weir}`);
 }
 
 const DOCS = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
