@@ -3,7 +3,9 @@
  * on (a missing one is a segment that failed to start, was skipped or lost its runner), joins them
  * into one run record (join-parts.ts), writes its events into a run folder, sends the run's
  * notifications, and records it in the ledger once, with the state commits of every stage that
- * made one. Finalizing a run already recorded changes nothing.
+ * made one. Finalizing a run already recorded changes nothing, unless it failed and some of its
+ * segments were re-run since (GitHub's "re-run failed jobs"): that is recorded as a new attempt of
+ * the run, reusing the parts that had succeeded.
  */
 import { foldEvents, type RunRecord } from '../ledger/run-record.ts';
 import type { RunEventListener } from '../model/events.ts';
@@ -12,7 +14,9 @@ import { splitSegments } from '../planner/segments.ts';
 import type { StageResult } from '../stages/stage-kind.ts';
 import type { ChannelConfigs } from '../notify/channel-config.ts';
 import type { HandoffStore, ReceivedPart } from './handoff.ts';
-import { joinParts } from './join-parts.ts';
+import { joinParts, type RunAttempt } from './join-parts.ts';
+import { findAttempts } from './retry-run.ts';
+import { newRunId } from '../ledger/run-id.ts';
 import { notifyAfterRun } from './notify-run.ts';
 import type { RunDeps } from './run-deps.ts';
 import { acquireRunLease } from './run-lease.ts';
@@ -40,9 +44,6 @@ export async function finalizeRun(request: FinalizeRequest, deps: RunDeps): Prom
   const context = await readRunContext(request.handoff, request, request.runId);
   const spec = request.pipeline.spec;
   const plan = createPlan(spec, { policies: request.policies, kinds: request.kinds });
-  const existing = await deps.ledger.getRun(context.runId);
-  if (existing && existing.status !== 'running') return { runId: existing.runId, runDir: '', record: existing, plan, alreadyRecorded: true, missing: [] };
-
   const segments = splitSegments(plan);
   const parts = new Map<string, (ReceivedPart | undefined)[]>();
   const missing: string[] = [];
@@ -56,12 +57,23 @@ export async function finalizeRun(request: FinalizeRequest, deps: RunDeps): Prom
     }
     parts.set(segment.id, received);
   }
-  const events = joinParts(context, plan, segments, parts, new Date(deps.clock.now()).toISOString());
+  // Recorded before: unchanged parts write nothing; a failed run whose failed segments were re-run since is a new attempt.
+  let attempt: RunAttempt | undefined;
+  const existing = await deps.ledger.getRun(context.runId);
+  if (existing && existing.status !== 'running') {
+    const { firstRunId, attempts } = (await findAttempts(deps.ledger, context.runId))!;
+    const latest = attempts.at(-1)!;
+    const done = attempts.find((r) => r.status === 'succeeded');
+    if (done || samePartsAs(latest, parts)) return { runId: (done ?? latest).runId, runDir: '', record: done ?? latest, plan, alreadyRecorded: true, missing };
+    attempt = { runId: newRunId(deps.clock.now()), retryOf: firstRunId, attempt: Math.max(...attempts.map((r) => r.attempt ?? 1)) + 1 };
+  }
+  const runId = attempt?.runId ?? context.runId;
+  const events = joinParts(context, plan, segments, parts, new Date(deps.clock.now()).toISOString(), attempt);
 
   await recoverAbandonedRuns(deps);
-  const held = await acquireRunLease(deps, { pipeline: spec.name, runId: context.runId, maxActive: spec.max_active_runs ?? 1, wait: request.wait ?? false, signal: request.signal });
+  const held = await acquireRunLease(deps, { pipeline: spec.name, runId, maxActive: spec.max_active_runs ?? 1, wait: request.wait ?? false, signal: request.signal });
   try {
-    const workspace = await deps.workspaces.create(spec.name, context.runId);
+    const workspace = await deps.workspaces.create(spec.name, runId);
     for (const event of events) {
       workspace.appendEvent(event);
       for (const listener of request.listeners ?? []) listener(event);
@@ -74,8 +86,16 @@ export async function finalizeRun(request: FinalizeRequest, deps: RunDeps): Prom
     const results: [string, StageResult][] = [];
     for (const received of parts.values()) for (const part of received) for (const [stage, commit] of Object.entries(part?.commits ?? {})) results.push([stage, { commit }]);
     await recordRun(deps, record, results, held.owner);
-    return { runId: context.runId, runDir: workspace.dir, record, plan, alreadyRecorded: false, missing };
+    return { runId, runDir: workspace.dir, record, plan, alreadyRecorded: false, missing };
   } finally {
     await held.release();
   }
+}
+
+/** Whether the parts are those an earlier record of the run was made from (nothing re-ran since). */
+function samePartsAs(record: RunRecord, parts: ReadonlyMap<string, readonly (ReceivedPart | undefined)[]>): boolean {
+  const key = (segment: string, shard: number | undefined, status: string, finishedAt: string | undefined) => `${segment}#${shard ?? 0}:${status}@${finishedAt ?? ''}`;
+  const before = new Set((record.segments ?? []).map((s) => key(s.segment, s.shard, s.status, s.finishedAt)));
+  const now = [...parts].flatMap(([segment, received]) => received.map((part, i) => key(segment, part?.report.shard ?? (received.length > 1 ? i + 1 : undefined), part?.report.status ?? 'missing', part?.report.finishedAt)));
+  return now.length === before.size && now.every((k) => before.has(k));
 }

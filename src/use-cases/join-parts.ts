@@ -92,8 +92,25 @@ function reported(runId: string, at: string, segment: Segment, part: ReceivedPar
   };
 }
 
-/** The events of the whole run, from its context and the parts that reported. `finishedAt`: when finalize ran. */
-export function joinParts(context: HandoffContext, plan: Plan, segments: readonly Segment[], parts: PartsBySegment, finishedAt: string): RunEvent[] {
+/** A later attempt of a run whose first record failed: recorded under its own id, naming the first run. */
+export interface RunAttempt {
+  runId: string;
+  retryOf: string;
+  attempt: number;
+}
+
+/**
+ * The events of the whole run, from its context and the parts that reported. `finishedAt`: when
+ * finalize ran. With `as`, the events of a new attempt of the run (failed segments re-run, the
+ * parts that succeeded reused).
+ */
+export function joinParts(context: HandoffContext, plan: Plan, segments: readonly Segment[], parts: PartsBySegment, finishedAt: string, as?: RunAttempt): RunEvent[] {
+  const events = joinEvents(context, plan, segments, parts, finishedAt);
+  if (!as) return events;
+  return events.map((event) => (event.type === 'run.started' ? { ...event, runId: as.runId, trigger: 'retry', retryOf: as.retryOf, attempt: as.attempt } : { ...event, runId: as.runId }));
+}
+
+function joinEvents(context: HandoffContext, plan: Plan, segments: readonly Segment[], parts: PartsBySegment, finishedAt: string): RunEvent[] {
   const runId = context.runId;
   const lateness = context.tick ? { tick: context.tick, latenessMs: Date.parse(context.startedAt) - Date.parse(context.tick) } : {};
   const events: RunEvent[] = [

@@ -122,6 +122,25 @@ describe('a run split into segments, process by process', { timeout: 90_000 }, (
     expect(record.commit).toBeUndefined();
     const history = await weir(final, ['history', planned.runId, '--json']);
     expect(JSON.parse(history.stdout).status).toBe('failed');
+    // Nothing re-ran: finalizing again writes nothing.
+    const unchanged = await weir(final, ['finalize', '--handoff', handoff]);
+    expect(unchanged.stdout).toMatch(/already recorded \(failed\)/);
+
+    // Re-run only what failed (GitHub's "re-run failed jobs"): shard 2, then what was skipped behind it.
+    const rerun = await weir(runner(), ['run', 'fanout', '--segment', 'embed', '--shard', '2/3', '--handoff', handoff], GPU);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    for (const id of ['rank', 'summary']) expect((await weir(runner(), ['run', 'fanout', '--segment', id, '--handoff', handoff], GPU)).code).toBe(0);
+    const second = await weir(final, ['finalize', '--handoff', handoff, '--json']);
+    expect(second.code, second.stderr).toBe(0);
+    const attempt = JSON.parse(second.stdout);
+    expect(attempt).toMatchObject({ status: 'succeeded', retryOf: planned.runId, attempt: 2, trigger: 'retry' });
+    expect(attempt.runId).not.toBe(planned.runId);
+    expect(attempt.stages.embed).toMatchObject({ status: 'succeeded', rows: 1200 });
+    // The parts that had succeeded were reused as they were: same hosts and finish times as in the first attempt.
+    const reused = (r: { segments: { segment: string; shard?: number; finishedAt: string }[] }) => r.segments.filter((x) => x.segment === 'docs' || (x.segment === 'embed' && x.shard !== 2)).map((x) => x.finishedAt);
+    expect(reused(attempt)).toEqual(reused(record));
+    const attempts = await weir(final, ['history', planned.runId, '--table']);
+    expect(attempts.stdout).toContain(attempt.runId);
   });
 
   it('a segment whose job never reported is recorded as lost, and its downstream skipped', async () => {
