@@ -71,7 +71,7 @@ function skipReason(stage: PlannedStage, context: TemplateContext) {
 
 /** The resources the stages that will run require, each detected once before any stage starts. */
 async function detectResources(stages: readonly PlannedStage[], reused: ReadonlyMap<string, unknown>, deps: RunDeps): Promise<Map<ResourceName, ResourceReport>> {
-  const names = new Set(stages.filter((s) => s.selected && !reused.has(s.name)).flatMap((s) => s.spec.requires ?? []));
+  const names = new Set(stages.filter((s) => s.selected && s.spec.enabled !== false && !reused.has(s.name)).flatMap((s) => s.spec.requires ?? []));
   const reports = new Map<ResourceName, ResourceReport>();
   for (const name of names) {
     const report = await deps.detectResource(name).catch((error: unknown): ResourceReport => ({ available: false, source: 'device-node', devices: [], reason: `detection failed: ${(error as Error)?.message ?? String(error)}` }));
