@@ -37,7 +37,7 @@ function doctorDeps(io: Io): DoctorDeps {
     resolve,
     loadPipelines: async (root) => {
       const result = await validatePipelines({ root }, { kinds: defaultStageKinds() });
-      return { pipelines: result.pipelines, diagnostics: result.diagnostics };
+      return { files: result.files, pipelines: result.pipelines, diagnostics: result.diagnostics };
     },
   };
 }
@@ -62,7 +62,7 @@ export function renderDoctor(report: DoctorReport, color = false): string {
   if (!report.project) sections.push('No weir project here (no weir.yml or pipelines/ in this folder or above): only the machine was checked.');
   else {
     sections.push([`Project ${report.project.root}`, ...lines(report.project.checks)].join('\n'));
-    if (report.pipelines.length === 0) sections.push('No pipelines in pipelines/ yet.');
+    if (report.project.files.length === 0) sections.push('No pipeline files in pipelines/ yet.');
     for (const p of report.pipelines) sections.push([`Pipeline ${p.pipeline} (${p.file})`, ...lines(p.checks)].join('\n'));
   }
   sections.push(report.ok ? 'Everything needed is here.' : `${MARK.fail} Something needed is missing (exit 1): see the lines marked ${MARK.fail}.`);

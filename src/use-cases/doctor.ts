@@ -43,7 +43,7 @@ export interface DoctorDeps {
   /** Whether a file (absolute) exists and may be executed. */
   isExecutable(path: string): boolean;
   /** The project's pipelines with their diagnostics (as `weir validate` finds them). */
-  loadPipelines(root: string): Promise<{ pipelines: LoadedPipeline[]; diagnostics: Diagnostic[] }>;
+  loadPipelines(root: string): Promise<{ files: string[]; pipelines: LoadedPipeline[]; diagnostics: Diagnostic[] }>;
   resolve(root: string, path: string): string;
 }
 
@@ -65,7 +65,8 @@ export interface DoctorReport {
   /** false when something a pipeline (or weir itself) needs is missing. */
   ok: boolean;
   machine: DoctorCheck[];
-  project?: { root: string; checks: DoctorCheck[] };
+  /** The project's root, its pipeline files (relative to the root) and the checks of the project as a whole. */
+  project?: { root: string; files: string[]; checks: DoctorCheck[] };
   pipelines: PipelineNeeds[];
 }
 
@@ -76,8 +77,8 @@ export async function diagnose(request: DoctorRequest, deps: DoctorDeps): Promis
   const [duckdb, gpu, git] = await Promise.all([deps.duckdb(), deps.gpu(), deps.git(request.root ?? request.cwd, request.ledgerBranch)]);
   const machine = [nodeCheck(deps.nodeVersion), duckdbCheck(duckdb), gpuCheck(gpu), ...gitChecks(git, request.ledgerBranch)];
   if (request.root === undefined) return { ok: !hasFailure(machine), machine, pipelines: [] };
-  const { pipelines, diagnostics } = await deps.loadPipelines(request.root);
-  const project = { root: request.root, checks: [ledgerCheck(request.root, git, request.ledgerBranch, deps), ...diagnosticChecks(diagnostics)] };
+  const { files, pipelines, diagnostics } = await deps.loadPipelines(request.root);
+  const project = { root: request.root, files, checks: [ledgerCheck(request.root, git, request.ledgerBranch, deps), ...diagnosticChecks(diagnostics)] };
   const needs = pipelines.map((p) => pipelineNeeds(p, gpu, request.root!, deps));
   const ok = !hasFailure(machine) && !hasFailure(project.checks) && needs.every((n) => !hasFailure(n.checks));
   return { ok, machine, project, pipelines: needs };
@@ -161,16 +162,22 @@ function runnerNeeds(stages: readonly [string, Stage][]): DoctorCheck[] {
   return [...byLabel].map(([label, names]) => ({ status: 'info' as const, text: `runs-on [${label}]: ${names.join(', ')}` }));
 }
 
+/**
+ * The env vars the pipeline's templates read. A template fails on an unset one unless it has a
+ * `default(…)`; an `if:` condition reads an unset one as empty: both only warn.
+ */
 function envNeeds(pipeline: LoadedPipeline, env: DoctorDeps['env']): DoctorCheck[] {
-  const refs = new Map<string, { where: Set<string>; optional: boolean }>();
+  /** `optional`: why an unset value is fine, as long as no reference needs it (`required`). */
+  const refs = new Map<string, { where: Set<string>; required: boolean; optional?: string }>();
   const note = (where: string, template: string, condition: boolean) => {
     for (const expression of condition ? findConditionExpressions(template) : findTemplateExpressions(template)) {
       for (const [rootName, name] of expression.paths) {
         if (rootName !== 'env' || name === undefined) continue;
-        const ref = refs.get(name) ?? { where: new Set<string>(), optional: true };
+        const ref = refs.get(name) ?? { where: new Set<string>(), required: false };
         ref.where.add(where);
-        // `{{ env.X | default('y') }}` still renders when X is unset.
-        ref.optional &&= /\|\s*default\b/.test(expression.source);
+        const optional = condition ? 'its condition reads it as empty' : /\|\s*default\b/.test(expression.source) ? 'its default is used' : undefined;
+        if (optional === undefined) ref.required = true;
+        else ref.optional ??= optional;
         refs.set(name, ref);
       }
     }
@@ -184,11 +191,11 @@ function envNeeds(pipeline: LoadedPipeline, env: DoctorDeps['env']): DoctorCheck
   }
   return [...refs]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, ref]) => {
+    .map(([name, ref]): DoctorCheck => {
       const used = [...ref.where].join(', ');
-      if (env[name] !== undefined) return { status: 'ok' as const, text: `env ${name} is set (${used})` };
-      if (ref.optional) return { status: 'warn' as const, text: `env ${name} is not set; its default is used (${used})` };
-      return { status: 'fail' as const, text: `env ${name} is not set (${used})`, fix: `export ${name}=… (in Actions: an env: or secrets entry of the workflow)` };
+      if (env[name] !== undefined) return { status: 'ok', text: `env ${name} is set (${used})` };
+      if (!ref.required) return { status: 'warn', text: `env ${name} is not set; ${ref.optional} (${used})` };
+      return { status: 'fail', text: `env ${name} is not set (${used})`, fix: `export ${name}=… (in Actions: an env: or secrets entry of the workflow)` };
     });
 }
 
