@@ -75,15 +75,18 @@ function probeDeviceNodes(nodes: readonly string[] = NVIDIA_DEVICE_NODES, why: s
 
 /** The executable `name` in one of PATH's folders, or undefined. */
 export function findOnPath(name: string, env: Env): string | undefined {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
+  // Windows installs nvidia-smi.exe; its PATH is `Path` when read from a copied environment.
+  const names = process.platform === 'win32' ? [`${name}.exe`, name] : [name];
+  for (const dir of (env.PATH ?? env.Path ?? '').split(delimiter)) {
     if (!dir) continue;
-    const file = join(dir, name);
-    try {
-      if (!statSync(file).isFile()) continue;
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // not there, or not executable: keep looking
+    for (const file of names.map((n) => join(dir, n))) {
+      try {
+        if (!statSync(file).isFile()) continue;
+        accessSync(file, constants.X_OK);
+        return file;
+      } catch {
+        // not there, or not executable: keep looking
+      }
     }
   }
   return undefined;

@@ -122,6 +122,15 @@ describe('weir doctor', () => {
     expect(after.stdout).toContain('· ledger: git branch weir-ledger');
   });
 
+  it('is listed in help, with its exit codes', async () => {
+    const dir = gpuProject();
+    expect((await weir(dir, ['help'])).stdout).toMatch(/weir doctor +what this machine offers/);
+    const help = await weir(dir, ['doctor', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Exit 0 when everything needed is here, 1 when something a pipeline needs is missing');
+    expect(help.stdout).toContain('--json');
+  });
+
   it('exits 2 on bad usage', async () => {
     const dir = gpuProject();
     const extra = await weir(dir, ['doctor', 'embed-demo']);
