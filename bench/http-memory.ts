@@ -52,7 +52,7 @@ async function child(mode: string, target: string, dir: string): Promise<void> {
     const runStage = async (url: string) => {
       const yaml = `name: mem\nstages:\n  api:\n    uses: http\n    policy: { retries: 0 }\n    with: { url: "${url}", format: ${FORMAT} }\n`;
       const { pipeline } = loadPipelineSource(yaml, 'pipelines/mem.yml', { kinds: defaultStageKinds(), fileExists: () => true });
-      const { record } = await runPipeline({ pipeline: pipeline!, root: dir, kinds: defaultStageKinds() }, createLocalRunDeps({ root: dir }, { hasResource: () => false }));
+      const { record } = await runPipeline({ pipeline: pipeline!, root: dir, kinds: defaultStageKinds() }, createLocalRunDeps({ root: dir }));
       if (record.status !== 'succeeded') throw new Error(JSON.stringify(record.stages.api.error));
       return record.stages.api.rows;
     };

@@ -170,6 +170,13 @@ export const COMMANDS = {
     options: ['out', 'serve', 'port', 'limit', 'ledger'],
     notes: 'Writes index.html and runs/<run id>.html into --out (default: weir-site/ under the project root); --limit is the runs shown per pipeline (default 30). docs/site.md publishes it to GitHub Pages.',
   },
+  // weir doctor (gpu branch, issue 10) ↓
+  doctor: {
+    usage: 'weir doctor',
+    summary: 'what this machine offers (Node, DuckDB, GPUs, git, the ledger) and what each pipeline needs of it',
+    options: ['json'],
+    notes: "✓ present, ✗ missing, ! worth knowing, · a fact. Exit 0 when everything needed is here, 1 when something a pipeline needs is missing (a GPU, an environment variable, an executable script), 2 on bad usage. Outside a project it checks the machine only. WEIR_GPU=1 lifts a pipeline's GPU requirement (tests, demos).",
+  },
   help: { usage: 'weir help [command]', summary: 'show help for weir or one command', options: [] },
   version: { usage: 'weir version', summary: 'print the version', options: [] },
 } as const satisfies Record<string, CommandSpec>;

@@ -10,7 +10,7 @@ import { ConfigError, RunConflictError } from '../model/errors.ts';
 import { HandoffError } from '../use-cases/handoff.ts';
 import { COMMANDS, type CommandName, GLOBAL_OPTIONS, isCommand, OPTIONS, type OptionName, parseArgsOptions, renderCommandHelp, renderHelp, VERSION } from './cli-commands.ts';
 import { EXIT, type Io, UsageError } from './cli-io.ts';
-import { resolveProjectRoot } from './project-root.ts';
+import { resolveProjectRoot, tryFindProjectRoot } from './project-root.ts';
 
 type Parsed = ReturnType<typeof parse>;
 export type CliValues = { [K in OptionName]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean };
@@ -38,6 +38,7 @@ const HANDLERS: Record<Exclude<CommandName, 'help' | 'version'>, () => Promise<H
   retry: async () => (await import('./cli-retry.ts')).retryCommand, // backfill branch
   site: async () => (await import('./cli-site.ts')).siteCommand, // site branch
   finalize: async () => (await import('./cli-segments.ts')).finalizeCommand, // fan-out
+  doctor: async () => (await import('./cli-doctor.ts')).doctorCommand, // gpu branch
 };
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
@@ -84,6 +85,8 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
   const handler = await HANDLERS[command as keyof typeof HANDLERS]();
   // init (branch compile) makes a project where there is none yet: its root is --root or the current folder.
   if (command === 'init') return handler(args, { ...values, root: values.root ?? io.cwd }, io);
+  // doctor (gpu branch) also runs outside a project: its root is then undefined and it checks the machine only.
+  if (command === 'doctor') return handler(args, { ...values, root: values.root === undefined ? tryFindProjectRoot(io.cwd) : resolveProjectRoot(io.cwd, values.root) }, io);
   return handler(args, withRoot(values, io), io);
 }
 

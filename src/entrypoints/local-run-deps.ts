@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openDuckDb } from '../adapters/duckdb.ts';
 import { FsWorkspaceStore } from '../adapters/fs-run-workspace.ts';
-import { hasGpu } from '../adapters/hardware.ts';
+import { createGpuProbe } from '../adapters/hardware.ts';
 import { FsLedgerStore } from '../ledger/fs-ledger-store.ts';
 import { sleep } from '../policies/retry.ts';
 import type { RunDeps } from '../use-cases/run-deps.ts';
@@ -39,13 +39,15 @@ export function createLocalRunDeps(options: LocalRunOptions, overrides: Partial<
   const stateDir = resolve(options.root, options.stateDir ?? '.weir');
   const env = options.env ?? process.env;
   const crash = crashAt(env.WEIR_TEST_CRASH_AT);
+  // One probe per process's deps: nvidia-smi runs at most once, and only if a stage requires a GPU.
+  const gpu = createGpuProbe({ env });
   return {
     ledger: new FsLedgerStore(join(stateDir, 'ledger'), crash ? { hooks: { afterStep: crash } } : {}),
     checkpoint: crash,
     workspaces: new FsWorkspaceStore(join(stateDir, 'runs')),
     openDatabase: (path, { searchPath }) => openDuckDb(path, { searchPath }),
     clock: { now: Date.now, sleep, random: Math.random },
-    hasResource: (name) => name === 'gpu' && hasGpu(env),
+    detectResource: () => gpu(),
     env,
     host: { hostname: hostname(), pid: process.pid, ciRunId: ciRunId(env) },
     killProcessGroup: (pgid) => {

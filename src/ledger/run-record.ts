@@ -4,6 +4,7 @@
  */
 import type { ErrorRecord } from '../model/errors.ts';
 import type { CheckResult, Interval, RunEvent, RunProvenance, RunStatus, SkipReason, StageStatus } from '../model/events.ts';
+import type { StageResources } from '../model/resources.ts';
 import type { StateCommit } from '../model/state.ts';
 import type { LeaseOwner } from './ledger-store.ts';
 
@@ -36,6 +37,8 @@ export interface StageRecord {
   /** Fan-out: the segment that ran the stage and the runner labels it ran on ([] = the default runner). */
   segment?: string;
   runnerLabels?: string[];
+  /** gpu (issue 10): the hardware a stage that `requires` it ran with (GPUs, driver, CUDA). */
+  resources?: StageResources;
 }
 
 /** Fan-out: one segment, or one shard of it, of a run split across jobs. */
@@ -139,6 +142,7 @@ export function applyEvent(record: RunRecord | undefined, event: RunEvent): RunR
       stage.status = 'running';
       stage.startedAt ??= event.at;
       stage.attempts.push({ attempt: event.attempt, startedAt: event.at });
+      if (event.resources) stage.resources = event.resources; // gpu (issue 10)
       break;
     }
     case 'stage.retrying': {

@@ -3,6 +3,7 @@
  * progress display are folds over them and never look inside the executor.
  */
 import type { ErrorRecord } from './errors.ts';
+import type { StageResources } from './resources.ts';
 
 /**
  * `cancelled`: the run was stopped (signal, run timeout) before or while the stage ran; `reused`: the
@@ -77,7 +78,13 @@ export type RunEvent =
       /** How late the run started: its start − `tick`, in ms. */
       latenessMs?: number;
     })
-  | (Base & { type: 'stage.started'; stage: string; attempt: number })
+  | (Base & {
+      type: 'stage.started';
+      stage: string;
+      attempt: number;
+      /** gpu (issue 10) ↓ the hardware a stage that `requires` it runs with (GPUs, driver, CUDA). Absent otherwise. */
+      resources?: StageResources;
+    })
   | (Base & {
       type: 'stage.succeeded';
       stage: string;

@@ -3,6 +3,7 @@ import { formatDuration } from '../model/duration.ts';
 import type { RunEvent } from '../model/events.ts';
 import type { RunRecord } from '../ledger/run-record.ts';
 import type { Plan } from '../planner/plan.ts';
+import { describeGpu } from '../model/resources.ts';
 
 export interface Style {
   green(s: string): string;
@@ -134,6 +135,9 @@ export function renderRunDetail(record: RunRecord, runAttempts?: readonly RunRec
   if (letters.length) {
     parts.push(`dead letters:\n${letters.map(([name, s]) => `  ${name}: ${s.deadLetters!.count} of ${s.deadLetters!.total} records → ${s.deadLetters!.file ?? ''}`).join('\n')}`);
   }
+  // gpu (issue 10) ↓ the hardware stages that required it ran with.
+  const gpus = Object.entries(record.stages).filter(([, s]) => s.resources?.gpu);
+  if (gpus.length) parts.push(`resources:\n${gpus.map(([name, s]) => `  ${name}: ${describeGpu(s.resources!.gpu!)}`).join('\n')}`);
   const waits = Object.entries(record.stages).filter(([, s]) => s.rateLimitWaitMs);
   if (waits.length) parts.push(`rate-limit waits:\n${waits.map(([name, s]) => `  ${name}: ${formatDuration(s.rateLimitWaitMs!)}`).join('\n')}`);
   if (record.breakers?.length) {

@@ -7,6 +7,7 @@
 import { parseDuration } from '../model/duration.ts';
 import { InternalError, toErrorRecord } from '../model/errors.ts';
 import type { RunEvent, RunEventListener } from '../model/events.ts';
+import { gpuFacts, type ResourceName, type ResourceReport } from '../model/resources.ts';
 import { evaluateCondition, type TemplateContext } from '../model/template.ts';
 import { collectSecrets, createRedactor, redactEvent } from '../model/redact.ts';
 import { executePlan, type ReusedStage } from '../executor/execute-plan.ts';
@@ -74,6 +75,24 @@ function skipReason(stage: PlannedStage, context: TemplateContext) {
   return undefined;
 }
 
+/** The resources the stages that will run require, each detected once before any stage starts. */
+async function detectResources(stages: readonly PlannedStage[], reused: ReadonlyMap<string, unknown>, deps: RunDeps): Promise<Map<ResourceName, ResourceReport>> {
+  const names = new Set(stages.filter((s) => s.selected && s.spec.enabled !== false && !reused.has(s.name)).flatMap((s) => s.spec.requires ?? []));
+  const reports = new Map<ResourceName, ResourceReport>();
+  for (const name of names) {
+    const report = await deps.detectResource(name).catch((error: unknown): ResourceReport => ({ available: false, source: 'device-node', devices: [], reason: `detection failed: ${(error as Error)?.message ?? String(error)}` }));
+    reports.set(name, report);
+  }
+  return reports;
+}
+
+/** A `stage.started` of a stage that requires a GPU the machine has, with the GPU's facts (they go into its record). */
+function withResources(event: Extract<RunEvent, { type: 'stage.started' }>, stages: readonly PlannedStage[], reports: ReadonlyMap<ResourceName, ResourceReport>): RunEvent {
+  const requires = stages.find((s) => s.name === event.stage)?.spec.requires ?? [];
+  const gpu = requires.includes('gpu') ? reports.get('gpu') : undefined;
+  return gpu?.available ? { ...event, resources: { gpu: gpuFacts(gpu) } } : event;
+}
+
 export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptions): Promise<ExecutedRun> {
   const { deps, workspace } = options;
   const { runId, spec, plan, params, interval, trigger } = prepared;
@@ -137,6 +156,7 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
       await workspace.keepReusedCommit(stage, reused.fromRunId, commit);
       results.push([stage, { table: reused.table, rows: reused.rows, commit }]);
     }
+    const resources = await detectResources(plan.stages, prepared.reused, deps);
     const database = db;
     const warnKeep = (stage: string) => (error: Error) => options.warn(`could not keep the output of stage '${stage}': ${error.message}`);
     // A stage's output is kept as the stage left it: the commit now (small, and recovery needs it),
@@ -163,7 +183,7 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
     };
     await executePlan(plan, {
       runId,
-      emit,
+      emit: (event) => emit(event.type === 'stage.started' ? withResources(event, plan.stages, resources) : event),
       now,
       concurrency: options.concurrency,
       runTimeoutMs: spec.timeout === undefined ? undefined : parseDuration(spec.timeout),
@@ -187,7 +207,7 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
           templateContext,
           breakers,
           limiters,
-          hasResource: deps.hasResource,
+          resource: (name) => resources.get(name),
           allowWritePaths: options.allowWritePaths,
           redact: (text) => (redact ? redact(text) : text),
           sleep: deps.clock.sleep,

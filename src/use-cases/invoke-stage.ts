@@ -8,6 +8,7 @@ import type { Database } from '../model/database.ts';
 import { formatDuration } from '../model/duration.ts';
 import { ConfigError, ResourceUnavailableError, StageTimeoutError, toErrorRecord } from '../model/errors.ts';
 import type { CheckResult, RunEvent } from '../model/events.ts';
+import { resourceUnavailableMessage, type ResourceName, type ResourceReport } from '../model/resources.ts';
 import { renderDeep, renderTemplate, TemplateError, type TemplateContext } from '../model/template.ts';
 import type { StageOutcome } from '../executor/execute-plan.ts';
 import type { PlannedStage } from '../planner/plan.ts';
@@ -33,8 +34,8 @@ export interface InvokeDeps {
   env: Readonly<Record<string, string | undefined>>;
   breakers: BreakerRegistry;
   limiters: RateLimiterRegistry;
-  /** Whether the machine has a resource a stage `requires` (e.g. gpu). */
-  hasResource(name: string): boolean;
+  /** What the machine offers of a resource stages `require` (gpu), detected before the run; undefined: not detected. */
+  resource(name: ResourceName): ResourceReport | undefined;
   templateContext(stage: string): TemplateContext;
   emit(event: RunEvent): void;
   now(): number;
@@ -194,9 +195,11 @@ export async function invokeStage(stage: PlannedStage, runSignal: AbortSignal, d
   try {
     const kind = deps.kinds.get(stage.uses);
     if (!kind) throw new ConfigError(`stage kind '${stage.uses}' is not known`);
+    // Checked before the first attempt, outside the retry loop: a missing GPU does not appear by waiting.
     for (const resource of stage.spec.requires ?? []) {
-      if (!deps.hasResource(resource)) {
-        throw new ResourceUnavailableError(`stage '${stage.name}' requires a ${resource} and this machine has none; run it on a runner that has one (runs-on) — not retried`, { stage: stage.name, attempt: 1 });
+      const report = deps.resource(resource);
+      if (!report?.available) {
+        throw new ResourceUnavailableError(resourceUnavailableMessage(stage.name, resource, stage.runnerLabels, report), { stage: stage.name, attempt: 1 });
       }
     }
     // Resolved by the planner: the policy, and the attempt's bound (kinds that apply the policy per

@@ -6,6 +6,7 @@
  */
 import type { Database } from '../model/database.ts';
 import type { RunEvent } from '../model/events.ts';
+import type { ResourceName, ResourceReport } from '../model/resources.ts';
 import type { StateCommit } from '../model/state.ts';
 import type { LedgerStore } from '../ledger/ledger-store.ts';
 
@@ -69,8 +70,11 @@ export interface RunDeps {
   workspaces: WorkspaceStore;
   openDatabase(path: string, options: { searchPath: string }): Promise<Database>;
   clock: Clock;
-  /** Whether this machine has a resource stages may `require` (gpu). */
-  hasResource(name: string): boolean;
+  /**
+   * What this machine offers of a resource stages may `require` (gpu): asked only when a stage of the
+   * run requires it, and never throws (a failed probe is a report with a reason).
+   */
+  detectResource(name: ResourceName): Promise<ResourceReport>;
   env: Readonly<Record<string, string | undefined>>;
   host: RunHost;
   /** Stops a process group left by a run whose owner died (recovery). */

@@ -71,7 +71,7 @@ async function run(yaml: string, options: RunTestOptions = {}) {
         },
         random: () => 0.5,
       },
-      hasResource: options.hasResource ?? (() => false),
+      detectResource: async (name) => ({ available: options.hasResource?.(name) ?? false, source: 'override', devices: [] }),
     },
   );
   const summary = await runPipeline(
