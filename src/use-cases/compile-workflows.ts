@@ -137,7 +137,8 @@ function labelText(labels: readonly string[]): string {
   return labels.length ? labels.join(', ') : DEFAULT_RUNNER;
 }
 
-export function pipelineWorkflow(pipeline: LoadedPipeline, schedule: UtcSchedule | undefined, options: WorkflowOptions, segments: readonly Segment[] = []): WorkflowDocument {
+/** The workflow of one pipeline; `segments` are the plan's (splitSegments), which decide between one job and a fan-out. */
+export function pipelineWorkflow(pipeline: LoadedPipeline, schedule: UtcSchedule | undefined, options: WorkflowOptions, segments: readonly Segment[]): WorkflowDocument {
   const name = pipeline.spec.name;
   const on: Record<string, unknown> = {};
   const comments: WorkflowComment[] = [];
@@ -148,11 +149,8 @@ export function pipelineWorkflow(pipeline: LoadedPipeline, schedule: UtcSchedule
   const inputs = dispatchInputs(pipeline.spec.params ?? {});
   on.workflow_dispatch = Object.keys(inputs).length ? { inputs } : null;
   const timeout = jobTimeout(pipeline);
-  const runWith = { command: 'run', pipeline: name, params: '${{ toJSON(inputs) }}' };
-  const fanOut = isFannedOut(segments);
-  const jobs = fanOut
-    ? fanOutJobs({ name, segments, action: options.action, params: runWith.params, timeout }, comments)
-    : { run: { name: `Run ${name}`, 'runs-on': runsOn(segments[0]?.runnerLabels ?? []), ...(timeout && { 'timeout-minutes': timeout }), permissions: { contents: 'write' }, steps: [checkoutStep(), { name: 'Run the pipeline', uses: options.action, with: runWith }] } };
+  const fanOut: FanOut = { name, segments, action: options.action, timeout };
+  const jobs = isFannedOut(segments) ? fanOutJobs(fanOut, comments) : { run: oneJob(fanOut) };
   const document = {
     name: `weir: ${name}`,
     on,
@@ -169,8 +167,21 @@ interface FanOut {
   name: string;
   segments: readonly Segment[];
   action: string;
-  params: string;
   timeout: number | undefined;
+}
+
+/** The dispatched inputs, typed by the pipeline's params when the run starts (an empty map on a schedule). */
+const PARAMS = '${{ toJSON(inputs) }}';
+
+/** The whole pipeline in one job, on the labels all its segments share: it runs and records the run. */
+function oneJob({ name, segments, action, timeout }: FanOut): Record<string, unknown> {
+  return {
+    name: `Run ${name}`,
+    'runs-on': runsOn(segments[0]?.runnerLabels ?? []),
+    ...(timeout && { 'timeout-minutes': timeout }),
+    permissions: { contents: 'write' },
+    steps: [checkoutStep(), { name: 'Run the pipeline', uses: action, with: { command: 'run', pipeline: name, params: PARAMS } }],
+  };
 }
 
 const RUN_ID = '${{ needs.plan.outputs.run-id }}';
@@ -194,7 +205,7 @@ function fanOutJobs(fanOut: FanOut, comments: WorkflowComment[]): Record<string,
       'timeout-minutes': VALIDATE_TIMEOUT_MINUTES,
       permissions: { contents: 'read' },
       outputs: { 'run-id': '${{ steps.plan.outputs.run-id }}' },
-      steps: [checkoutStep(), { name: 'Start the run', id: 'plan', uses: action, with: { command: 'plan', pipeline: name, handoff: 'artifacts', params: fanOut.params } }],
+      steps: [checkoutStep(), { name: 'Start the run', id: 'plan', uses: action, with: { command: 'plan', pipeline: name, handoff: 'artifacts', params: PARAMS } }],
     },
   };
   comments.push({
