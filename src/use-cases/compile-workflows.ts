@@ -1,12 +1,15 @@
 /**
  * The GitHub Actions workflow documents `weir compile` generates, as plain data: one per pipeline
- * with a schedule or params, and one that validates pull requests. Security rules applied to every
+ * with a schedule or params, and one that validates pull requests. A pipeline whose segments need
+ * different runners (or shards) becomes plan → one job per segment → finalize; any other, one job.
+ * Security rules applied to every
  * document: `permissions: {}` at the top and the least each job needs (`contents: write` only on the
  * job that writes the ledger), actions pinned by full commit SHA, untrusted values (`inputs.*`,
  * `github.event.*`) reach the action through `with:` or scripts through `env:`, never inside `run:`.
  */
 import { parseDuration } from '../model/duration.ts';
-import { type LoadedPipeline, type Param, runsOnLabel } from '../model/pipeline.ts';
+import type { LoadedPipeline, Param } from '../model/pipeline.ts';
+import type { Segment } from '../planner/segments.ts';
 import type { UtcSchedule } from './compile-cron.ts';
 
 /** A third-party action pinned by commit; the tag is written beside it for people. */
@@ -107,12 +110,35 @@ function jobTimeout(pipeline: LoadedPipeline): number | undefined {
   return Math.ceil(parseDuration(pipeline.spec.timeout) / 60_000) + SETUP_MARGIN_MINUTES;
 }
 
-/** Labels of stages that must run elsewhere than the main job (a GPU runner…). */
-export function customRunnerLabels(pipeline: LoadedPipeline): string[] {
-  return [...new Set(Object.values(pipeline.spec.stages).map(runsOnLabel).filter((l): l is string => l !== undefined))].sort();
+/**
+ * Whether the pipeline needs a job per segment: its segments run on more than one set of runner
+ * labels, or one is sharded. Otherwise one job runs it all (disconnected stages on the same runner
+ * are separate segments, but splitting them would only add hand-offs).
+ */
+export function isFannedOut(segments: readonly Segment[]): boolean {
+  return new Set(segments.map((s) => labelKey(s.runnerLabels))).size > 1 || segments.some((s) => s.shards !== undefined);
 }
 
-export function pipelineWorkflow(pipeline: LoadedPipeline, schedule: UtcSchedule | undefined, options: WorkflowOptions): WorkflowDocument {
+/** `runs-on:` for labels: one label as a string, several as a list, none: the default runner. */
+export function runsOn(labels: readonly string[]): string | string[] {
+  return labels.length === 0 ? DEFAULT_RUNNER : labels.length === 1 ? labels[0] : [...labels];
+}
+
+/** The job of a segment: `segment-<id>`, with anything a job id may not hold (letters, digits, -, _) as `_`. */
+export function segmentJobId(segment: string): string {
+  return `segment-${segment.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+}
+
+function labelKey(labels: readonly string[]): string {
+  return [...new Set(labels)].sort().join('\n');
+}
+
+function labelText(labels: readonly string[]): string {
+  return labels.length ? labels.join(', ') : DEFAULT_RUNNER;
+}
+
+/** The workflow of one pipeline; `segments` are the plan's (splitSegments), which decide between one job and a fan-out. */
+export function pipelineWorkflow(pipeline: LoadedPipeline, schedule: UtcSchedule | undefined, options: WorkflowOptions, segments: readonly Segment[]): WorkflowDocument {
   const name = pipeline.spec.name;
   const on: Record<string, unknown> = {};
   const comments: WorkflowComment[] = [];
@@ -123,12 +149,8 @@ export function pipelineWorkflow(pipeline: LoadedPipeline, schedule: UtcSchedule
   const inputs = dispatchInputs(pipeline.spec.params ?? {});
   on.workflow_dispatch = Object.keys(inputs).length ? { inputs } : null;
   const timeout = jobTimeout(pipeline);
-  const runWith = { command: 'run', pipeline: name, params: '${{ toJSON(inputs) }}' };
-  const labels = customRunnerLabels(pipeline);
-  if (labels.length) comments.push({ path: ['jobs', 'segment'], text: ` One job per segment of the plan; stages outside the main job run on: ${labels.map((l) => `[${l.split(',').join(', ')}]`).join(', ')}.` });
-  const jobs = labels.length
-    ? fanOutJobs(name, runWith, options, timeout)
-    : { run: { name: `Run ${name}`, 'runs-on': DEFAULT_RUNNER, ...(timeout && { 'timeout-minutes': timeout }), permissions: { contents: 'write' }, steps: [checkoutStep(), { name: 'Run the pipeline', uses: options.action, with: runWith }] } };
+  const fanOut: FanOut = { name, segments, action: options.action, timeout };
+  const jobs = isFannedOut(segments) ? fanOutJobs(fanOut, comments) : { run: oneJob(fanOut) };
   const document = {
     name: `weir: ${name}`,
     on,
@@ -141,37 +163,95 @@ export function pipelineWorkflow(pipeline: LoadedPipeline, schedule: UtcSchedule
   return { path: workflowPath(name), header: header(pipeline.file, options), document, comments, pins: [CHECKOUT] };
 }
 
-/** Stages on other runners: plan, one matrix job per segment (runs-on from the plan), then one finalize that writes the ledger. */
-function fanOutJobs(name: string, runWith: Record<string, string>, options: WorkflowOptions, timeout: number | undefined): Record<string, unknown> {
-  const limit = timeout ? { 'timeout-minutes': timeout } : {};
+interface FanOut {
+  name: string;
+  segments: readonly Segment[];
+  action: string;
+  timeout: number | undefined;
+}
+
+/** The dispatched inputs, typed by the pipeline's params when the run starts (an empty map on a schedule). */
+const PARAMS = '${{ toJSON(inputs) }}';
+
+/** The whole pipeline in one job, on the labels all its segments share: it runs and records the run. */
+function oneJob({ name, segments, action, timeout }: FanOut): Record<string, unknown> {
   return {
+    name: `Run ${name}`,
+    'runs-on': runsOn(segments[0]?.runnerLabels ?? []),
+    ...(timeout && { 'timeout-minutes': timeout }),
+    permissions: { contents: 'write' },
+    steps: [checkoutStep(), { name: 'Run the pipeline', uses: action, with: { command: 'run', pipeline: name, params: PARAMS } }],
+  };
+}
+
+const RUN_ID = '${{ needs.plan.outputs.run-id }}';
+/**
+ * A segment job runs when the plan started a run (none when nothing was due, or the pipeline is
+ * paused) and every job it needs succeeded. `success()` is what GitHub adds to an `if:` without a
+ * status function; written out, so that nobody "simplifies" it to `always()`: a segment whose
+ * upstream failed, was cancelled or was skipped is skipped, and so is everything downstream of it.
+ */
+const SEGMENT_IF = "${{ success() && needs.plan.outputs.run-id != '' }}";
+/** Finalize runs whatever the segments did (failed, cancelled), so the run is always recorded. */
+const FINALIZE_IF = "${{ always() && needs.plan.outputs.run-id != '' }}";
+
+/** plan → one job per segment (`needs:` from the segment DAG, a matrix for shards) → finalize, the one job that writes the ledger. */
+function fanOutJobs(fanOut: FanOut, comments: WorkflowComment[]): Record<string, unknown> {
+  const { name, action } = fanOut;
+  const jobs: Record<string, unknown> = {
     plan: {
       name: `Plan ${name}`,
       'runs-on': DEFAULT_RUNNER,
       'timeout-minutes': VALIDATE_TIMEOUT_MINUTES,
       permissions: { contents: 'read' },
-      outputs: { matrix: '${{ steps.plan.outputs.matrix }}' },
-      steps: [checkoutStep(), { name: 'Plan the segments', id: 'plan', uses: options.action, with: { command: 'plan', pipeline: name } }],
-    },
-    segment: {
-      name: 'Segment ${{ matrix.segment }}',
-      needs: 'plan',
-      'runs-on': '${{ matrix.runs-on }}',
-      ...limit,
-      permissions: { contents: 'read' },
-      strategy: { 'fail-fast': false, matrix: '${{ fromJSON(needs.plan.outputs.matrix) }}' },
-      steps: [checkoutStep(), { name: 'Run the segment', uses: options.action, with: { ...runWith, segment: '${{ matrix.segment }}' } }],
-    },
-    finalize: {
-      name: `Record ${name}`,
-      needs: ['plan', 'segment'],
-      if: '${{ always() }}',
-      'runs-on': DEFAULT_RUNNER,
-      'timeout-minutes': VALIDATE_TIMEOUT_MINUTES,
-      permissions: { contents: 'write' },
-      steps: [checkoutStep(), { name: 'Join the segments and write the ledger', uses: options.action, with: { command: 'finalize', pipeline: name } }],
+      outputs: { 'run-id': '${{ steps.plan.outputs.run-id }}' },
+      steps: [checkoutStep(), { name: 'Start the run', id: 'plan', uses: action, with: { command: 'plan', pipeline: name, handoff: 'artifacts', params: PARAMS } }],
     },
   };
+  comments.push({
+    path: ['jobs', 'plan'],
+    text: ` Starts a run split into ${fanOut.segments.length} segments; tables pass between jobs as artifacts. A segment job runs once every job it needs succeeded\n (a failure skips everything downstream); none runs when the plan started no run (nothing due, or paused).`,
+  });
+  for (const segment of fanOut.segments) {
+    const id = segmentJobId(segment.id);
+    jobs[id] = segmentJob(segment, fanOut);
+    comments.push({ path: ['jobs', id], text: ` ${describeSegment(segment)}` });
+  }
+  jobs.finalize = {
+    name: `Record ${name}`,
+    needs: ['plan', ...fanOut.segments.map((s) => segmentJobId(s.id))],
+    if: FINALIZE_IF,
+    'runs-on': DEFAULT_RUNNER,
+    'timeout-minutes': VALIDATE_TIMEOUT_MINUTES,
+    permissions: { contents: 'write' },
+    steps: [checkoutStep(), { name: 'Join the segments and write the ledger', uses: action, with: { command: 'finalize', pipeline: name, 'run-id': RUN_ID } }],
+  };
+  comments.push({ path: ['jobs', 'finalize'], text: ' Always runs once a run started: joins every segment\'s events into one record (failed or skipped segments included) and writes the ledger.' });
+  return jobs;
+}
+
+function segmentJob(segment: Segment, fanOut: FanOut): Record<string, unknown> {
+  const shards = segment.shards?.count;
+  const where = labelText(segment.runnerLabels);
+  const run: Record<string, string> = { command: 'run', pipeline: fanOut.name, segment: segment.id, ...(shards && { shard: `\${{ matrix.shard }}/${shards}` }), 'run-id': RUN_ID };
+  return {
+    name: shards ? `${segment.id} \${{ matrix.shard }}/${shards} on ${where}` : `${segment.id} on ${where}`,
+    needs: ['plan', ...segment.needs.map(segmentJobId)],
+    if: SEGMENT_IF,
+    'runs-on': runsOn(segment.runnerLabels),
+    ...(fanOut.timeout && { 'timeout-minutes': fanOut.timeout }),
+    permissions: { contents: 'read' },
+    ...(shards && { strategy: { 'fail-fast': false, matrix: { shard: Array.from({ length: shards }, (_, i) => i + 1) } } }),
+    steps: [checkoutStep(), { name: shards ? 'Run a shard of the segment' : 'Run the segment', uses: fanOut.action, with: run }],
+  };
+}
+
+/** The comment above a segment job: its stages, its shards, what it hands on. */
+function describeSegment(segment: Segment): string {
+  const stages = `Segment ${segment.id}: stage${segment.stages.length === 1 ? '' : 's'} ${segment.stages.join(', ')}`;
+  const shards = segment.shards && `, in ${segment.shards.count} shards of ${segment.shards.table} (${segment.shards.by ? `by ${segment.shards.by}` : 'by row number'})`;
+  const handsOn = segment.outputs.length ? `; hands on ${segment.outputs.map((t) => t.table).join(', ')}` : '';
+  return `${stages}${shards ?? ''}${handsOn}.`;
 }
 
 export const VALIDATE_WORKFLOW_PATH = '.github/workflows/weir-validate.yml';

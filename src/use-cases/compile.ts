@@ -5,20 +5,25 @@
  */
 import { createTwoFilesPatch } from 'diff';
 import type { Diagnostic } from '../model/diagnostic.ts';
-import type { LoadedPipeline } from '../model/pipeline.ts';
+import { type LoadedPipeline, MAX_SHARDS } from '../model/pipeline.ts';
+import { createPlan, PlanError, type PlanningKind } from '../planner/plan.ts';
+import { type Segment, splitSegments } from '../planner/segments.ts';
 import { renderWorkflowYaml } from '../report/workflow-yaml.ts';
+import { defaultStageKinds } from '../stages/registry.ts';
 import { toUtcSchedule } from './compile-cron.ts';
 import { dispatchInputs, GENERATED_MARKER, pipelineWorkflow, validateWorkflow, type WorkflowOptions } from './compile-workflows.ts';
 
 /** GitHub refuses a `workflow_dispatch` with more inputs than this. */
 export const MAX_DISPATCH_INPUTS = 25;
-export const COMPILE_CODES = { tooManyInputs: 'WEIR701' } as const;
+export const COMPILE_CODES = { tooManyInputs: 'WEIR701', tooManyShards: 'WEIR702', unsplittable: 'WEIR703' } as const;
 
 export interface CompileRequest {
   pipelines: readonly LoadedPipeline[];
   options: WorkflowOptions;
   /** Which year's time-zone offsets convert crons to UTC. */
   now: Date;
+  /** Stage kinds, so the plan knows which stages produce tables (a sharded stage's input). Default: weir's built-in kinds. */
+  kinds?: ReadonlyMap<string, PlanningKind>;
 }
 
 export interface WorkflowFile {
@@ -30,17 +35,46 @@ export interface WorkflowFile {
 export type CompileResult = { ok: true; files: WorkflowFile[] } | { ok: false; diagnostics: Diagnostic[] };
 
 export function compileWorkflows(request: CompileRequest): CompileResult {
-  const diagnostics = request.pipelines.flatMap(checkDispatchInputs);
+  const triggered = request.pipelines.filter(isTriggered);
+  const kinds = request.kinds ?? defaultStageKinds();
+  const split = triggered.map((pipeline) => segmentsOf(pipeline, kinds));
+  const diagnostics = [...request.pipelines.flatMap(checkDispatchInputs), ...split.flatMap((s) => (Array.isArray(s) ? [] : [s]))];
   if (diagnostics.length) return { ok: false, diagnostics };
-  const documents = request.pipelines
-    .filter(isTriggered)
-    .map((pipeline) => {
-      const schedule = pipeline.spec.schedule && toUtcSchedule(pipeline.spec.schedule.cron, pipeline.spec.schedule.timezone, request.now);
-      return pipelineWorkflow(pipeline, schedule, request.options);
-    });
+  const documents = triggered.map((pipeline, i) => {
+    const schedule = pipeline.spec.schedule && toUtcSchedule(pipeline.spec.schedule.cron, pipeline.spec.schedule.timezone, request.now);
+    return pipelineWorkflow(pipeline, schedule, request.options, split[i] as Segment[]);
+  });
   documents.push(validateWorkflow(request.options));
   const files = documents.map((document) => ({ path: document.path, text: renderWorkflowYaml(document) }));
   return { ok: true, files: files.sort((a, b) => a.path.localeCompare(b.path)) };
+}
+
+/**
+ * The pipeline's segments, as the plan splits them (every stage: a workflow runs the whole
+ * pipeline), or a diagnostic when a segment cannot become a job. Validation refuses both cases
+ * first; compile checks again because a workflow GitHub rejects is worse than no workflow.
+ */
+function segmentsOf(pipeline: LoadedPipeline, kinds: ReadonlyMap<string, PlanningKind>): Segment[] | Diagnostic {
+  let segments: Segment[];
+  try {
+    segments = splitSegments(createPlan(pipeline.spec, { kinds }));
+  } catch (error) {
+    if (!(error instanceof PlanError)) throw error;
+    return diagnostic(pipeline, ['stages'], COMPILE_CODES.unsplittable, `pipeline '${pipeline.spec.name}' cannot be split into jobs: ${error.message}`);
+  }
+  const oversized = segments.find((s) => (s.shards?.count ?? 0) > MAX_SHARDS);
+  if (!oversized) return segments;
+  return diagnostic(
+    pipeline,
+    ['stages', oversized.id, 'shards'],
+    COMPILE_CODES.tooManyShards,
+    `stage '${oversized.id}' has ${oversized.shards!.count} shards, and GitHub runs at most ${MAX_SHARDS} jobs of one matrix: set shards to ${MAX_SHARDS} or fewer`,
+  );
+}
+
+function diagnostic(pipeline: LoadedPipeline, path: (string | number)[], code: string, message: string): Diagnostic {
+  const { line, column } = pipeline.locate(path);
+  return { code, severity: 'error', file: pipeline.file, line, column, message };
 }
 
 /** A pipeline gets a workflow when something can start it: a schedule, or params to dispatch it with. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { findStaleWorkflows, type WorkflowFile } from '../../src/use-cases/compile.ts';
 import { compile, examplePipelines, loadPipeline, OPTIONS } from './helpers.ts';
-import { DISPATCH_ONLY_PIPELINE, GPU_PIPELINE, manyParamsPipeline, NO_TRIGGER_PIPELINE } from './variants.ts';
+import { DISPATCH_ONLY_PIPELINE, GPU_PIPELINE, manyParamsPipeline, NO_TRIGGER_PIPELINE, THREE_RUNNERS_PIPELINE } from './variants.ts';
 
 type Job = { permissions?: Record<string, string>; steps: { uses?: string; run?: string; env?: unknown }[]; 'timeout-minutes'?: number; 'runs-on': unknown };
 type Workflow = { on: Record<string, any>; permissions: unknown; concurrency?: { group: string; 'cancel-in-progress': boolean }; jobs: Record<string, Job> };
@@ -55,18 +55,20 @@ describe('compileWorkflows', () => {
     expect(gpu.concurrency).toEqual({ group: 'weir-embed-docs', 'cancel-in-progress': false });
     expect(Object.fromEntries(Object.entries(gpu.jobs).map(([name, job]) => [name, job.permissions]))).toEqual({
       plan: { contents: 'read' },
-      segment: { contents: 'read' },
+      'segment-docs': { contents: 'read' },
+      'segment-embed': { contents: 'read' },
       finalize: { contents: 'write' },
     });
-    expect(gpu.jobs.segment['runs-on']).toBe('${{ matrix.runs-on }}');
-    expect(files.find((f) => f.path.endsWith('weir-embed-docs.yml'))?.text).toContain('  # One job per segment of the plan; stages outside the main job run on: [self-hosted, gpu].\n  segment:');
-    expect(gpu.jobs.segment['timeout-minutes']).toBe(55);
+    expect(gpu.jobs['segment-embed']['runs-on']).toEqual(['self-hosted', 'gpu']);
+    expect(files.find((f) => f.path.endsWith('weir-embed-docs.yml'))?.text).toContain('  # Segment embed: stage embed.\n  segment-embed:');
+    expect(gpu.jobs['segment-embed']['timeout-minutes']).toBe(55);
+    expect(gpu.jobs['segment-docs']['timeout-minutes']).toBe(55);
     expect(workflowOf(files, '.github/workflows/weir-validate.yml').jobs.validate.permissions).toEqual({ contents: 'read' });
     expect(workflowOf(files, '.github/workflows/weir-backfill.yml').jobs.run.permissions).toEqual({ contents: 'write' });
   });
 
   it('pins every third-party action by commit and never interpolates an expression into a script', () => {
-    const files = filesOf([GPU_PIPELINE, DISPATCH_ONLY_PIPELINE, manyParamsPipeline(25)]);
+    const files = filesOf([GPU_PIPELINE, DISPATCH_ONLY_PIPELINE, manyParamsPipeline(25), THREE_RUNNERS_PIPELINE]);
     const examples = compile(examplePipelines());
     expect(examples.ok).toBe(true);
     for (const file of [...files, ...(examples.ok ? examples.files : [])]) {
@@ -87,7 +89,7 @@ describe('compileWorkflows', () => {
   });
 
   it('renders the same bytes every time', () => {
-    expect(filesOf([GPU_PIPELINE, manyParamsPipeline(7)])).toEqual(filesOf([GPU_PIPELINE, manyParamsPipeline(7)]));
+    expect(filesOf([GPU_PIPELINE, THREE_RUNNERS_PIPELINE, manyParamsPipeline(7)])).toEqual(filesOf([GPU_PIPELINE, THREE_RUNNERS_PIPELINE, manyParamsPipeline(7)]));
   });
 });
 

@@ -51,3 +51,30 @@ stages:
   one: { uses: sql, with: { query: "select 1 as x" } }
 `;
 }
+
+/** Three runner label sets and a sharded stage: the segment DAG has a fork, a join and a matrix job. */
+export const THREE_RUNNERS_PIPELINE = `
+name: three-runners
+schedule: { cron: "0 4 * * *", timezone: UTC }
+timeout: 1h
+params:
+  limit: { type: integer, default: 100 }
+stages:
+  extract: { uses: sql, with: { query: "select range as id from range({{ params.limit }})" } }
+  prepare: { uses: sql, needs: [extract], with: { query: "select id, 'doc ' || id as body from extract" } }
+  audit: { uses: sql, needs: [extract], with: { query: "select count(*) as n from extract" } }
+  embed:
+    uses: command
+    needs: [prepare]
+    runs-on: [self-hosted, gpu]
+    requires: [gpu]
+    shards: 4
+    shard_by: id
+    with: { run: "python embed.py", input: prepare, table: vectors }
+  index:
+    uses: command
+    needs: [embed]
+    runs-on: big-memory
+    with: { run: "python index.py", input: vectors, table: vector_index }
+  publish: { uses: sql, needs: [index, audit], with: { query: "select * from vector_index" } }
+`;
