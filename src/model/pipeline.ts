@@ -109,6 +109,13 @@ export const Stage = z.strictObject({
     .min(1)
     .optional()
     .describe('Which input table is partitioned (needs shards). Default: the table of the one stage it needs that produces one.'),
+  cache: z
+    .strictObject({
+      path: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).describe('Folders (relative to the project root) to keep, e.g. models/.'),
+      key: z.string().min(1).describe('Cache key: change it to replace what is kept, e.g. model-bge-small-v1.'),
+    })
+    .optional()
+    .describe('Inputs the stage reads that do not change between runs (a model folder), kept in the GitHub Actions cache: restored before the stage runs, saved after it succeeds when the key was not found. Outside Actions: no effect (the folder stays on disk). Default: none.'),
   policy: PolicyRef.optional().describe('Name of a resilience policy, or inline policy fields.'),
   checks: z.array(Check).optional().describe('Data-quality checks on the table the stage produces.'),
   timeout: Duration.optional().describe('Stage time limit. Default: the policy timeout, else none.'),

@@ -4,6 +4,7 @@
  * into the run record. It writes the active record to the ledger as the run goes (so a killed run
  * is visible) but never finishes it: recording is the caller's step.
  */
+import { resolve } from 'node:path';
 import { parseDuration } from '../model/duration.ts';
 import { InternalError, toErrorRecord } from '../model/errors.ts';
 import type { RunEvent, RunEventListener } from '../model/events.ts';
@@ -91,6 +92,28 @@ function withResources(event: Extract<RunEvent, { type: 'stage.started' }>, stag
   const requires = stages.find((s) => s.name === event.stage)?.spec.requires ?? [];
   const gpu = requires.includes('gpu') ? reports.get('gpu') : undefined;
   return gpu?.available ? { ...event, resources: { gpu: gpuFacts(gpu) } } : event;
+}
+
+function cachePaths(stage: PlannedStage, root: string): string[] {
+  const path = stage.spec.cache!.path;
+  return (typeof path === 'string' ? [path] : path).map((p) => resolve(root, p));
+}
+
+/** Restores a stage's `cache:` folders; true on a hit, false on a miss (saved after success), undefined when nothing is cached. A failure is a miss. */
+async function restoreStageCache(stage: PlannedStage, deps: RunDeps, root: string, log: (line: string) => void): Promise<boolean | undefined> {
+  if (!stage.spec.cache || !deps.stageCache) return undefined;
+  const { key } = stage.spec.cache;
+  const hit = await deps.stageCache.restore(cachePaths(stage, root), key).catch((error: Error) => {
+    log(`cache ${key}: could not be restored (${error.message}); the stage runs without it`);
+    return false;
+  });
+  log(hit ? `cache ${key}: restored` : `cache ${key}: not found; saved after the stage succeeds`);
+  return hit;
+}
+
+async function saveStageCache(stage: PlannedStage, deps: RunDeps, root: string, warn: (message: string) => void): Promise<void> {
+  const key = stage.spec.cache!.key;
+  await deps.stageCache!.save(cachePaths(stage, root), key).catch((error: Error) => warn(`stage '${stage.name}': cache ${key} was not saved: ${error.message}`));
 }
 
 export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptions): Promise<ExecutedRun> {
@@ -194,6 +217,7 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
         // A stage that may change other stages' tables (a SQL script) starts once their outputs are kept.
         if (stage.mayChangeOtherTables) await Promise.allSettled(keeping);
         let produced: StageResult | undefined;
+        const cached = await restoreStageCache(stage, deps, options.root, (line) => emit({ type: 'stage.log', runId, at: at(), stage: stage.name, stream: 'info', line }));
         const outcome = await invokeStage(stage, signal, {
           runId,
           pipeline: spec.name,
@@ -219,6 +243,7 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
           },
         });
         if (outcome.ok && produced) await keepOutput(stage.name, outcome.table, produced, signal);
+        if (outcome.ok && cached === false) await saveStageCache(stage, deps, options.root, options.warn);
         return outcome;
       },
     });

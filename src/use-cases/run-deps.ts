@@ -65,6 +65,13 @@ export interface RunHost {
   ciRunId?: string;
 }
 
+/** Folders kept between runs by key (a stage's `cache:`): the Actions cache in GitHub, absent elsewhere. */
+export interface StageCache {
+  /** Restores `paths` (absolute) saved under `key`; false on a miss. */
+  restore(paths: readonly string[], key: string): Promise<boolean>;
+  save(paths: readonly string[], key: string): Promise<void>;
+}
+
 export interface RunDeps {
   ledger: LedgerStore;
   workspaces: WorkspaceStore;
@@ -77,6 +84,8 @@ export interface RunDeps {
   detectResource(name: ResourceName): Promise<ResourceReport>;
   env: Readonly<Record<string, string | undefined>>;
   host: RunHost;
+  /** Where a stage's `cache:` folders are kept between runs; absent: nowhere (they stay on this machine's disk). */
+  stageCache?: StageCache;
   /** Stops a process group left by a run whose owner died (recovery). */
   killProcessGroup?(pgid: number): void;
   /**
