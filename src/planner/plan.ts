@@ -61,7 +61,8 @@ export interface PlanOptions {
 
 /** What the planner needs to know of a stage kind. */
 export interface PlanningKind {
-  producesTable: boolean;
+  /** Whether a stage of this kind leaves a table: always, never, or as its unrendered `with` says (a command with `with.output`). */
+  producesTable: boolean | ((config: unknown) => boolean);
   policyPerRequest?: boolean;
   /** Whether a stage with this (unrendered) `with` may change tables other than its own (a SQL script). */
   mayChangeOtherTables?(config: unknown): boolean;
@@ -101,7 +102,7 @@ export function createPlan(spec: PipelineSpec, options: PlanOptions = {}): Plan 
   const policyOf = policyResolver(options.policies ?? EMPTY_POLICY_CONFIG);
   const tableOf = (name: string): string | undefined => {
     const stage = spec.stages[name];
-    if (!options.kinds?.get(stage.uses)?.producesTable) return undefined;
+    if (!kindProducesTable(options.kinds?.get(stage.uses), stage.with)) return undefined;
     const table = (stage.with as Record<string, unknown> | undefined)?.table;
     return typeof table === 'string' && !table.includes('{{') ? table : name;
   };
@@ -141,10 +142,16 @@ export function createPlan(spec: PipelineSpec, options: PlanOptions = {}): Plan 
   });
 }
 
+/** Whether a stage of `kind` with this unrendered `with` leaves a table; an unknown kind does not. */
+export function kindProducesTable(kind: Pick<PlanningKind, 'producesTable'> | undefined, config: unknown): boolean {
+  if (!kind) return false;
+  return typeof kind.producesTable === 'function' ? kind.producesTable(config ?? {}) : kind.producesTable;
+}
+
 function mayChangeOtherTables(stage: Stage, kind: PlanningKind | undefined): boolean {
   if (!kind) return true;
   const table = (stage.with as Record<string, unknown> | undefined)?.table;
-  if (kind.producesTable && typeof table === 'string' && table.includes('{{')) return true;
+  if (kindProducesTable(kind, stage.with) && typeof table === 'string' && table.includes('{{')) return true;
   return kind.mayChangeOtherTables?.(stage.with ?? {}) ?? false;
 }
 

@@ -1,6 +1,7 @@
 /**
- * The `plan` use case: validates the named pipeline files and builds each one's immutable Plan,
- * with the stage selection (`--only`/`--from`) checked first so a typo gets a did-you-mean.
+ * The `plan` use case: validates the named pipeline files and builds each one's immutable Plan
+ * (with the stage kinds, so it knows which stages leave tables, and weir.yml's policies), with the
+ * stage selection (`--only`/`--from`) checked first so a typo gets a did-you-mean.
  */
 import { didYouMean } from '../model/did-you-mean.ts';
 import type { Diagnostic } from '../model/diagnostic.ts';
@@ -28,7 +29,7 @@ export async function planPipelines(request: PlanRequest, deps: PlanDeps): Promi
   for (const pipeline of validation.pipelines) {
     const unknown = findUnknownStage(pipeline.spec, request);
     if (unknown) return { ok: false, reason: 'selection', message: unknown };
-    plans.push(createPlan(pipeline.spec, { only: request.only, from: request.from }));
+    plans.push(createPlan(pipeline.spec, { only: request.only, from: request.from, policies: validation.policies, kinds: deps.kinds }));
   }
   return { ok: true, plans, diagnostics: validation.diagnostics };
 }
