@@ -100,12 +100,7 @@ export function createPlan(spec: PipelineSpec, options: PlanOptions = {}): Plan 
   if (!levels) throw new PlanError(`pipeline '${spec.name}' has a dependency cycle: run 'weir validate' to see it`);
   const selection = selectStages(deps, options);
   const policyOf = policyResolver(options.policies ?? EMPTY_POLICY_CONFIG);
-  const tableOf = (name: string): string | undefined => {
-    const stage = spec.stages[name];
-    if (!kindProducesTable(options.kinds?.get(stage.uses), stage.with)) return undefined;
-    const table = (stage.with as Record<string, unknown> | undefined)?.table;
-    return typeof table === 'string' && !table.includes('{{') ? table : name;
-  };
+  const tableOf = (name: string): string | undefined => stageTable(name, spec.stages[name].with, options.kinds?.get(spec.stages[name].uses));
   const stages: PlannedStage[] = [];
   levels.forEach((names, level) => {
     for (const name of names) {
@@ -140,6 +135,13 @@ export function createPlan(spec: PipelineSpec, options: PlanOptions = {}): Plan 
     levels: Object.freeze(levels.map((names) => Object.freeze(names))),
     partial: selection !== undefined,
   });
+}
+
+/** The table a stage leaves: none when its kind produces none, else `with.table` when known before templating, else its name. */
+export function stageTable(name: string, config: unknown, kind: Pick<PlanningKind, 'producesTable'> | undefined): string | undefined {
+  if (!kindProducesTable(kind, config)) return undefined;
+  const table = (config as Record<string, unknown> | undefined)?.table;
+  return typeof table === 'string' && !table.includes('{{') ? table : name;
 }
 
 /** Whether a stage of `kind` with this unrendered `with` leaves a table; an unknown kind does not. */

@@ -99,9 +99,10 @@ export function segmentMatrix(segments: readonly Segment[], defaultRunner: strin
 }
 
 function segmentShards(stage: PlannedStage): SegmentShards {
-  const table = stage.spec.shard_table ?? (stage.upstreamTables.length === 1 ? stage.upstreamTables[0] : undefined);
+  const upstream = [...new Set(stage.upstreamTables)];
+  const table = stage.spec.shard_table ?? (upstream.length === 1 ? upstream[0] : undefined);
   if (table === undefined) {
-    const found = stage.upstreamTables.length ? `several (${stage.upstreamTables.join(', ')}): name one with shard_table` : 'none';
+    const found = upstream.length ? `several (${upstream.join(', ')}): name one with shard_table` : 'none';
     throw new PlanError(`stage '${stage.name}' has shards but no single input table to partition: the stages it needs produce ${found}`);
   }
   return { count: stage.spec.shards!, ...(stage.spec.shard_by !== undefined && { by: stage.spec.shard_by }), table };
