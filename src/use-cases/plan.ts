@@ -7,6 +7,7 @@ import { didYouMean } from '../model/did-you-mean.ts';
 import type { Diagnostic } from '../model/diagnostic.ts';
 import type { PipelineSpec } from '../model/pipeline.ts';
 import { createPlan, type Plan, type PlanOptions } from '../planner/plan.ts';
+import { type Segment, type SegmentMatrixEntry, segmentMatrix, splitSegments } from '../planner/segments.ts';
 import { validatePipelines, type ValidateDeps } from './validate.ts';
 
 export type PlanDeps = ValidateDeps;
@@ -44,4 +45,16 @@ export function findUnknownStage(spec: PipelineSpec, selection: PlanOptions): st
     }
   }
   return undefined;
+}
+
+/** A plan split into the jobs of the generated workflow: its segments and the matrix of segment jobs. */
+export interface SegmentedPlan {
+  pipeline: string;
+  segments: Segment[];
+  matrix: { include: SegmentMatrixEntry[] };
+}
+
+export function segmentPlan(plan: Plan): SegmentedPlan {
+  const segments = splitSegments(plan);
+  return { pipeline: plan.pipeline, segments, matrix: segmentMatrix(segments) };
 }
