@@ -245,13 +245,16 @@ function orderGroups(groupOf: Int32Array, needs: readonly (readonly number[])[])
  * other groups and produce a table, ascending. One walk per group over what is upstream of it.
  */
 function inputsOf(groups: readonly Group[], groupOf: Int32Array, needs: readonly (readonly number[])[], tables: readonly (SegmentTable | undefined)[]): Int32Array[] {
+  // Whether a stage or one upstream of it leaves a table (plan order is topological): walks skip the rest.
+  const leadsToTable = new Uint8Array(groupOf.length);
+  for (let i = 0; i < groupOf.length; i++) leadsToTable[i] = tables[i] !== undefined || needs[i].some((j) => leadsToTable[j] === 1) ? 1 : 0;
   const seen = new Int32Array(groupOf.length).fill(-1);
   return groups.map((group, stamp) => {
     const stack: number[] = [];
     const found: number[] = [];
     const visit = (upstream: readonly number[]) => {
       for (const j of upstream) {
-        if (seen[j] === stamp || groupOf[j] === group.root) continue;
+        if (seen[j] === stamp || groupOf[j] === group.root || leadsToTable[j] === 0) continue;
         seen[j] = stamp;
         stack.push(j);
         if (tables[j] !== undefined) found.push(j);
