@@ -180,8 +180,38 @@ function randomPipeline(random: () => number, size: number, window: number, else
   return stages;
 }
 
+/** Whether the stages form one group through the needs between them (in either direction). */
+function isConnected(stages: readonly string[], stageOf: ReadonlyMap<string, { needs: readonly string[] }>): boolean {
+  const members = new Set(stages);
+  const neighbours = new Map(stages.map((name) => [name, [] as string[]]));
+  for (const name of stages) {
+    for (const need of stageOf.get(name)!.needs) {
+      if (!members.has(need)) continue;
+      neighbours.get(name)!.push(need);
+      neighbours.get(need)!.push(name);
+    }
+  }
+  const seen = new Set([stages[0]]);
+  const stack = [stages[0]];
+  while (stack.length > 0) for (const next of neighbours.get(stack.pop()!)!) if (!seen.has(next)) seen.add(next), stack.push(next);
+  return seen.size === members.size;
+}
+
+/** Whether segment `to` needs segment `from` through at least one other segment. */
+function reachesThroughOthers(segments: readonly Segment[], from: string, to: string): boolean {
+  const needs = new Map(segments.map((s) => [s.id, s.needs]));
+  const stack = needs.get(to)!.filter((n) => n !== from);
+  const seen = new Set<string>();
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (id === from) return true;
+    if (!seen.has(id)) seen.add(id), stack.push(...needs.get(id)!);
+  }
+  return false;
+}
+
 describe('splitSegments on random DAGs', () => {
-  it('always yields an acyclic graph of segments that covers every stage once, one label set each, with every cross-segment edge in needs', () => {
+  it('always yields an acyclic graph of connected segments that covers every stage once, one label set each, every cross-segment edge in needs, none mergeable', () => {
     for (let seed = 1; seed <= 200; seed++) {
       const random = prng(seed);
       const p = plan(randomPipeline(random, 5 + Math.floor(random() * 60), 1 + Math.floor(random() * 12)));
@@ -212,6 +242,15 @@ describe('splitSegments on random DAGs', () => {
       for (const segment of segments) {
         const crossing = new Set(segment.stages.flatMap((name) => stageOf.get(name)!.needs.map((n) => segmentOf.get(n)!)));
         expect(segment.needs.every((n) => crossing.has(n)), `seed ${seed}: needs of ${segment.id} are direct`).toBe(true);
+        expect(isConnected(segment.stages, stageOf), `seed ${seed}: ${segment.id} is connected`).toBe(true);
+      }
+      // As few as the dependencies allow: two segments of one label joined by an edge would, merged, wait on themselves.
+      const isSharded = (id: string) => byId(segments, id).shards !== undefined;
+      for (const segment of segments) {
+        for (const need of segment.needs) {
+          if (labelsOf(need) !== labelsOf(segment.id) || isSharded(need) || isSharded(segment.id)) continue;
+          expect(reachesThroughOthers(segments, need, segment.id), `seed ${seed}: ${need} and ${segment.id} could be one segment`).toBe(true);
+        }
       }
     }
   });
