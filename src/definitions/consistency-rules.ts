@@ -18,7 +18,7 @@ const PLANNED_TOP_LEVEL: Readonly<Record<string, string>> = {
 const EXPORT_EXTENSION = /\.(csv|parquet|json|jsonl|ndjson)(\.gz)?$/i;
 
 export function checkConsistency(ctx: RuleContext, document: Record<string, unknown>, stages: Record<string, unknown>, channels?: readonly string[]): void {
-  checkPlannedFields(ctx, document, stages);
+  checkPlannedFields(ctx, document);
   checkNotify(ctx, document.notify, channels);
   const runTimeout = tryParseDuration(document.timeout);
   if (runTimeout === 0) report(ctx, CONSISTENCY_CODES.timeout, ['timeout'], 'a run timeout of 0 stops every run at once: remove timeout or give a positive duration such as 30m');
@@ -31,13 +31,9 @@ export function checkConsistency(ctx: RuleContext, document: Record<string, unkn
   }
 }
 
-function checkPlannedFields(ctx: RuleContext, document: Record<string, unknown>, stages: Record<string, unknown>): void {
+function checkPlannedFields(ctx: RuleContext, document: Record<string, unknown>): void {
   for (const [field, why] of Object.entries(PLANNED_TOP_LEVEL)) {
     if (document[field] !== undefined) report(ctx, CONSISTENCY_CODES.planned, [field], `${field} has no effect yet (planned): ${why}; keep it for when it lands, or remove it`, planned());
-  }
-  for (const [name, raw] of Object.entries(stages)) {
-    if (asRecord(raw)?.['runs-on'] === undefined) continue;
-    report(ctx, CONSISTENCY_CODES.planned, ['stages', name, 'runs-on'], `stage '${name}': runs-on has no effect yet (planned: other runner labels will run as their own matrix job); today every stage runs in the job that runs weir`, planned());
   }
 }
 

@@ -19,6 +19,7 @@ import { reportIssues } from './schema-issues.ts';
 import { checkStages } from './stage-rules.ts';
 import { checkWritePaths } from './write-path-rules.ts';
 import { checkConsistency } from './consistency-rules.ts';
+import { checkShards } from './shard-rules.ts';
 import { resolveWritePath, type WritePathResult } from '../model/write-paths.ts';
 import { parseYamlSource, type YamlSource } from './yaml-parse.ts';
 
@@ -69,6 +70,7 @@ function checkDocument(ctx: RuleContext, document: Record<string, unknown>, opti
   }
   const existingFiles = stages ? checkStages(ctx, stages, options) : [];
   if (stages && options.checkWritePath) checkWritePaths(ctx, stages, options.checkWritePath);
+  if (stages) checkShards(ctx, stages, options.kinds);
   checkConsistency(ctx, document, stages ?? {}, options.channels);
   checkSchedule(ctx, asRecord(document.schedule));
   const referenced = options.readFile ? existingFiles.flatMap((file) => options.readFile?.(file) ?? []) : [];

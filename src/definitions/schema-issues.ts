@@ -107,13 +107,18 @@ function describeIssue(issue: Issue, path: YamlPath, where: string): string {
       return `${where}: ${describeValue(input)} is not valid: ${issue.message}`;
     }
     case 'too_small':
-      return `${where} ${describeLimit(issue.inclusive === false ? 'greater than' : 'at least', issue.minimum, issue.origin)}${typeof input === 'number' ? got : ''}`;
+      return `${where} ${describeLimit(issue.inclusive === false ? 'greater than' : 'at least', issue.minimum, issue.origin)}${typeof input === 'number' ? got : ''}${customReason(issue.message)}`;
     case 'too_big':
-      return `${where} ${describeLimit(issue.inclusive === false ? 'less than' : 'at most', issue.maximum, issue.origin)}${typeof input === 'number' ? got : ''}`;
+      return `${where} ${describeLimit(issue.inclusive === false ? 'less than' : 'at most', issue.maximum, issue.origin)}${typeof input === 'number' ? got : ''}${customReason(issue.message)}`;
     default:
       // Custom rules word their message as a predicate ("must be …") or as a sentence of their own.
       return /^must\b/.test(issue.message) ? `${where} ${issue.message}` : `${where}: ${issue.message}`;
   }
+}
+
+/** A bound's own reason, when the schema gives one (`.max(256, 'GitHub runs …')`), after a colon; zod's default wording adds nothing. */
+function customReason(message: string): string {
+  return /^Too (big|small)\b/.test(message) ? '' : `: ${message}`;
 }
 
 function describeExpected(expected: string): string {

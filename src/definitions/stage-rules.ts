@@ -6,8 +6,8 @@
 import { POLICY_CODES, validatePolicyRef } from './weir-config.ts';
 import { EMPTY_POLICY_CONFIG, type PolicyConfig } from '../policies/policy.ts';
 import { findCycles } from '../planner/graph.ts';
+import { kindProducesTable } from '../planner/plan.ts';
 import type { StageKindRegistry } from '../stages/registry.ts';
-import { kindProducesTable } from '../stages/stage-kind.ts';
 import { didYouMean } from '../model/did-you-mean.ts';
 import { asRecord, report, type RuleContext } from './rule-context.ts';
 import { reportIssues } from './schema-issues.ts';
@@ -53,7 +53,7 @@ function checkKind(ctx: RuleContext, name: string, stage: Record<string, unknown
       else report(ctx, 'WEIR303', [...base, ...reference.field], `stage '${name}' refers to '${reference.path}', which does not exist: create it or fix the path (relative paths resolve against the project root, the folder holding pipelines/)`);
     }
   }
-  if (stage.checks !== undefined && !kindProducesTable(kind, stage.with ?? {})) {
+  if (stage.checks !== undefined && !kindProducesTable(kind, stage.with)) {
     report(ctx, 'WEIR304', ['stages', name, 'checks'], `stage '${name}' uses '${kind.name}', which produces no table, so it cannot have checks: move them to a stage that produces a table`, { key: true });
   }
 }

@@ -35,6 +35,7 @@ export const OPTIONS = {
   resume: { type: 'string', value: 'run-id|last', help: 'continue a run that failed or was cancelled, reusing what succeeded' },
   wait: { type: 'boolean', help: 'wait for a running run of the pipeline to finish instead of failing' },
   mermaid: { type: 'boolean', help: 'print the DAG as a Mermaid flowchart' },
+  segments: { type: 'boolean', help: 'plan: print the segments (the jobs of the generated workflow, by runs-on and shards) instead of the levels' },
   limit: { type: 'string', value: 'n', help: 'most runs to show (default 20)' },
   table: { type: 'boolean', help: 'print a table even when stdout is not a terminal' },
   // compile and init (branch compile)
@@ -84,9 +85,10 @@ export const COMMANDS = {
     notes: 'Paths are files or folders, relative to the current folder. Exit 2 when any file has an error.',
   },
   plan: {
-    usage: 'weir plan <pipeline…>',
-    summary: 'print the DAG and its parallel levels',
-    options: ['json', 'mermaid', 'only', 'from', 'handoff', 'param', 'date', 'interval'],
+    usage: 'weir plan <pipeline…> [--segments] | weir plan <pipeline> --handoff <dir>',
+    summary: 'print the DAG and its parallel levels, or its segments; with --handoff, start a run split into segments',
+    options: ['json', 'mermaid', 'only', 'from', 'segments', 'handoff', 'param', 'date', 'interval'],
+    notes: 'With --segments: one block per segment (runs-on, stages, needs, the tables handed in and out, shards); --json adds segments and the job matrix to the plan, --mermaid draws one subgraph per segment. With --handoff <dir>: starts a run (its id, params and interval in <dir>) and prints the command of every job (docs/fan-out.md).',
   },
   run: {
     usage: 'weir run <pipeline…> | --all',

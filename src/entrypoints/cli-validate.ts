@@ -1,8 +1,10 @@
-/** `weir validate` and `weir plan`: parse, call the use case, render. */
+/** `weir validate` and `weir plan` (with `--segments`): parse, call the use case, render. */
 import { relative, resolve } from 'node:path';
 import { PIPELINES_DIR } from '../definitions/discover.ts';
 import { renderMermaid, renderPlan } from '../report/terminal.ts';
-import { planPipelines } from '../use-cases/plan.ts';
+import type { Plan } from '../planner/plan.ts';
+import { renderSegments, renderSegmentsMermaid } from '../report/render-segments.ts';
+import { planPipelines, segmentPlan } from '../use-cases/plan.ts';
 import { validatePipelines } from '../use-cases/validate.ts';
 import type { CliValues } from './cli.ts';
 import { createCliDeps } from './cli-deps.ts';
@@ -41,6 +43,7 @@ export async function validateCommand(args: string[], values: CliValues, io: Io)
 export async function planCommand(args: string[], values: CliValues, io: Io): Promise<number> {
   // fan-out: start a run split into segments in a hand-off folder.
   if (values.handoff !== undefined) return (await import('./cli-segments.ts')).planHandoffCommand(args, values, io);
+  if (values.json && values.mermaid) throw new UsageError("'weir plan' prints JSON or Mermaid, not both: pass --json or --mermaid");
   const root = rootOf(values, io);
   const files = await resolvePipelineArgs(args, values, io, false);
   const result = await planPipelines({ root, files, only: values.only, from: values.from }, createCliDeps(root));
@@ -52,9 +55,22 @@ export async function planCommand(args: string[], values: CliValues, io: Io): Pr
     return EXIT.usage;
   }
   if (!values.json) printDiagnostics(result.diagnostics, root, io);
-  for (const plan of result.plans) {
-    if (values.json) io.out(JSON.stringify({ pipeline: plan.pipeline, levels: plan.levels, stages: plan.stages.map(({ spec: _spec, ...s }) => s) }, null, 2));
-    else io.out(values.mermaid ? renderMermaid(plan) : renderPlan(plan));
-  }
+  for (const plan of result.plans) io.out(values.segments ? renderSegmented(plan, values) : renderPlanned(plan, values));
   return EXIT.ok;
+}
+
+function planJson(plan: Plan): Record<string, unknown> {
+  return { pipeline: plan.pipeline, levels: plan.levels, stages: plan.stages.map(({ spec: _spec, ...s }) => s) };
+}
+
+function renderPlanned(plan: Plan, values: CliValues): string {
+  if (values.json) return JSON.stringify(planJson(plan), null, 2);
+  return values.mermaid ? renderMermaid(plan) : renderPlan(plan);
+}
+
+// --segments (issue 10): the lead's --handoff <dir> starts a run from here.
+function renderSegmented(plan: Plan, values: CliValues): string {
+  const { segments, matrix } = segmentPlan(plan);
+  if (values.json) return JSON.stringify({ ...planJson(plan), segments, matrix }, null, 2);
+  return values.mermaid ? renderSegmentsMermaid(plan, segments) : renderSegments(plan, segments);
 }

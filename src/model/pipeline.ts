@@ -100,7 +100,7 @@ export const Stage = z.strictObject({
     .number()
     .int()
     .min(2)
-    .max(MAX_SHARDS, `at most ${MAX_SHARDS}: GitHub runs at most ${MAX_SHARDS} jobs of one matrix`)
+    .max(MAX_SHARDS, `GitHub runs at most ${MAX_SHARDS} jobs of one matrix`)
     .optional()
     .describe('Run this stage as N matrix jobs, each over a deterministic partition of its input table (hash of shard_by, else row number); the next stages see the union. Default: one job.'),
   shard_by: z.string().min(1).optional().describe('Column of the partitioned table hashed to choose the shard (needs shards). Default: row number.'),

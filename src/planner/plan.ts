@@ -61,7 +61,7 @@ export interface PlanOptions {
 
 /** What the planner needs to know of a stage kind. */
 export interface PlanningKind {
-  /** Whether its stages produce a table; a function of the (unrendered) `with` when that decides it. */
+  /** Whether a stage of this kind leaves a table: always, never, or as its unrendered `with` says (a command with `with.table`). */
   producesTable: boolean | ((config: unknown) => boolean);
   policyPerRequest?: boolean;
   /** Whether a stage with this (unrendered) `with` may change tables other than its own (a SQL script). */
@@ -100,13 +100,7 @@ export function createPlan(spec: PipelineSpec, options: PlanOptions = {}): Plan 
   if (!levels) throw new PlanError(`pipeline '${spec.name}' has a dependency cycle: run 'weir validate' to see it`);
   const selection = selectStages(deps, options);
   const policyOf = policyResolver(options.policies ?? EMPTY_POLICY_CONFIG);
-  const tableOf = (name: string): string | undefined => {
-    const stage = spec.stages[name];
-    const kind = options.kinds?.get(stage.uses);
-    if (!kind || !(typeof kind.producesTable === 'function' ? kind.producesTable(stage.with ?? {}) : kind.producesTable)) return undefined;
-    const table = (stage.with as Record<string, unknown> | undefined)?.table;
-    return typeof table === 'string' && !table.includes('{{') ? table : name;
-  };
+  const tableOf = (name: string): string | undefined => stageTable(name, spec.stages[name].with, options.kinds?.get(spec.stages[name].uses));
   const stages: PlannedStage[] = [];
   levels.forEach((names, level) => {
     for (const name of names) {
@@ -143,10 +137,23 @@ export function createPlan(spec: PipelineSpec, options: PlanOptions = {}): Plan 
   });
 }
 
+/** The table a stage leaves: none when its kind produces none, else `with.table` when known before templating, else its name. */
+export function stageTable(name: string, config: unknown, kind: Pick<PlanningKind, 'producesTable'> | undefined): string | undefined {
+  if (!kindProducesTable(kind, config)) return undefined;
+  const table = (config as Record<string, unknown> | undefined)?.table;
+  return typeof table === 'string' && !table.includes('{{') ? table : name;
+}
+
+/** Whether a stage of `kind` with this unrendered `with` leaves a table; an unknown kind does not. */
+export function kindProducesTable(kind: Pick<PlanningKind, 'producesTable'> | undefined, config: unknown): boolean {
+  if (!kind) return false;
+  return typeof kind.producesTable === 'function' ? kind.producesTable(config ?? {}) : kind.producesTable;
+}
+
 function mayChangeOtherTables(stage: Stage, kind: PlanningKind | undefined): boolean {
   if (!kind) return true;
   const table = (stage.with as Record<string, unknown> | undefined)?.table;
-  if (kind.producesTable !== false && typeof table === 'string' && table.includes('{{')) return true;
+  if (kindProducesTable(kind, stage.with) && typeof table === 'string' && table.includes('{{')) return true;
   return kind.mayChangeOtherTables?.(stage.with ?? {}) ?? false;
 }
 

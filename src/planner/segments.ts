@@ -57,8 +57,13 @@ export const DEFAULT_RUNNER_LABEL = 'ubuntu-latest';
  * A segment is a connected group, through `needs` between stages of the same runner labels (as a
  * set), grown greedily in plan order for as long as the segments still form a DAG: a stage does not
  * join a segment that reaches it through another segment. A sharded stage is a segment on its own.
- * Unselected stages are placed like the others. Throws PlanError when a sharded stage has no single
- * table to partition (validation reports that first).
+ * Unselected stages are placed like the others. Tables come from the plan: build it with the stage
+ * kinds (`createPlan(spec, { kinds })`), or no stage has one. Throws PlanError when a sharded stage
+ * has no single table to partition (validation reports that first, WEIR309).
+ *
+ * Cost: union-find over groups, O(stages + edges) for the split itself, plus a walk of the graph of
+ * groups each time a stage could join or bridge groups that have dependents of their own (bounded
+ * by the groups upstream of it); `inputs` are as large as the transitive closure they describe.
  */
 export function splitSegments(plan: Plan): Segment[] {
   const index = new Map(plan.stages.map((s, i) => [s.name, i]));
@@ -68,7 +73,7 @@ export function splitSegments(plan: Plan): Segment[] {
   const ids = new Map(ordered.map((g) => [g.root, plan.stages[g.root].name]));
   const position = new Map(ordered.map((g, i) => [g.root, i]));
   const tables = plan.stages.map((s, i) => (s.table === undefined ? undefined : Object.freeze({ table: s.table, stage: s.name, segment: ids.get(groupOf[i])! })));
-  const inputs = ordered.map((g) => inputsOf(g, groupOf, needs, tables));
+  const inputs = inputsOf(ordered, groupOf, needs, tables);
   const outputs = new Map<number, Set<number>>();
   for (const list of inputs) for (const i of list) outputs.set(groupOf[i], (outputs.get(groupOf[i]) ?? new Set()).add(i));
   return ordered.map((g, k) => {
@@ -79,7 +84,7 @@ export function splitSegments(plan: Plan): Segment[] {
       runnerLabels: first.runnerLabels,
       stages: Object.freeze(g.members.map((i) => plan.stages[i].name)),
       needs: Object.freeze([...g.preds].sort((a, b) => position.get(a)! - position.get(b)!).map((p) => ids.get(p)!)),
-      inputs: Object.freeze(inputs[k].map((i) => tables[i]!)),
+      inputs: Object.freeze(Array.from(inputs[k], (i) => tables[i]!)),
       outputs: Object.freeze([...(outputs.get(g.root) ?? [])].sort((a, b) => a - b).map((i) => tables[i]!)),
       ...(shards && { shards: Object.freeze(shards) }),
     });
@@ -99,9 +104,10 @@ export function segmentMatrix(segments: readonly Segment[], defaultRunner: strin
 }
 
 function segmentShards(stage: PlannedStage): SegmentShards {
-  const table = stage.spec.shard_table ?? (stage.upstreamTables.length === 1 ? stage.upstreamTables[0] : undefined);
+  const upstream = [...new Set(stage.upstreamTables)];
+  const table = stage.spec.shard_table ?? (upstream.length === 1 ? upstream[0] : undefined);
   if (table === undefined) {
-    const found = stage.upstreamTables.length ? `several (${stage.upstreamTables.join(', ')}): name one with shard_table` : 'none';
+    const found = upstream.length ? `several (${upstream.join(', ')}): name one with shard_table` : 'none';
     throw new PlanError(`stage '${stage.name}' has shards but no single input table to partition: the stages it needs produce ${found}`);
   }
   return { count: stage.spec.shards!, ...(stage.spec.shard_by !== undefined && { by: stage.spec.shard_by }), table };
@@ -117,7 +123,10 @@ function groupStages(stages: readonly PlannedStage[], needIndexes: readonly (rea
   const labels = stages.map((s) => [...new Set(s.runnerLabels)].sort().join('\n'));
   const parent = new Int32Array(n);
   const preds: number[][] = [];
+  /** Whether a group may have a dependent group (an over-estimate after unions): one without cannot reach anything. */
   const hasDependents = new Uint8Array(n);
+  // Set on a union: the merged list holds duplicates and edges that are now inside the group.
+  const stale = new Uint8Array(n);
   const seen = new Int32Array(n);
   let stamp = 0;
   const find = (g: number): number => {
@@ -130,19 +139,28 @@ function groupStages(stages: readonly PlannedStage[], needIndexes: readonly (rea
     }
     return root;
   };
+  const upstreamGroups = (g: number): number[] => {
+    if (stale[g]) {
+      stale[g] = 0;
+      const distinct = new Set(preds[g].map(find));
+      distinct.delete(g);
+      preds[g] = [...distinct];
+    }
+    return preds[g];
+  };
   // Whether `from` reaches `to` through at least one other group (a direct edge alone is fine).
   const reachesIndirectly = (from: number, to: number): boolean => {
     if (!hasDependents[from]) return false;
     stamp++;
     const stack: number[] = [];
-    for (const p of preds[to]) {
+    for (const p of upstreamGroups(to)) {
       const g = find(p);
       if (g === from || g === to || seen[g] === stamp) continue;
       seen[g] = stamp;
       stack.push(g);
     }
     while (stack.length > 0) {
-      for (const p of preds[stack.pop()!]) {
+      for (const p of upstreamGroups(stack.pop()!)) {
         const g = find(p);
         if (g === from) return true;
         if (seen[g] === stamp) continue;
@@ -155,23 +173,30 @@ function groupStages(stages: readonly PlannedStage[], needIndexes: readonly (rea
   const union = (a: number, b: number): void => {
     const [root, child] = a < b ? [a, b] : [b, a];
     parent[child] = root;
-    preds[root] = preds[root].length >= preds[child].length ? preds[root].concat(preds[child]) : preds[child].concat(preds[root]);
+    // Small into large: each edge moves O(log stages) times in all.
+    const [large, small] = preds[root].length >= preds[child].length ? [preds[root], preds[child]] : [preds[child], preds[root]];
+    for (const p of small) large.push(p);
+    preds[root] = large;
     preds[child] = [];
     hasDependents[root] |= hasDependents[child];
+    stale[root] = 1;
   };
   const sharded = stages.map((s) => s.spec.shards !== undefined);
   for (let i = 0; i < n; i++) {
     parent[i] = i;
     const needs = needIndexes[i];
-    preds[i] = needs.map(find);
-    for (const g of preds[i]) hasDependents[g] = 1;
-    if (sharded[i]) continue;
-    const candidates = [...new Set(needs.filter((j) => labels[j] === labels[i] && !sharded[j]).map(find))].sort((a, b) => a - b);
-    for (const candidate of candidates) {
-      const own = find(i);
-      if (candidate === own || reachesIndirectly(candidate, own) || reachesIndirectly(own, candidate)) continue;
-      union(candidate, own);
+    const upstream = [...new Set(needs.map(find))];
+    preds[i] = [...upstream];
+    if (!sharded[i]) {
+      const candidates = [...new Set(needs.filter((j) => labels[j] === labels[i] && !sharded[j]).map(find))].sort((a, b) => a - b);
+      for (const candidate of candidates) {
+        const own = find(i);
+        if (candidate === own || reachesIndirectly(candidate, own) || reachesIndirectly(own, candidate)) continue;
+        union(candidate, own);
+      }
     }
+    // Only after the merges: an edge into the stage's own group leads nowhere else.
+    for (const g of upstream) if (find(g) !== find(i)) hasDependents[find(g)] = 1;
   }
   return Int32Array.from(parent, (_, i) => find(i));
 }
@@ -220,20 +245,30 @@ function orderGroups(groupOf: Int32Array, needs: readonly (readonly number[])[])
   return ordered;
 }
 
-/** Plan indexes of the stages upstream (transitively) of the group's stages that are in other groups and produce a table, ascending. */
-function inputsOf(group: Group, groupOf: Int32Array, needs: readonly (readonly number[])[], tables: readonly (SegmentTable | undefined)[]): number[] {
-  const seen = new Set<number>();
-  const stack: number[] = [];
-  const visit = (upstream: readonly number[]) => {
-    for (const j of upstream) {
-      if (seen.has(j) || groupOf[j] === group.root) continue;
-      seen.add(j);
-      stack.push(j);
-    }
-  };
-  for (const i of group.members) visit(needs[i]);
-  while (stack.length > 0) visit(needs[stack.pop()!]);
-  return [...seen].filter((i) => tables[i] !== undefined).sort((a, b) => a - b);
+/**
+ * For each group, the plan indexes of the stages upstream (transitively) of its stages that are in
+ * other groups and produce a table, ascending. One walk per group over what is upstream of it.
+ */
+function inputsOf(groups: readonly Group[], groupOf: Int32Array, needs: readonly (readonly number[])[], tables: readonly (SegmentTable | undefined)[]): Int32Array[] {
+  // Whether a stage or one upstream of it leaves a table (plan order is topological): walks skip the rest.
+  const leadsToTable = new Uint8Array(groupOf.length);
+  for (let i = 0; i < groupOf.length; i++) leadsToTable[i] = tables[i] !== undefined || needs[i].some((j) => leadsToTable[j] === 1) ? 1 : 0;
+  const seen = new Int32Array(groupOf.length).fill(-1);
+  return groups.map((group, stamp) => {
+    const stack: number[] = [];
+    const found: number[] = [];
+    const visit = (upstream: readonly number[]) => {
+      for (const j of upstream) {
+        if (seen[j] === stamp || groupOf[j] === group.root || leadsToTable[j] === 0) continue;
+        seen[j] = stamp;
+        stack.push(j);
+        if (tables[j] !== undefined) found.push(j);
+      }
+    };
+    for (const i of group.members) visit(needs[i]);
+    while (stack.length > 0) visit(needs[stack.pop()!]);
+    return Int32Array.from(found).sort();
+  });
 }
 
 /** A binary min-heap of numbers (plan indexes). */

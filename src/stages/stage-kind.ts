@@ -127,7 +127,3 @@ export interface StageKind<W = Record<string, unknown>> {
   run(ctx: StageContext, config: W): Promise<StageResult>;
 }
 
-/** Whether a stage of `kind` with this (unrendered) `with` produces a table. */
-export function kindProducesTable(kind: Pick<StageKind, 'producesTable'>, config: unknown): boolean {
-  return typeof kind.producesTable === 'function' ? kind.producesTable(config) : kind.producesTable;
-}

@@ -1,11 +1,13 @@
 /**
- * The `plan` use case: validates the named pipeline files and builds each one's immutable Plan,
- * with the stage selection (`--only`/`--from`) checked first so a typo gets a did-you-mean.
+ * The `plan` use case: validates the named pipeline files and builds each one's immutable Plan
+ * (with the stage kinds, so it knows which stages leave tables, and weir.yml's policies), with the
+ * stage selection (`--only`/`--from`) checked first so a typo gets a did-you-mean.
  */
 import { didYouMean } from '../model/did-you-mean.ts';
 import type { Diagnostic } from '../model/diagnostic.ts';
 import type { PipelineSpec } from '../model/pipeline.ts';
 import { createPlan, type Plan, type PlanOptions } from '../planner/plan.ts';
+import { type Segment, type SegmentMatrixEntry, segmentMatrix, splitSegments } from '../planner/segments.ts';
 import { validatePipelines, type ValidateDeps } from './validate.ts';
 
 export type PlanDeps = ValidateDeps;
@@ -28,7 +30,7 @@ export async function planPipelines(request: PlanRequest, deps: PlanDeps): Promi
   for (const pipeline of validation.pipelines) {
     const unknown = findUnknownStage(pipeline.spec, request);
     if (unknown) return { ok: false, reason: 'selection', message: unknown };
-    plans.push(createPlan(pipeline.spec, { only: request.only, from: request.from }));
+    plans.push(createPlan(pipeline.spec, { only: request.only, from: request.from, policies: validation.policies, kinds: deps.kinds }));
   }
   return { ok: true, plans, diagnostics: validation.diagnostics };
 }
@@ -43,4 +45,16 @@ export function findUnknownStage(spec: PipelineSpec, selection: PlanOptions): st
     }
   }
   return undefined;
+}
+
+/** A plan split into the jobs of the generated workflow: its segments and the matrix of segment jobs. */
+export interface SegmentedPlan {
+  pipeline: string;
+  segments: Segment[];
+  matrix: { include: SegmentMatrixEntry[] };
+}
+
+export function segmentPlan(plan: Plan): SegmentedPlan {
+  const segments = splitSegments(plan);
+  return { pipeline: plan.pipeline, segments, matrix: segmentMatrix(segments) };
 }

@@ -76,7 +76,7 @@ describe('command: validate, run as the runner runs dist/index.js', () => {
     const [error] = annotations(result.stdout, 'error');
     expect(error).toMatch(/^::error title=WEIR202,file=pipelines\/cycle\.yml,line=5,endLine=5,col=12(,endColumn=\d+)?::stages form a cycle: a → c → b → a/);
     expect(result.summary).toContain('| ❌ error | WEIR202 | pipelines/cycle.yml:5:12 | stages form a cycle');
-    expect(result.stdout).toContain('::error::weir validate: 2 pipeline files checked: 1 error, 1 warning; see the annotations and the job summary');
+    expect(result.stdout).toContain('::error::weir validate: 2 pipeline files checked: 1 error, 0 warnings; see the annotations and the job summary');
   });
 
   it('annotates paths from the repository root when the project is in a working-directory below it', async () => {

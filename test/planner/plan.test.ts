@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Pipeline } from '../../src/model/pipeline.ts';
 import { findCycles, topologicalLevels } from '../../src/planner/graph.ts';
-import { createPlan, PlanError, unselectedUpstream } from '../../src/planner/plan.ts';
+import { createPlan, PlanError, type PlanningKind, unselectedUpstream } from '../../src/planner/plan.ts';
 
 function spec(stages: Record<string, string[]>) {
   return Pipeline.parse({
@@ -51,6 +51,35 @@ describe('createPlan', () => {
     for (let i = 0; i < 10_000; i++) stages[`s${i}`] = i === 0 ? [] : [`s${i - 1}`];
     const plan = createPlan(spec(stages));
     expect(plan.levels).toHaveLength(10_000);
+  });
+});
+
+describe('tables in the plan', () => {
+  const kinds = new Map<string, PlanningKind>([
+    ['sql', { producesTable: true }],
+    ['command', { producesTable: (config) => typeof (config as { output?: unknown }).output === 'string' }],
+  ]);
+  const pipeline = Pipeline.parse({
+    name: 'p',
+    stages: {
+      a: { uses: 'sql', with: { query: 'select 1', table: 'raw' } },
+      score: { uses: 'command', needs: ['a'], with: { run: 'python score.py', output: 'scores.parquet' } },
+      notify: { uses: 'command', needs: ['score'], with: { run: 'echo done' } },
+      b: { uses: 'sql', needs: ['score', 'notify'], with: { query: 'select 2' } },
+    },
+  });
+
+  it('asks a kind whose tables depend on its with block, stage by stage', () => {
+    const plan = createPlan(pipeline, { kinds });
+    const byName = new Map(plan.stages.map((s) => [s.name, s]));
+    expect(byName.get('a')?.table).toBe('raw');
+    expect(byName.get('score')?.table).toBe('score');
+    expect(byName.get('notify')?.table).toBeUndefined();
+    expect(byName.get('b')?.upstreamTables).toEqual(['score']);
+  });
+
+  it('knows no tables without kinds', () => {
+    expect(createPlan(pipeline).stages.every((s) => s.table === undefined)).toBe(true);
   });
 });
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CommandWith, commandStage } from '../../src/stages/command.ts';
-import { kindProducesTable } from '../../src/stages/stage-kind.ts';
+import { kindProducesTable } from '../../src/planner/plan.ts';
 import { createTestContext, type TestContext } from './context.ts';
 
 let ctx: TestContext;
