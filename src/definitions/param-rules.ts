@@ -36,7 +36,9 @@ export function checkParamsAndTemplates(ctx: RuleContext, params: Record<string,
 class StageGraph {
   readonly #needs: Map<string, string[]>;
   readonly #upstream = new Map<string, Set<string>>();
+  readonly #stages: Record<string, unknown>;
   constructor(stages: Record<string, unknown>) {
+    this.#stages = stages;
     this.#needs = new Map(Object.entries(stages).map(([name, raw]) => {
       const needs = asRecord(raw)?.needs;
       return [name, typeof needs === 'string' ? [needs] : Array.isArray(needs) ? needs.filter((n): n is string => typeof n === 'string') : []];
@@ -44,6 +46,10 @@ class StageGraph {
   }
   names(): string[] {
     return [...this.#needs.keys()];
+  }
+  /** Stages that save a watermark: their `with` declares one (`watermark: { column }`). */
+  savesWatermark(stage: string): boolean {
+    return asRecord(asRecord(this.#stages[stage])?.with)?.watermark !== undefined;
   }
   upstream(stage: string): Set<string> {
     let found = this.#upstream.get(stage);
@@ -59,6 +65,21 @@ function checkStageReference(ctx: RuleContext, what: string, target: string, at:
     report(ctx, 'WEIR506', [], `${what} reads stage '${target}', which is not defined${didYouMean(target, names)}`, { range: range() });
   } else if (!at.graph.upstream(at.stage).has(target)) {
     report(ctx, 'WEIR507', [], `${what} reads stage '${target}', which stage '${at.stage}' does not need, so it may not have run yet: add '${target}' to needs`, { range: range() });
+  }
+}
+
+/**
+ * A template reading `watermark.<name>` must name a stage that saves one. Unlike `stages.*` it need
+ * not be upstream: the value comes from earlier runs (a stage commonly reads its own).
+ */
+function checkWatermarkReference(ctx: RuleContext, what: string, target: string, at: { graph: StageGraph }, range: () => SourceRange | undefined): void {
+  const names = at.graph.names();
+  if (!names.includes(target)) {
+    const savers = names.filter((name) => at.graph.savesWatermark(name));
+    const hint = didYouMean(target, savers) || (savers.length ? `; stages that save one: ${savers.join(', ')}` : '');
+    report(ctx, 'WEIR509', [], `${what} reads the watermark of stage '${target}', which is not defined${hint}`, { range: range() });
+  } else if (!at.graph.savesWatermark(target)) {
+    report(ctx, 'WEIR509', [], `${what} reads the watermark of stage '${target}', which saves none: add watermark: { column: <column> } to the with: of '${target}' (a sql stage), or read a stage that saves one`, { range: range() });
   }
 }
 
@@ -80,6 +101,8 @@ function checkExpression(ctx: RuleContext, where: YamlPath, expression: Template
       report(ctx, 'WEIR503', where, `${what}: ${problem}`, { range: range() });
     } else if (path[0] === 'stages') {
       checkStageReference(ctx, what, path[1], at, range);
+    } else if (path[0] === 'watermark') {
+      checkWatermarkReference(ctx, what, path[1], at, range);
     } else if (path[0] === 'params') {
       used.add(path[1]);
       if (!declared.has(path[1])) {

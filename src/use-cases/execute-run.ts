@@ -95,6 +95,7 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
     if (event.type !== 'stage.log' && event.type !== 'run.finished' && !saveTimer) saveTimer = setTimeout(saveActive, ACTIVE_SAVE_INTERVAL_MS);
   };
 
+  let watermarks: Readonly<Record<string, string>> = {}; // incremental: set once the ledger state is read
   const templateContext = (stage?: string): TemplateContext => ({
     params,
     interval,
@@ -106,6 +107,7 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
     get stages() {
       return record?.stages;
     },
+    watermark: watermarks,
   });
 
   redact = createRedactor(collectSecrets({ spec, env: deps.env, params, context: templateContext() }));
@@ -126,6 +128,7 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
   try {
     db = await deps.openDatabase(workspace.databasePath, { searchPath: options.root });
     const state = await deps.ledger.readState(spec.name);
+    watermarks = state.watermarks;
     for (const [stage, reused] of prepared.reused) {
       const source = await deps.workspaces.open(spec.name, reused.fromRunId);
       const commit = await source!.restoreStageOutput(db, stage, reused.table);
