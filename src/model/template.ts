@@ -60,7 +60,7 @@ export function describeBadPath(path: readonly string[]): string | undefined {
   if (!Object.hasOwn(TEMPLATE_ROOTS, root)) {
     return `unknown name '${root}': templates can use ${Object.keys(TEMPLATE_ROOTS).join(', ')}`;
   }
-  if (field === undefined) return `'${root}' needs a field, e.g. ${root}.${TEMPLATE_ROOTS[root]?.[0] ?? 'name'}`;
+  if (field === undefined) return `'${root}' needs a field, e.g. ${root}.${TEMPLATE_ROOTS[root]?.[0] ?? (root === 'watermark' ? '<stage>' : 'name')}`;
   if (root === 'stages') {
     const [fact] = rest;
     if (fact === undefined || !(STAGE_FACTS as readonly string[]).includes(fact)) {
