@@ -8,15 +8,14 @@ import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { quoteIdent, quoteLiteral } from '../model/database.ts';
-import { assertInsideInterval, assertUniqueKeys, keyMatch, type LoadInterval, type LoadOutcome, type LoadSource, type LoadWith, timestampLiteral } from './load.ts';
+import { assertInsideInterval, assertUniqueKeys, keyMatch, type LoadInterval, type LoadOutcome, type LoadSource, type LoadWith } from './load.ts';
 import type { StageContext } from './stage-kind.ts';
 import { withTargetLock } from './target-lock.ts';
 
 export async function loadIntoDatabase(ctx: StageContext, config: LoadWith, source: LoadSource, interval: LoadInterval): Promise<LoadOutcome> {
   const file = ctx.writePath(config.database!, 'with.database');
   const table = config.target ?? config.table ?? ctx.stage;
-  if (config.mode === 'merge') await assertUniqueKeys(ctx, source, config.key!);
-  else await assertInsideInterval(ctx, source, config.time_column!, interval);
+  const doomed = await replacedRows(ctx, config, source, interval);
   await mkdir(dirname(file), { recursive: true });
   return withTargetLock(file, ctx.signal, async () => {
     // One alias per file: attaching one file twice in a database is refused, and the lock keeps loads of it apart.
@@ -26,7 +25,7 @@ export async function loadIntoDatabase(ctx: StageContext, config: LoadWith, sour
       const target = `${quoteIdent(alias)}.main.${quoteIdent(table)}`;
       const counts = await ctx.db.transaction(async (tx) => {
         await tx.exec(`CREATE TABLE IF NOT EXISTS ${target} AS SELECT * FROM ${source.relation} LIMIT 0`);
-        const [deleted] = await tx.query(deleteSql(config, target, source, interval));
+        const [deleted] = await tx.query(`DELETE FROM ${target} AS t WHERE ${doomed}`);
         const [inserted] = await tx.query(`INSERT INTO ${target} BY NAME SELECT * FROM ${source.relation}`);
         return { replaced: Number(deleted?.Count ?? 0), inserted: Number(inserted?.Count ?? 0) };
       }, ctx.signal);
@@ -37,8 +36,9 @@ export async function loadIntoDatabase(ctx: StageContext, config: LoadWith, sour
   });
 }
 
-function deleteSql(config: LoadWith, target: string, source: LoadSource, interval: LoadInterval): string {
-  if (config.mode === 'merge') return `DELETE FROM ${target} AS t USING ${source.relation} AS s WHERE ${keyMatch(config.key!, 't', 's')}`;
-  const col = quoteIdent(config.time_column!);
-  return `DELETE FROM ${target} WHERE ${col} >= ${timestampLiteral(interval.start)} AND ${col} < ${timestampLiteral(interval.end)}`;
+/** The condition on target rows `t` that the load replaces, once the loaded rows are checked: the rows with a loaded key, or the interval's rows. */
+async function replacedRows(ctx: StageContext, config: LoadWith, source: LoadSource, interval: LoadInterval): Promise<string> {
+  if (config.mode === 'replace_interval') return assertInsideInterval(ctx, source, config.time_column!, interval);
+  await assertUniqueKeys(ctx, source, config.key!);
+  return `EXISTS (SELECT 1 FROM ${source.relation} AS s WHERE ${keyMatch(config.key!, 't', 's')})`;
 }

@@ -112,25 +112,31 @@ export function refuse(ctx: StageContext, message: string): never {
   throw new PermanentStageError(`stage '${ctx.stage}': ${message} — not retried`, { stage: ctx.stage });
 }
 
-/** `TIMESTAMP '2026-01-01 00:00:00'` of an ISO instant: a UTC wall time, comparable with DATE, TIMESTAMP and TIMESTAMPTZ (the session is UTC). */
-export function timestampLiteral(iso: string): string {
-  return `TIMESTAMP '${new Date(iso).toISOString().slice(0, 19).replace('T', ' ')}'`;
+/**
+ * `col >= … AND col < …` over this run's interval, its bounds typed like the column: instants for a
+ * TIMESTAMPTZ column, UTC wall times for a DATE or TIMESTAMP one, so DuckDB's TimeZone setting (the
+ * machine's zone) never shifts the slice.
+ */
+export async function intervalCondition(ctx: StageContext, source: LoadSource, column: string, interval: LoadInterval): Promise<string> {
+  const col = quoteIdent(column);
+  let type: string;
+  try {
+    const [described] = await ctx.db.query(`DESCRIBE SELECT ${col} FROM ${source.relation}`, ctx.signal);
+    type = String(described?.column_type ?? '');
+  } catch (error) {
+    if (ctx.signal.aborted) throw error;
+    refuse(ctx, `time_column '${column}' is not a column of ${source.label}: ${(error as Error).message.split('\n')[0]}`);
+  }
+  if (!/^(DATE|TIMESTAMP)/.test(type)) refuse(ctx, `time_column '${column}' of ${source.label} is ${type}; time_column must be a DATE or TIMESTAMP column (cast it in the query)`);
+  const bound = (iso: string) => (type === 'TIMESTAMP WITH TIME ZONE' ? `TIMESTAMPTZ '${new Date(iso).toISOString()}'` : `TIMESTAMP '${new Date(iso).toISOString().slice(0, 19).replace('T', ' ')}'`);
+  return `${col} >= ${bound(interval.start)} AND ${col} < ${bound(interval.end)}`;
 }
 
 /** Refuses rows the slice would not cover: a re-run replaces only the interval's rows, so others would be loaded twice. */
-export async function assertInsideInterval(ctx: StageContext, source: LoadSource, column: string, interval: LoadInterval): Promise<void> {
-  const col = quoteIdent(column);
-  let outside: number;
-  try {
-    outside = Number(await ctx.db.scalar(
-      `SELECT count(*) FROM ${source.relation} WHERE ${col} IS NULL OR NOT (${col} >= ${timestampLiteral(interval.start)} AND ${col} < ${timestampLiteral(interval.end)})`,
-      ctx.signal,
-    ));
-  } catch (error) {
-    if (ctx.signal.aborted) throw error;
-    refuse(ctx, `cannot compare time_column '${column}' of ${source.label} with the interval: ${(error as Error).message.split('\n')[0]}; time_column must be a DATE or TIMESTAMP column (cast it in the query)`);
-  }
-  if (outside === 0) return;
+export async function assertInsideInterval(ctx: StageContext, source: LoadSource, column: string, interval: LoadInterval): Promise<string> {
+  const inside = await intervalCondition(ctx, source, column, interval);
+  const outside = Number(await ctx.db.scalar(`SELECT count(*) FROM ${source.relation} WHERE ${quoteIdent(column)} IS NULL OR NOT (${inside})`, ctx.signal));
+  if (outside === 0) return inside;
   refuse(
     ctx,
     `${outside} row(s) of ${source.label} have ${column} outside this run's interval [${interval.start}, ${interval.end}) or null; a re-run replaces only the interval's rows, so these would be loaded twice: ` +

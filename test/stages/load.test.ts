@@ -98,6 +98,20 @@ describe('load into a DuckDB database, mode replace_interval', () => {
     expect(existsSync(join(ctx.root, 'warehouse/sales.duckdb'))).toBe(false);
   });
 
+  it('places TIMESTAMPTZ rows by instant and TIMESTAMP rows by UTC wall time, whatever DuckDB’s TimeZone', async () => {
+    await ctx.db.exec("SET GLOBAL TimeZone = 'America/New_York'");
+    try {
+      // 02:00 UTC on Jan 1 is 21:00 on Dec 31 in New York: still inside the UTC day.
+      await ctx.db.exec(`CREATE TABLE zoned AS SELECT 1 AS id, 10 AS amount, TIMESTAMPTZ '2026-01-01 02:00:00+00' AS placed_at`);
+      expect(await load({ ...INTO_DB, table: 'zoned', target: 'zoned' })).toMatchObject({ rows: 1 });
+      expect(await load({ ...INTO_DB, table: 'zoned', target: 'zoned' })).toMatchObject({ outputs: { inserted: 1, replaced: 1 } });
+      await source([[1, 10, '2026-01-01 02:00:00']]);
+      expect(await load(INTO_DB)).toMatchObject({ rows: 1 });
+    } finally {
+      await ctx.db.exec("SET GLOBAL TimeZone = 'UTC'");
+    }
+  });
+
   it('asks for a DATE or TIMESTAMP time column', async () => {
     await ctx.db.exec(`CREATE TABLE texts AS SELECT 1 AS id, '2026-01-01' AS day`);
     await expect(load({ ...INTO_DB, table: 'texts', time_column: 'day' })).rejects.toThrow(/time_column must be a DATE or TIMESTAMP column \(cast it in the query\)/);
