@@ -71,7 +71,10 @@ function checkDocument(ctx: RuleContext, document: Record<string, unknown>, opti
   if (stages && options.checkWritePath) checkWritePaths(ctx, stages, options.checkWritePath);
   checkConsistency(ctx, document, stages ?? {}, options.channels);
   checkSchedule(ctx, asRecord(document.schedule));
-  const referenced = options.readFile ? existingFiles.flatMap((file) => options.readFile?.(file) ?? []) : [];
+  const referenced = options.readFile ? existingFiles.flatMap((file) => {
+    const text = options.readFile?.(file.path);
+    return text === undefined ? [] : [{ ...file, text }];
+  }) : [];
   checkParamsAndTemplates(ctx, asRecord(document.params) ?? {}, referenced);
 }
 

@@ -9,8 +9,16 @@ import { didYouMean } from '../model/did-you-mean.ts';
 import { asRecord, describeValue, report, type RuleContext } from './rule-context.ts';
 import { locateInScalar, type SourceRange, type YamlPath } from './yaml-positions.ts';
 
-/** Checks templates in the stages and the params block; `extraTemplates` are texts of referenced files. */
-export function checkParamsAndTemplates(ctx: RuleContext, params: Record<string, unknown>, extraTemplates: readonly string[]): void {
+/** Text of a file a stage refers to (a SQL file), and where the reference sits. */
+export interface ReferencedTemplate {
+  text: string;
+  path: string;
+  stage: string;
+  at: YamlPath;
+}
+
+/** Checks templates in the stages and the params block; `extraTemplates` are referenced files. */
+export function checkParamsAndTemplates(ctx: RuleContext, params: Record<string, unknown>, extraTemplates: readonly ReferencedTemplate[]): void {
   const declared = new Set(Object.keys(params));
   const used = new Set<string>();
   const graph = new StageGraph(asRecord(asRecord(ctx.source.value)?.stages) ?? {});
@@ -18,9 +26,13 @@ export function checkParamsAndTemplates(ctx: RuleContext, params: Record<string,
     const expressions = condition ? findConditionExpressions(text) : findTemplateExpressions(text);
     for (const expression of expressions) checkExpression(ctx, path, expression, declared, used, { stage, graph });
   }
-  for (const text of extraTemplates) {
-    for (const expression of findTemplateExpressions(text)) {
-      for (const path of expression.paths) if (path[0] === 'params' && path[1]) used.add(path[1]);
+  for (const file of extraTemplates) {
+    for (const expression of findTemplateExpressions(file.text)) {
+      for (const path of expression.paths) {
+        if (path[0] === 'params' && path[1]) used.add(path[1]);
+        // Reported at the reference: positions inside another file have no place in this file's diagnostics.
+        if (path[0] === 'watermark' && path[1]) checkWatermarkReference(ctx, `template ${expression.source} in ${file.path}`, path[1], { graph }, () => ctx.source.locate(file.at));
+      }
     }
   }
   for (const [name, raw] of Object.entries(params)) {

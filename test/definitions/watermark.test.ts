@@ -60,4 +60,18 @@ describe('validating watermark references', () => {
       'WEIR302 8:18 stages.s.with.watermark: a watermark is read from the table the stage creates, and materialize: none creates none: use materialize: table (or view), or remove watermark',
     ]);
   });
+
+  it('checks watermark references in a referenced SQL file, reported at the reference', () => {
+    const source = `name: p\nstages:\n${ORDERS}  recent:\n    uses: sql\n    with: { query: sql/recent.sql }\n`;
+    const sql: Record<string, string> = { 'sql/recent.sql': "select * from orders where updated_at > '{{ watermark.recent | default('1970-01-01') }}'" };
+    const diagnostics = loadPipelineSource(source, 'p.yml', { kinds: defaultStageKinds(), fileExists: (f) => f in sql, readFile: (f) => sql[f] }).diagnostics;
+    expect(diagnostics.map(({ code, line, column, message }) => ({ code, line, column, message }))).toEqual([
+      {
+        code: 'WEIR509',
+        line: 10,
+        column: 20,
+        message: "template {{ watermark.recent | default('1970-01-01') }} in sql/recent.sql reads the watermark of stage 'recent', which saves none: add watermark: { column: <column> } to the with: of 'recent' (a sql stage), or read a stage that saves one",
+      },
+    ]);
+  });
 });
