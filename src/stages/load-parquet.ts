@@ -7,7 +7,7 @@
  * Read it back with read_parquet('<dataset>/**\/*.parquet', hive_partitioning = true).
  */
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { quoteLiteral } from '../model/database.ts';
 import { assertInsideInterval, assertUniqueKeys, keyMatch, type LoadInterval, type LoadOutcome, type LoadSource, type LoadWith } from './load.ts';
@@ -37,6 +37,8 @@ export async function loadIntoDataset(ctx: StageContext, config: LoadWith, sourc
   const file = join(dataset, folder, DATA_FILE);
   await mkdir(join(dataset, folder), { recursive: true });
   return withTargetLock(dataset, ctx.signal, async () => {
+    // Holding the lock, no other load is writing here: a temporary file left is a killed load's.
+    for (const name of await readdir(join(dataset, folder))) if (name.startsWith(`.${DATA_FILE}.`) && name.endsWith('.tmp')) await rm(join(dataset, folder, name), { force: true });
     const temp = join(dataset, folder, `.${DATA_FILE}.${ctx.runId}.tmp`);
     const old = existsSync(file) ? `read_parquet(${quoteLiteral(file)})` : undefined;
     try {
