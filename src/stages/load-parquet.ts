@@ -46,9 +46,10 @@ export async function loadIntoDataset(ctx: StageContext, config: LoadWith, sourc
       const rows = config.mode === 'merge' && old !== undefined
         ? `SELECT * FROM ${old} AS t WHERE NOT EXISTS (SELECT 1 FROM ${source.relation} AS s WHERE ${keyMatch(config.key!, 't', 's')}) UNION ALL BY NAME SELECT * FROM ${source.relation}`
         : `SELECT * FROM ${source.relation}`;
-      await ctx.db.exec(`COPY (${rows}) TO ${quoteLiteral(temp)} (FORMAT parquet)`, ctx.signal);
-      await rename(temp, file);
       const inserted = Number(await ctx.db.scalar(`SELECT count(*) FROM ${source.relation}`, ctx.signal));
+      await ctx.db.exec(`COPY (${rows}) TO ${quoteLiteral(temp)} (FORMAT parquet)`, ctx.signal);
+      // The last step: nothing after it can fail, so an error always means the target is unchanged.
+      await rename(temp, file);
       return { inserted, replaced, where: join(config.dataset!, folder, DATA_FILE) };
     } finally {
       await rm(temp, { force: true });
