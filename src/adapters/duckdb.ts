@@ -3,12 +3,14 @@
  * stages really run in parallel), and queries that stop when the stage's AbortSignal fires.
  */
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { quoteIdent, type Database, type DatabaseSnapshot, type Row } from '../model/database.ts';
+import { quoteIdent, type Database, type DatabaseSnapshot, type DatabaseTransaction, type Row } from '../model/database.ts';
 
 export interface OpenOptions {
   threads?: number;
   /** Folder that relative paths in SQL (read_csv('data/x.csv')) resolve against: the project root. */
   searchPath?: string;
+  /** Test seam: called in `transaction` after the work, just before COMMIT (crash tests kill the process here). */
+  beforeCommit?(): void;
 }
 
 export async function openDuckDb(path: string, options: OpenOptions = {}): Promise<Database> {
@@ -18,15 +20,17 @@ export async function openDuckDb(path: string, options: OpenOptions = {}): Promi
   if (options.threads) config.threads = String(options.threads);
   if (options.searchPath) config.file_search_path = options.searchPath;
   const instance = await DuckDBInstance.create(path, config);
-  return new DuckDbDatabase(instance);
+  return new DuckDbDatabase(instance, options.beforeCommit);
 }
 
 class DuckDbDatabase implements Database {
   readonly #instance: DuckDBInstance;
   readonly #idle: DuckDBConnection[] = [];
+  readonly #beforeCommit: (() => void) | undefined;
 
-  constructor(instance: DuckDBInstance) {
+  constructor(instance: DuckDBInstance, beforeCommit?: () => void) {
     this.#instance = instance;
+    this.#beforeCommit = beforeCommit;
   }
 
   async exec(sql: string, signal?: AbortSignal): Promise<void> {
@@ -64,6 +68,32 @@ class DuckDbDatabase implements Database {
         connection.closeSync();
       },
     };
+  }
+
+  async transaction<T>(work: (tx: DatabaseTransaction) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    signal?.throwIfAborted();
+    // A connection of its own: a pooled one would carry the open transaction into other stages' statements.
+    const connection = await this.#instance.connect();
+    const onAbort = () => connection.interrupt();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await connection.run('BEGIN TRANSACTION');
+      const result = await work({
+        exec: async (sql) => void (await connection.run(sql)),
+        query: async (sql) => (await connection.runAndReadAll(sql)).getRowObjectsJson() as Row[],
+      });
+      signal?.throwIfAborted();
+      this.#beforeCommit?.();
+      await connection.run('COMMIT');
+      return result;
+    } catch (error) {
+      await connection.run('ROLLBACK').catch(() => undefined);
+      if (signal?.aborted) throw signal.reason ?? error;
+      throw error;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      connection.closeSync();
+    }
   }
 
   async close(): Promise<void> {

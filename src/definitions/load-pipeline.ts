@@ -73,7 +73,10 @@ function checkDocument(ctx: RuleContext, document: Record<string, unknown>, opti
   if (stages) checkShards(ctx, stages, options.kinds);
   checkConsistency(ctx, document, stages ?? {}, options.channels);
   checkSchedule(ctx, asRecord(document.schedule));
-  const referenced = options.readFile ? existingFiles.flatMap((file) => options.readFile?.(file) ?? []) : [];
+  const referenced = options.readFile ? existingFiles.flatMap((file) => {
+    const text = options.readFile?.(file.path);
+    return text === undefined ? [] : [{ ...file, text }];
+  }) : [];
   checkParamsAndTemplates(ctx, asRecord(document.params) ?? {}, referenced);
 }
 

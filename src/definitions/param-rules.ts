@@ -9,8 +9,16 @@ import { didYouMean } from '../model/did-you-mean.ts';
 import { asRecord, describeValue, report, type RuleContext } from './rule-context.ts';
 import { locateInScalar, type SourceRange, type YamlPath } from './yaml-positions.ts';
 
-/** Checks templates in the stages and the params block; `extraTemplates` are texts of referenced files. */
-export function checkParamsAndTemplates(ctx: RuleContext, params: Record<string, unknown>, extraTemplates: readonly string[]): void {
+/** Text of a file a stage refers to (a SQL file), and where the reference sits. */
+export interface ReferencedTemplate {
+  text: string;
+  path: string;
+  stage: string;
+  at: YamlPath;
+}
+
+/** Checks templates in the stages and the params block; `extraTemplates` are referenced files. */
+export function checkParamsAndTemplates(ctx: RuleContext, params: Record<string, unknown>, extraTemplates: readonly ReferencedTemplate[]): void {
   const declared = new Set(Object.keys(params));
   const used = new Set<string>();
   const graph = new StageGraph(asRecord(asRecord(ctx.source.value)?.stages) ?? {});
@@ -18,9 +26,13 @@ export function checkParamsAndTemplates(ctx: RuleContext, params: Record<string,
     const expressions = condition ? findConditionExpressions(text) : findTemplateExpressions(text);
     for (const expression of expressions) checkExpression(ctx, path, expression, declared, used, { stage, graph });
   }
-  for (const text of extraTemplates) {
-    for (const expression of findTemplateExpressions(text)) {
-      for (const path of expression.paths) if (path[0] === 'params' && path[1]) used.add(path[1]);
+  for (const file of extraTemplates) {
+    for (const expression of findTemplateExpressions(file.text)) {
+      for (const path of expression.paths) {
+        if (path[0] === 'params' && path[1]) used.add(path[1]);
+        // Reported at the reference: positions inside another file have no place in this file's diagnostics.
+        if (path[0] === 'watermark' && path[1]) checkWatermarkReference(ctx, `template ${expression.source} in ${file.path}`, path[1], { graph }, () => ctx.source.locate(file.at));
+      }
     }
   }
   for (const [name, raw] of Object.entries(params)) {
@@ -36,7 +48,9 @@ export function checkParamsAndTemplates(ctx: RuleContext, params: Record<string,
 class StageGraph {
   readonly #needs: Map<string, string[]>;
   readonly #upstream = new Map<string, Set<string>>();
+  readonly #stages: Record<string, unknown>;
   constructor(stages: Record<string, unknown>) {
+    this.#stages = stages;
     this.#needs = new Map(Object.entries(stages).map(([name, raw]) => {
       const needs = asRecord(raw)?.needs;
       return [name, typeof needs === 'string' ? [needs] : Array.isArray(needs) ? needs.filter((n): n is string => typeof n === 'string') : []];
@@ -44,6 +58,10 @@ class StageGraph {
   }
   names(): string[] {
     return [...this.#needs.keys()];
+  }
+  /** Stages that save a watermark: their `with` declares one (`watermark: { column }`). */
+  savesWatermark(stage: string): boolean {
+    return asRecord(asRecord(this.#stages[stage])?.with)?.watermark !== undefined;
   }
   upstream(stage: string): Set<string> {
     let found = this.#upstream.get(stage);
@@ -59,6 +77,21 @@ function checkStageReference(ctx: RuleContext, what: string, target: string, at:
     report(ctx, 'WEIR506', [], `${what} reads stage '${target}', which is not defined${didYouMean(target, names)}`, { range: range() });
   } else if (!at.graph.upstream(at.stage).has(target)) {
     report(ctx, 'WEIR507', [], `${what} reads stage '${target}', which stage '${at.stage}' does not need, so it may not have run yet: add '${target}' to needs`, { range: range() });
+  }
+}
+
+/**
+ * A template reading `watermark.<name>` must name a stage that saves one. Unlike `stages.*` it need
+ * not be upstream: the value comes from earlier runs (a stage commonly reads its own).
+ */
+function checkWatermarkReference(ctx: RuleContext, what: string, target: string, at: { graph: StageGraph }, range: () => SourceRange | undefined): void {
+  const names = at.graph.names();
+  if (!names.includes(target)) {
+    const savers = names.filter((name) => at.graph.savesWatermark(name));
+    const hint = didYouMean(target, savers) || (savers.length ? `; stages that save one: ${savers.join(', ')}` : '');
+    report(ctx, 'WEIR509', [], `${what} reads the watermark of stage '${target}', which is not defined${hint}`, { range: range() });
+  } else if (!at.graph.savesWatermark(target)) {
+    report(ctx, 'WEIR509', [], `${what} reads the watermark of stage '${target}', which saves none: add watermark: { column: <column> } to the with: of '${target}' (a sql stage), or read a stage that saves one`, { range: range() });
   }
 }
 
@@ -80,6 +113,8 @@ function checkExpression(ctx: RuleContext, where: YamlPath, expression: Template
       report(ctx, 'WEIR503', where, `${what}: ${problem}`, { range: range() });
     } else if (path[0] === 'stages') {
       checkStageReference(ctx, what, path[1], at, range);
+    } else if (path[0] === 'watermark') {
+      checkWatermarkReference(ctx, what, path[1], at, range);
     } else if (path[0] === 'params') {
       used.add(path[1]);
       if (!declared.has(path[1])) {

@@ -20,9 +20,17 @@ export interface StageRuleOptions {
   policies?: PolicyConfig;
 }
 
-/** Checks every stage; returns the referenced files that exist (their templates count as param uses). */
-export function checkStages(ctx: RuleContext, stages: Record<string, unknown>, options: StageRuleOptions): string[] {
-  const existingFiles: string[] = [];
+/** A file a stage refers to that exists: its templates are checked too (param uses, watermark references). */
+export interface ExistingReference {
+  path: string;
+  stage: string;
+  /** Where the reference sits in the pipeline file. */
+  at: YamlPath;
+}
+
+/** Checks every stage; returns the referenced files that exist. */
+export function checkStages(ctx: RuleContext, stages: Record<string, unknown>, options: StageRuleOptions): ExistingReference[] {
+  const existingFiles: ExistingReference[] = [];
   for (const [name, raw] of Object.entries(stages)) {
     const stage = asRecord(raw);
     if (!stage) continue;
@@ -33,7 +41,7 @@ export function checkStages(ctx: RuleContext, stages: Record<string, unknown>, o
   return existingFiles;
 }
 
-function checkKind(ctx: RuleContext, name: string, stage: Record<string, unknown>, options: StageRuleOptions, existingFiles: string[]): void {
+function checkKind(ctx: RuleContext, name: string, stage: Record<string, unknown>, options: StageRuleOptions, existingFiles: ExistingReference[]): void {
   if (typeof stage.uses !== 'string') return;
   const kind = options.kinds.get(stage.uses);
   if (!kind) {
@@ -49,7 +57,7 @@ function checkKind(ctx: RuleContext, name: string, stage: Record<string, unknown
     for (const reference of kind.references?.(parsed.data) ?? []) {
       // A templated path is only known at run time.
       if (reference.path.includes('{{')) continue;
-      if (options.fileExists(reference.path)) existingFiles.push(reference.path);
+      if (options.fileExists(reference.path)) existingFiles.push({ path: reference.path, stage: name, at: [...base, ...reference.field] });
       else report(ctx, 'WEIR303', [...base, ...reference.field], `stage '${name}' refers to '${reference.path}', which does not exist: create it or fix the path (relative paths resolve against the project root, the folder holding pipelines/)`);
     }
   }

@@ -13,6 +13,7 @@ import { asRecord, report, type RuleContext } from './rule-context.ts';
 export const WRITE_PATH_FIELDS: Readonly<Record<string, readonly string[]>> = {
   export: ['path'],
   files: ['archive'],
+  load: ['database', 'dataset'],
 };
 
 export const WRITE_PATH_CODE = 'WEIR306';

@@ -26,7 +26,8 @@ function ciRunId(env: Readonly<Record<string, string | undefined>>): string | un
 }
 
 /**
- * Test seam: `WEIR_TEST_CRASH_AT=<step>` (a ledger step or a run checkpoint) kills this process with
+ * Test seam: `WEIR_TEST_CRASH_AT=<step>` (a ledger step, a run checkpoint, or `transaction-commit`:
+ * just before a database transaction commits, e.g. a load's delete and insert) kills this process with
  * SIGKILL at exactly that point, so crash tests need no timing. Unset in normal use.
  */
 function crashAt(step: string | undefined): ((at: string) => void) | undefined {
@@ -46,7 +47,7 @@ export function createLocalRunDeps(options: LocalRunOptions, overrides: Partial<
     ledger: new FsLedgerStore(join(stateDir, 'ledger'), crash ? { hooks: { afterStep: crash } } : {}),
     checkpoint: crash,
     workspaces: new FsWorkspaceStore(join(stateDir, 'runs')),
-    openDatabase: (path, { searchPath }) => openDuckDb(path, { searchPath }),
+    openDatabase: (path, { searchPath }) => openDuckDb(path, { searchPath, beforeCommit: crash && (() => crash('transaction-commit')) }),
     clock: { now: Date.now, sleep, random: Math.random },
     detectResource: () => gpu(),
     env,

@@ -16,7 +16,19 @@ export interface Database {
    * For reads that run beside later stages, e.g. keeping a stage's output.
    */
   snapshot(tables: readonly string[]): Promise<DatabaseSnapshot>;
+  /**
+   * Runs `work` on a connection of its own between BEGIN and COMMIT; when `work` throws (or the
+   * signal fires) the transaction is rolled back and the error rethrown. For changes that must land
+   * together or not at all (a load's delete and insert).
+   */
+  transaction<T>(work: (tx: DatabaseTransaction) => Promise<T>, signal?: AbortSignal): Promise<T>;
   close(): Promise<void>;
+}
+
+/** What `Database.transaction` hands its work: statements on the transaction's connection. */
+export interface DatabaseTransaction {
+  exec(sql: string): Promise<void>;
+  query(sql: string): Promise<Row[]>;
 }
 
 export interface DatabaseSnapshot {

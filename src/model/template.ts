@@ -2,7 +2,7 @@
  * The template language of pipeline files: `{{ expr }}` inside strings. The syntax lives in
  * template-syntax.ts; this file evaluates it against a run's context. Pure: no I/O, no eval.
  *
- * Roots: params, interval, run, env, pipeline, stage. `interval.start` / `interval.end` hold ISO
+ * Roots: params, interval, run, env, pipeline, stage, stages, watermark. `interval.start` / `interval.end` hold ISO
  * instants; they render as `YYYY-MM-DD` when the instant is midnight UTC (daily schedules read
  * naturally) and as the full ISO instant otherwise. `*_iso` always gives the full instant, `*_date`
  * always the UTC date. See docs/pipeline-reference.md.
@@ -27,6 +27,8 @@ export interface TemplateContext {
   stage?: { name: string };
   /** What upstream stages of this run produced, by stage name. */
   stages?: Readonly<Record<string, StageFacts>>;
+  /** Watermarks saved by earlier succeeded runs, by the stage that saved them: `{{ watermark.load }}`. */
+  watermark?: Readonly<Record<string, string>>;
 }
 
 /** What a template can read of another stage: `{{ stages.load.rows }}`. */
@@ -49,6 +51,7 @@ export const TEMPLATE_ROOTS: Readonly<Record<string, readonly string[] | null>> 
   pipeline: ['name'],
   stage: ['name'],
   stages: null,
+  watermark: null,
 };
 
 /** Why `path` cannot be read from any context, or undefined when it is well-formed. */
@@ -57,7 +60,7 @@ export function describeBadPath(path: readonly string[]): string | undefined {
   if (!Object.hasOwn(TEMPLATE_ROOTS, root)) {
     return `unknown name '${root}': templates can use ${Object.keys(TEMPLATE_ROOTS).join(', ')}`;
   }
-  if (field === undefined) return `'${root}' needs a field, e.g. ${root}.${TEMPLATE_ROOTS[root]?.[0] ?? 'name'}`;
+  if (field === undefined) return `'${root}' needs a field, e.g. ${root}.${TEMPLATE_ROOTS[root]?.[0] ?? (root === 'watermark' ? '<stage>' : 'name')}`;
   if (root === 'stages') {
     const [fact] = rest;
     if (fact === undefined || !(STAGE_FACTS as readonly string[]).includes(fact)) {
@@ -299,6 +302,8 @@ function resolvePath(segments: readonly string[], offset: number, context: Templ
       return context.stage ? context.stage.name : new Missing("'stage.name' is only available inside a stage", offset);
     case 'stages':
       return readStageFact(segments, offset, context);
+    case 'watermark':
+      return context.watermark?.[field] ?? new Missing(`stage '${field}' has saved no watermark yet (no succeeded run has saved one): write watermark.${field} | default('1970-01-01') for the first run`, offset);
     default:
       return (context[root as 'run' | 'pipeline'] as Record<string, unknown>)[field];
   }

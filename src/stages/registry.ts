@@ -4,6 +4,7 @@ import { commandStage } from './command.ts';
 import { exportStage } from './export.ts';
 import { filesStage } from './files.ts';
 import { httpStage } from './http.ts';
+import { loadStage } from './load.ts';
 import { reportStage } from './report.ts';
 import { sqlStage } from './sql.ts';
 
@@ -12,6 +13,6 @@ export type AnyStageKind = StageKind<any>;
 export type StageKindRegistry = ReadonlyMap<string, AnyStageKind>;
 
 export function defaultStageKinds(): StageKindRegistry {
-  const kinds: AnyStageKind[] = [sqlStage, httpStage, filesStage, exportStage, commandStage, reportStage];
+  const kinds: AnyStageKind[] = [sqlStage, httpStage, filesStage, exportStage, loadStage, commandStage, reportStage];
   return new Map(kinds.map((kind) => [kind.name, kind]));
 }

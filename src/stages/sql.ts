@@ -9,6 +9,7 @@ import { quoteIdent } from '../model/database.ts';
 import { StageFailedError } from '../model/errors.ts';
 import { PermanentStageError } from '../policies/errors.ts';
 import type { FileReference, StageKind } from './stage-kind.ts';
+import { readWatermark, WatermarkWith } from './watermark.ts';
 
 const SqlConfig = z
   .strictObject({
@@ -19,8 +20,13 @@ const SqlConfig = z
       .enum(['table', 'view', 'none'])
       .default('table')
       .describe("table: CREATE OR REPLACE TABLE AS the query; view: a view; none: run the SQL as a script. Default: table."),
+    watermark: WatermarkWith.optional(),
   })
-  .refine((c) => (c.query === undefined) !== (c.file === undefined), 'give exactly one of query or file');
+  .refine((c) => (c.query === undefined) !== (c.file === undefined), 'give exactly one of query or file')
+  .refine((c) => c.watermark === undefined || c.materialize !== 'none', {
+    message: 'a watermark is read from the table the stage creates, and materialize: none creates none: use materialize: table (or view), or remove watermark',
+    path: ['watermark'],
+  });
 export type SqlConfig = z.infer<typeof SqlConfig>;
 
 const DETERMINISTIC_ERROR = /\b(Parser|Binder|Catalog|Conversion|Constraint|Invalid Input|Not implemented|Dependency) Error\b/;
@@ -77,9 +83,10 @@ export const sqlStage: StageKind<SqlConfig> = {
       const keyword = materialize === 'view' ? 'VIEW' : 'TABLE';
       await ctx.db.exec(`CREATE OR REPLACE ${keyword} ${quoteIdent(table)} AS ${asSingleQuery(sql)}`, ctx.signal);
       const rows = Number(await ctx.db.scalar(`SELECT count(*) FROM ${quoteIdent(table)}`, ctx.signal));
-      return { table, rows };
+      const commit = config.watermark ? await readWatermark(ctx, table, config.watermark) : undefined;
+      return { table, rows, ...(commit ? { commit, outputs: { watermark: commit.watermarks?.[ctx.stage] } } : {}) };
     } catch (error) {
-      if (ctx.signal.aborted) throw error;
+      if (ctx.signal.aborted || error instanceof StageFailedError) throw error;
       const where = file ? ` in ${file}` : '';
       throw new StageFailedError(`SQL failed${where}: ${(error as Error).message}`, { cause: error, stage: ctx.stage });
     }

@@ -143,6 +143,7 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
     if (event.type !== 'stage.log' && event.type !== 'run.finished' && !saveTimer) saveTimer = setTimeout(saveActive, ACTIVE_SAVE_INTERVAL_MS);
   };
 
+  let watermarks: Readonly<Record<string, string>> = {}; // incremental: set once the ledger state is read
   const templateContext = (stage?: string): TemplateContext => ({
     params,
     interval,
@@ -154,6 +155,7 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
     get stages() {
       return record?.stages;
     },
+    watermark: watermarks,
   });
 
   redact = createRedactor(collectSecrets({ spec, env: deps.env, params, context: templateContext() }));
@@ -174,6 +176,7 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
   try {
     db = await deps.openDatabase(workspace.databasePath, { searchPath: options.root });
     const state = options.state ?? (await deps.ledger.readState(spec.name));
+    watermarks = state.watermarks;
     for (const [stage, reused] of prepared.reused) {
       const commit = options.restoreReused ? await options.restoreReused(db, stage, reused) : await (await deps.workspaces.open(spec.name, reused.fromRunId))!.restoreStageOutput(db, stage, reused.table);
       await workspace.keepReusedCommit(stage, reused.fromRunId, commit);

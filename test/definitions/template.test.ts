@@ -88,7 +88,7 @@ describe('renderTemplate', () => {
   it('throws on an unknown root, naming the roots that exist', () => {
     const error = renderError('{{ parms.base }}');
     expect(error.offset).toBe(3);
-    expect(error.message).toBe("{{ parms.base }}: unknown name 'parms': templates can use params, env, interval, run, pipeline, stage, stages");
+    expect(error.message).toBe("{{ parms.base }}: unknown name 'parms': templates can use params, env, interval, run, pipeline, stage, stages, watermark");
   });
 
   it('throws on syntax errors with the offset of the bad token', () => {
