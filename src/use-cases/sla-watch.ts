@@ -81,10 +81,19 @@ export function watchSla(options: SlaWatchOptions): SlaWatch {
     void sent.finally(() => sending.delete(sent));
   };
 
-  /** Waits until `deadline` on the clock (in steps a timer can hold), then breaches if still open. */
-  const arm = async (deadline: number, isOpen: () => boolean, fire: () => void) => {
+  /** Waits until the clock is past `sla` from `origin` (in steps a timer can hold), then breaches if still open. */
+  const arm = async (origin: number, slaMs: number, isOpen: () => boolean, fire: () => void) => {
+    // Ending exactly at the SLA keeps it: the breach is the first millisecond past it.
+    const deadline = origin + slaMs + 1;
     try {
-      for (let now = clock.now(); now < deadline; now = clock.now()) await clock.sleep(Math.min(deadline - now, MAX_WAIT_MS), controller.signal);
+      for (let now = clock.now(); now < deadline; ) {
+        await clock.sleep(Math.min(deadline - now, MAX_WAIT_MS), controller.signal);
+        const later = clock.now();
+        // A clock whose time stands still while sleep returns (a test's frozen clock) cannot pass a
+        // deadline: leave it to the end checks in observe() instead of spinning.
+        if (later <= now) return;
+        now = later;
+      }
     } catch {
       return; // stopped
     }
@@ -95,7 +104,7 @@ export function watchSla(options: SlaWatchOptions): SlaWatch {
   const origin = runSlaOrigin(options.startedAt, options.tick);
   if (runSla !== undefined) {
     if (options.tick !== undefined && options.startedAt - origin > runSla) breach('run', 'start', runSla, origin);
-    else void arm(origin + runSla, () => true, () => breach('run', 'run', runSla, origin));
+    else void arm(origin, runSla, () => true, () => breach('run', 'run', runSla, origin));
   }
 
   const stageSla = (stage: string) => {
@@ -112,7 +121,7 @@ export function watchSla(options: SlaWatchOptions): SlaWatch {
           if (slaMs === undefined || running.has(event.stage)) return;
           const started = clock.now();
           running.set(event.stage, started);
-          void arm(started + slaMs, () => running.has(event.stage), () => breach(`stage:${event.stage}`, 'stage', slaMs, started, event.stage));
+          void arm(started, slaMs, () => running.has(event.stage), () => breach(`stage:${event.stage}`, 'stage', slaMs, started, event.stage));
           return;
         }
         case 'stage.succeeded':
