@@ -128,5 +128,6 @@ describe.skipIf(!hasChromium)('the status site in headless Chromium', () => {
       expect(await hasHorizontalScroll(phone), `${name} at 375 px`).toBe(false);
       await phone.screenshot({ path: join(shots, `${name}-phone.png`), fullPage: true });
     }
-  });
+    // Chromium, a CLI child process and ~10 page loads: well past the default 20 s on a loaded machine.
+  }, 90_000);
 });
