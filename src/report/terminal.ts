@@ -50,11 +50,11 @@ export function formatEventLine(event: RunEvent, style: Style, verbose = false):
       return undefined;
     // Notifications (reports issue) ↓
     case 'notify.sent':
-      return style.dim(`  ✉ ${event.event} notification sent to ${event.channel}`);
+      return style.dim(`  ✉ ${notifyAbout(event)} notification sent to ${event.channel}`);
     case 'notify.failed':
-      return `  ${style.yellow('✉')} ${event.event} notification to ${event.channel} failed after ${event.attempts} attempt${event.attempts === 1 ? '' : 's'}: ${event.error.message} ${style.dim('(the run\'s result is unchanged)')}`;
+      return `  ${style.yellow('✉')} ${notifyAbout(event)} notification to ${event.channel} failed after ${event.attempts} attempt${event.attempts === 1 ? '' : 's'}: ${event.error.message} ${style.dim('(the run\'s result is unchanged)')}`;
     case 'notify.skipped':
-      return `  ${style.yellow('✉')} ${event.event} notification to ${event.channel} skipped: ${event.reason}`;
+      return `  ${style.yellow('✉')} ${notifyAbout(event)} notification to ${event.channel} skipped: ${event.reason}`;
     // SLA (sla branch) ↓
     case 'sla.breached':
       return `  ${style.yellow('⏱')} SLA breached: ${slaBreachText(event)}`;
@@ -63,6 +63,11 @@ export function formatEventLine(event: RunEvent, style: Style, verbose = false):
       return `${mark} in ${formatDuration(event.durationMs)}${event.error ? ` ${style.red(event.error.message)}` : ''}`;
     }
   }
+}
+
+/** `failure`, or `failure (stage load)` for a message about one stage (sla branch). */
+function notifyAbout(event: { event: string; stage?: string }): string {
+  return event.stage === undefined ? event.event : `${event.event} (stage ${event.stage})`;
 }
 
 /** `stage load ran 12m, 2m over its SLA of 10m` (sla branch): what a breach line and a status cell say. */
