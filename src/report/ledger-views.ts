@@ -54,7 +54,8 @@ export function renderStatusTable(statuses: readonly PipelineStatus[]): string {
 /** `3 from 2026-06-01 06:17`, or empty for a manual pipeline. */
 function dueText(status: PipelineStatus): string {
   if (!status.due) return '';
-  return status.due.count === 0 ? '0' : `${status.due.count} from ${utc(status.due.oldest, 16)}`;
+  const pastSla = status.due.pastSla ? ` (${status.due.pastSla} past sla)` : ''; // sla branch
+  return status.due.count === 0 ? '0' : `${status.due.count} from ${utc(status.due.oldest, 16)}${pastSla}`;
 }
 
 /** The latest scheduled run's lateness, e.g. `4m`. */

@@ -43,8 +43,9 @@ function renderControlFacts(overview: PipelineOverview): Html {
   const facts: Html[] = [];
   if (overview.due) {
     const { count, oldest } = overview.due;
-    const due = count === 0 ? 'none' : `${count} interval${count === 1 ? '' : 's'}${oldest ? `, oldest from ${formatInstant(oldest)}` : ''}`;
-    facts.push(`<div><dt>Due now</dt><dd data-key="due" data-count="${count}">${escapeHtml(due)}</dd></div>`);
+    const pastSla = overview.due.pastSla ? `; ${overview.due.pastSla} past the SLA` : '';
+    const due = count === 0 ? 'none' : `${count} interval${count === 1 ? '' : 's'}${oldest ? `, oldest from ${formatInstant(oldest)}` : ''}${pastSla}`;
+    facts.push(`<div><dt>Due now</dt><dd data-key="due" data-count="${count}"${overview.due.pastSla === undefined ? '' : ` data-past-sla="${overview.due.pastSla}"`}>${escapeHtml(due)}</dd></div>`);
   }
   const late = overview.recentLateness?.[0];
   if (late !== undefined) facts.push(`<div><dt>Last scheduled start</dt><dd data-key="late" data-ms="${late}">${escapeHtml(`${formatDuration(late)} after its tick`)}</dd></div>`);

@@ -209,6 +209,11 @@ stages:
 `);
     // 06:27: ticks at 04:17, 05:17 and 06:17 are due; only the 06:17 one is within its 30 minutes.
     await p.clock.advance(27 * MIN);
+    // Before a trigger comes: status already tells which due intervals are past their SLA.
+    const before = await readStatus({ root: p.root, pipeline: 'p' }, { ledger: p.ledger, clock: () => new Date(p.clock.now()), kinds: p.kinds });
+    if (!before.ok) throw new Error(before.message);
+    expect(before.pipelines[0]!.due).toEqual({ count: 3, oldest: '2026-12-01T03:17:00.000Z', pastSla: 2 });
+    expect(renderStatusTable(before.pipelines)).toContain('3 from 2026-12-01 03:17 (2 past sla)');
     const result = await runScheduled({ pipeline: p.pipeline, root: p.root, kinds: p.kinds }, p.makeDeps({}));
     if (result.outcome !== 'ran') throw new Error(result.outcome);
     expect(result.runs.map((run) => [run.record.tick, run.record.slaBreaches ?? []])).toEqual([
