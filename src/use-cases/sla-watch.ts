@@ -68,10 +68,10 @@ export function watchSla(options: SlaWatchOptions): SlaWatch {
   const sending = new Set<Promise<void>>();
   let ended = false;
 
-  const breach = (key: string, scope: SlaBreachEvent['scope'], slaMs: number, origin: number, stage?: string) => {
+  /** `now`: when it was detected (default the clock's now; a late start is detected at the run's start). */
+  const breach = (key: string, scope: SlaBreachEvent['scope'], slaMs: number, origin: number, stage?: string, now = clock.now()) => {
     if (breached.has(key)) return;
     breached.add(key);
-    const now = clock.now();
     const event: SlaBreachEvent = { type: 'sla.breached', runId, at: new Date(now).toISOString(), scope, ...(stage === undefined ? {} : { stage }), slaMs, elapsedMs: now - origin };
     options.emit(event);
     if (!options.onBreach) return;
@@ -103,7 +103,7 @@ export function watchSla(options: SlaWatchOptions): SlaWatch {
   const runSla = spec.sla === undefined ? undefined : parseDuration(spec.sla);
   const origin = runSlaOrigin(options.startedAt, options.tick);
   if (runSla !== undefined) {
-    if (options.tick !== undefined && options.startedAt - origin > runSla) breach('run', 'start', runSla, origin);
+    if (options.tick !== undefined && options.startedAt - origin > runSla) breach('run', 'start', runSla, origin, undefined, options.startedAt);
     else void arm(origin, runSla, () => true, () => breach('run', 'run', runSla, origin));
   }
 
