@@ -9,10 +9,8 @@ import { didYouMean } from '../model/did-you-mean.ts';
 
 export const CONSISTENCY_CODES = { planned: 'WEIR107', timeout: 'WEIR108', check: 'WEIR307', with: 'WEIR302', unknownChannel: 'WEIR612' } as const;
 
-/** Fields the schema accepts and the docs promise, that this version of weir does not act on yet. */
-const PLANNED_TOP_LEVEL: Readonly<Record<string, string>> = {
-  sla: 'SLA breaches are not detected yet',
-};
+/** Fields the schema accepts and the docs promise, that this version of weir does not act on yet (none at the top level since sla landed). */
+const PLANNED_TOP_LEVEL: Readonly<Record<string, string>> = {};
 
 /** Extensions the export kind reads its format from (src/stages/export.ts formatOf). */
 const EXPORT_EXTENSION = /\.(csv|parquet|json|jsonl|ndjson)(\.gz)?$/i;
@@ -20,12 +18,16 @@ const EXPORT_EXTENSION = /\.(csv|parquet|json|jsonl|ndjson)(\.gz)?$/i;
 export function checkConsistency(ctx: RuleContext, document: Record<string, unknown>, stages: Record<string, unknown>, channels?: readonly string[]): void {
   checkPlannedFields(ctx, document);
   checkNotify(ctx, document.notify, channels);
+  checkSla(ctx, ['sla'], document.sla, 'the run');
   const runTimeout = tryParseDuration(document.timeout);
   if (runTimeout === 0) report(ctx, CONSISTENCY_CODES.timeout, ['timeout'], 'a run timeout of 0 stops every run at once: remove timeout or give a positive duration such as 30m');
   for (const [name, raw] of Object.entries(stages)) {
     const stage = asRecord(raw);
     if (!stage) continue;
     checkStageTimeout(ctx, name, stage.timeout, document.timeout, runTimeout);
+    // Stage SLA and notify (sla branch) ↓
+    checkSla(ctx, ['stages', name, 'sla'], stage.sla, `stage '${name}'`);
+    checkNotify(ctx, stage.notify, channels, ['stages', name, 'notify']);
     checkRowCounts(ctx, name, stage.checks);
     if (stage.uses === 'export') checkExportFormat(ctx, name, asRecord(stage.with));
   }
@@ -39,14 +41,11 @@ function checkPlannedFields(ctx: RuleContext, document: Record<string, unknown>)
 
 const planned = () => ({ key: true, severity: 'warning' as const });
 
-// notify: (reports issue) ↓ channels named in notify.to must be defined in weir.yml; sla_breach is still planned.
-function checkNotify(ctx: RuleContext, notify: unknown, channels: readonly string[] | undefined): void {
-  const rules = Array.isArray(notify) ? notify.map((rule, i) => [rule, ['notify', i]] as const) : notify === undefined ? [] : [[notify, ['notify']] as const];
+// notify: (reports issue) ↓ channels named in notify.to (the pipeline's or a stage's) must be defined in weir.yml.
+function checkNotify(ctx: RuleContext, notify: unknown, channels: readonly string[] | undefined, at: readonly (string | number)[] = ['notify']): void {
+  const rules = Array.isArray(notify) ? notify.map((rule, i) => [rule, [...at, i]] as const) : notify === undefined ? [] : [[notify, at] as const];
   for (const [raw, base] of rules) {
     const rule = asRecord(raw);
-    const on = Array.isArray(rule?.on) ? rule.on : [];
-    const sla = on.indexOf('sla_breach');
-    if (sla >= 0) report(ctx, CONSISTENCY_CODES.planned, [...base, 'on', sla], 'notify on sla_breach has no effect yet (planned): SLA breaches are not detected yet; keep it for when it lands, or remove it', { severity: 'warning' });
     if (channels === undefined || !Array.isArray(rule?.to)) continue;
     rule.to.forEach((name, i) => {
       if (typeof name !== 'string' || channels.includes(name)) return;
@@ -54,6 +53,12 @@ function checkNotify(ctx: RuleContext, notify: unknown, channels: readonly strin
       report(ctx, CONSISTENCY_CODES.unknownChannel, [...base, 'to', i], `notify.to names channel '${name}', which is not defined${hint}; define it under channels: in weir.yml`);
     });
   }
+}
+
+// SLA (sla branch) ↓ an SLA of 0 is breached by every run the moment it starts.
+function checkSla(ctx: RuleContext, path: (string | number)[], sla: unknown, what: string): void {
+  if (tryParseDuration(sla) !== 0) return;
+  report(ctx, CONSISTENCY_CODES.timeout, path, `${what} has an sla of 0, which every run breaches at once: remove sla or give the duration you expect, such as 10m`);
 }
 
 function checkStageTimeout(ctx: RuleContext, name: string, timeout: unknown, runTimeoutText: unknown, runTimeout: number | undefined): void {

@@ -19,6 +19,8 @@ export interface GroupedRunLog {
 }
 
 function stageOf(event: RunEvent): string | undefined {
+  // sla branch: a breach and a notification print at once, not in a stage's group (which may have closed).
+  if (event.type === 'sla.breached' || event.type === 'notify.sent' || event.type === 'notify.failed' || event.type === 'notify.skipped') return undefined;
   return 'stage' in event ? event.stage : undefined;
 }
 

@@ -66,7 +66,7 @@ export async function loadPipelines(inputs: ActionInputs, runtime: ActionsRuntim
 export async function runAction(inputs: ActionInputs, runtime: ActionsRuntime, env: Env): Promise<void> {
   const validation = await loadPipelines(inputs, runtime);
   if (!validation?.ok) return;
-  const { pipelines, policies, allowWritePaths } = validation;
+  const { pipelines, policies, allowWritePaths, channels } = validation;
   const redact = maskPipelineSecrets(pipelines, inputs, env, runtime);
   await prepareDuckDb(env, runtime);
   const ledger = await openActionLedger(inputs, env, runtime);
@@ -84,6 +84,7 @@ export async function runAction(inputs: ActionInputs, runtime: ActionsRuntime, e
         kinds: defaultStageKinds(),
         policies,
         allowWritePaths,
+        channels, // sla branch: weir.yml's channels, so the Action notifies as the CLI does
         params: inputs.params,
         interval: inputs.interval,
         trigger: triggerOf(env),

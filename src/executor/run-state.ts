@@ -157,6 +157,8 @@ export function applyRunEvent(state: RunState, event: RunEvent): RunState {
     return state;
   }
   if (!('stage' in event) || event.type === 'stage.log' || event.type === 'ratelimit.waited' || event.type === 'stage.dead_letters') return state;
+  // Events about a stage that do not move it (sla branch): SLA breaches and notifications.
+  if (event.type === 'sla.breached' || event.type === 'notify.sent' || event.type === 'notify.failed' || event.type === 'notify.skipped') return state;
   const name = event.stage;
   plannedStage(state.plan, name);
   const current = state.stages.get(name)!;

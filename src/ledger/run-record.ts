@@ -3,7 +3,7 @@
  * and the store applies events one by one as they arrive. Nothing else writes run records.
  */
 import type { ErrorRecord } from '../model/errors.ts';
-import type { CheckResult, Interval, RunEvent, RunProvenance, RunStatus, SkipReason, StageStatus } from '../model/events.ts';
+import type { CheckResult, Interval, RunEvent, RunProvenance, RunStatus, SkipReason, SlaScope, StageStatus } from '../model/events.ts';
 import type { StageResources } from '../model/resources.ts';
 import type { StateCommit } from '../model/state.ts';
 import type { LeaseOwner } from './ledger-store.ts';
@@ -98,6 +98,19 @@ export interface RunRecord {
   retryOf?: string;
   /** This run's attempt number when it is a retry (the first run is attempt 1). */
   attempt?: number;
+  // SLA (sla branch) ↓
+  /** SLA breaches, in the order they happened (at most one per scope and stage). */
+  slaBreaches?: SlaBreachRecord[];
+}
+
+// SLA (sla branch) ↓
+export interface SlaBreachRecord {
+  scope: SlaScope;
+  stage?: string;
+  /** When it was detected, ISO 8601. */
+  at: string;
+  slaMs: number;
+  elapsedMs: number;
 }
 
 // Notifications (reports issue) ↓
@@ -111,6 +124,8 @@ export interface NotificationRecord {
   error?: ErrorRecord;
   /** Why a notification was skipped. */
   reason?: string;
+  /** The stage a message was about (stage notify rules, a stage's SLA breach); absent for the run (sla branch). */
+  stage?: string;
 }
 
 function stageOf(record: RunRecord, name: string): StageRecord {
@@ -213,13 +228,17 @@ export function applyEvent(record: RunRecord | undefined, event: RunEvent): RunR
     }
     // Notifications (reports issue) ↓ recorded beside the run; its status stays as run.finished set it.
     case 'notify.sent':
-      (record.notifications ??= []).push({ channel: event.channel, event: event.event, status: 'sent', at: event.at, attempts: event.attempts });
+      (record.notifications ??= []).push({ channel: event.channel, event: event.event, status: 'sent', at: event.at, attempts: event.attempts, ...stageField(event.stage) });
       break;
     case 'notify.failed':
-      (record.notifications ??= []).push({ channel: event.channel, event: event.event, status: 'failed', at: event.at, attempts: event.attempts, error: event.error });
+      (record.notifications ??= []).push({ channel: event.channel, event: event.event, status: 'failed', at: event.at, attempts: event.attempts, error: event.error, ...stageField(event.stage) });
       break;
     case 'notify.skipped':
-      (record.notifications ??= []).push({ channel: event.channel, event: event.event, status: 'skipped', at: event.at, reason: event.reason });
+      (record.notifications ??= []).push({ channel: event.channel, event: event.event, status: 'skipped', at: event.at, reason: event.reason, ...stageField(event.stage) });
+      break;
+    // SLA (sla branch) ↓ recorded beside the run; its status stays as the stages and run.finished set it.
+    case 'sla.breached':
+      (record.slaBreaches ??= []).push({ scope: event.scope, ...stageField(event.stage), at: event.at, slaMs: event.slaMs, elapsedMs: event.elapsedMs });
       break;
     default: {
       const unhandled: never = event;
@@ -227,6 +246,11 @@ export function applyEvent(record: RunRecord | undefined, event: RunEvent): RunR
     }
   }
   return record;
+}
+
+/** `{ stage }` when set, else nothing: records of run-level events keep their old shape (sla branch). */
+function stageField(stage: string | undefined): { stage?: string } {
+  return stage === undefined ? {} : { stage };
 }
 
 export function foldEvents(events: Iterable<RunEvent>): RunRecord | undefined {

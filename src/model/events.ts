@@ -167,11 +167,26 @@ export type RunEvent =
       startedAt?: string;
       finishedAt?: string;
     })
-  // Notifications (reports issue) ↓ after run.finished: they never change the run's status.
-  | (Base & { type: 'notify.sent'; channel: string; event: string; attempts: number })
-  | (Base & { type: 'notify.failed'; channel: string; event: string; attempts: number; error: ErrorRecord })
+  // SLA (sla branch) ↓ a run, a stage or a scheduled start past its `sla`; once per scope and stage, never changes the status.
+  | (Base & {
+      type: 'sla.breached';
+      /** `run`: the run's `sla`; `stage`: a stage's `sla`; `start`: a scheduled run that started after its tick + `sla`. */
+      scope: SlaScope;
+      /** The stage, for scope `stage`. */
+      stage?: string;
+      slaMs: number;
+      /** Time from the SLA's origin (the tick, the run's or the stage's first start) to `at`. */
+      elapsedMs: number;
+    })
+  // Notifications (reports issue) ↓ after run.finished (sla_breach: during the run): they never change the run's status.
+  // `stage` (sla branch): set for a message about one stage (stage notify rules, a stage's SLA breach).
+  | (Base & { type: 'notify.sent'; channel: string; event: string; attempts: number; stage?: string })
+  | (Base & { type: 'notify.failed'; channel: string; event: string; attempts: number; error: ErrorRecord; stage?: string })
   /** Not attempted: the channel's environment variables are unset, or it is not defined. */
-  | (Base & { type: 'notify.skipped'; channel: string; event: string; reason: string });
+  | (Base & { type: 'notify.skipped'; channel: string; event: string; reason: string; stage?: string });
+
+/** What an SLA breach is measured against (sla branch). */
+export type SlaScope = 'run' | 'stage' | 'start';
 
 export type RunEventType = RunEvent['type'];
 export type EventOf<T extends RunEventType> = Extract<RunEvent, { type: T }>;

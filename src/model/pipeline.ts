@@ -69,16 +69,25 @@ export const Schedule = z.strictObject({
 });
 export type Schedule = z.infer<typeof Schedule>;
 
-/** Events a run can notify on (sla_breach is accepted but not detected yet). */
+/** Events a run can notify on. */
 export const NOTIFY_EVENTS = ['failure', 'success', 'recovery', 'check_warning', 'dead_letters', 'sla_breach'] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 export const NotifyRule = z.strictObject({
-  on: z.array(z.enum(NOTIFY_EVENTS)).min(1).default(['failure']).describe('Events that notify: failure, success, recovery (first success after failures), check_warning, dead_letters, sla_breach (planned). Default: [failure].'),
+  on: z.array(z.enum(NOTIFY_EVENTS)).min(1).default(['failure']).describe('Events that notify: failure, success, recovery (first success after failures), check_warning, dead_letters, sla_breach (the run, its start or any stage past its sla, sent as it happens). Default: [failure].'),
   to: z.array(z.string().min(1)).min(1).describe('Channel names from weir.yml channels:.'),
 });
 /** One rule, or a list of rules (each event goes once to each channel, however many rules name it). */
 export const Notify = z.union([NotifyRule, z.array(NotifyRule).min(1)]);
 export type NotifyRule = z.infer<typeof NotifyRule>;
+
+// Stage notify (sla branch) ↓ the same shape, for events about one stage (recovery is about runs only).
+export const STAGE_NOTIFY_EVENTS = ['failure', 'success', 'check_warning', 'dead_letters', 'sla_breach'] as const;
+export const StageNotifyRule = z.strictObject({
+  on: z.array(z.enum(STAGE_NOTIFY_EVENTS)).min(1).default(['failure']).describe("Events of this stage that notify: failure, success, check_warning, dead_letters, sla_breach (the stage's sla, sent as it happens). Default: [failure]."),
+  to: z.array(z.string().min(1)).min(1).describe('Channel names from weir.yml channels:.'),
+});
+export const StageNotify = z.union([StageNotifyRule, z.array(StageNotifyRule).min(1)]);
+export type StageNotifyRule = z.infer<typeof StageNotifyRule>;
 
 /** Inline policy fields on a stage. The full policy model lives in src/policies (resilience issue). */
 export const PolicyRef = z.union([z.string().min(1), z.record(z.string(), z.unknown())]);
@@ -121,6 +130,9 @@ export const Stage = z.strictObject({
   timeout: Duration.optional().describe('Stage time limit. Default: the policy timeout, else none.'),
   if: z.string().optional().describe('Template condition; the stage is skipped when it renders false.'),
   enabled: z.boolean().optional().describe('false skips the stage (and its dependents). Default: true.'),
+  // SLA and stage notify (sla branch) ↓
+  sla: Duration.optional().describe('Expected stage duration, from its first start (retries included): still running past it is an SLA breach, recorded once and sent to sla_breach rules as it happens. Default: none.'),
+  notify: StageNotify.optional().describe("Notifications about this stage: its events to channels defined in weir.yml (one message per run, event, channel and stage; a pipeline rule that already sends the event to the channel covers it). Default: none."),
 });
 export type Stage = z.infer<typeof Stage>;
 
@@ -134,9 +146,9 @@ export const Pipeline = z.strictObject({
   concurrency: z.number().int().positive().optional().describe('Most stages running at once. Default: 4.'),
   max_active_runs: z.number().int().positive().optional().describe('Runs of this pipeline allowed at once on one ledger (a second one fails with run_conflict, or waits with --wait). Not the same as concurrency, which bounds stages within a run. Default: 1.'),
   timeout: Duration.optional().describe('Whole-run time limit. Default: none.'),
-  sla: Duration.optional().describe('Planned (no effect yet): expected run duration; longer runs are an SLA breach.'),
+  sla: Duration.optional().describe("Expected run duration: a run still going past it is an SLA breach, recorded once and sent to sla_breach rules as it happens. Measured from the run's start; for a scheduled run from its tick, so a run starting more than sla after its tick is in breach at its start. Default: none."),
   artifacts: z.array(z.string().min(1)).optional().describe("Files (globs, relative to the project) added to the run's report artifact, e.g. out/**/*.csv. Default: none."),
-  notify: Notify.optional().describe('Notifications after the run: events to channels defined in weir.yml. Default: none.'),
+  notify: Notify.optional().describe('Notifications after the run (sla_breach: during it): events to channels defined in weir.yml. Default: none.'),
 });
 export type PipelineSpec = z.infer<typeof Pipeline>;
 export type PipelineInput = z.input<typeof Pipeline>;

@@ -17,6 +17,7 @@ const EMOJI: Record<NotificationMessage['event'], string> = {
   recovery: ':large_green_circle:',
   check_warning: ':warning:',
   dead_letters: ':warning:',
+  sla_breach: ':hourglass:',
   test: ':wave:',
 };
 

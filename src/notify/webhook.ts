@@ -13,12 +13,12 @@ export const SIGNATURE_HEADER = 'x-weir-signature-256';
 /** The CloudEvents `type` prefix; the event name follows (dev.weir.run.failure). */
 export const CLOUDEVENT_TYPE_PREFIX = 'dev.weir.run.';
 
-/** The CloudEvent of a message (pure). `id` is stable per run, event and channel: receivers can drop repeats. */
+/** The CloudEvent of a message (pure). `id` is stable per run, event, channel and stage: receivers can drop repeats. */
 export function cloudEvent(message: NotificationMessage, channel: string, time: string): Record<string, unknown> {
   const { report, ...facts } = message;
   return {
     specversion: '1.0',
-    id: `${message.runId}:${message.event}:${channel}`,
+    id: `${message.runId}:${message.event}:${channel}${message.stage === undefined ? '' : `:${message.stage}`}`,
     source: `weir:pipeline/${message.pipeline}`,
     type: `${CLOUDEVENT_TYPE_PREFIX}${message.event}`,
     subject: message.runId,

@@ -46,15 +46,16 @@ function scheduleText(status: PipelineStatus): string {
 
 export function renderStatusTable(statuses: readonly PipelineStatus[]): string {
   if (statuses.length === 0) return "no pipelines yet: add one to pipelines/ (see 'weir help validate')";
-  const rows = statuses.map((s) => [s.pipeline, scheduleText(s), s.lastRun?.status ?? 'never run', utc(s.lastRun?.startedAt), utc(s.lastSuccess), utc(s.nextTick, 16), dueText(s), latenessText(s), pausedText(s)]);
-  return renderTable(['pipeline', 'schedule (time zone)', 'last run', 'started (UTC)', 'last success (UTC)', 'next tick (UTC)', 'due', 'late', 'paused'], rows);
+  const rows = statuses.map((s) => [s.pipeline, scheduleText(s), s.lastRun?.status ?? 'never run', utc(s.lastRun?.startedAt), utc(s.lastSuccess), utc(s.nextTick, 16), dueText(s), latenessText(s), pausedText(s), slaText(s)]);
+  return renderTable(['pipeline', 'schedule (time zone)', 'last run', 'started (UTC)', 'last success (UTC)', 'next tick (UTC)', 'due', 'late', 'paused', 'sla'], rows);
 }
 
 // Catch-up (catch-up issue) ↓
 /** `3 from 2026-06-01 06:17`, or empty for a manual pipeline. */
 function dueText(status: PipelineStatus): string {
   if (!status.due) return '';
-  return status.due.count === 0 ? '0' : `${status.due.count} from ${utc(status.due.oldest, 16)}`;
+  const pastSla = status.due.pastSla ? ` (${status.due.pastSla} past sla)` : ''; // sla branch
+  return status.due.count === 0 ? '0' : `${status.due.count} from ${utc(status.due.oldest, 16)}${pastSla}`;
 }
 
 /** The latest scheduled run's lateness, e.g. `4m`. */
@@ -65,4 +66,13 @@ function latenessText(status: PipelineStatus): string {
 
 function pausedText(status: PipelineStatus): string {
   return status.paused ? `by ${status.paused.by}${status.paused.reason ? `: ${status.paused.reason}` : ''}` : '';
+}
+
+// SLA (sla branch) ↓
+/** `2 of last 5 runs (start)`: recent runs that breached an SLA, and the newest breach's scope. */
+function slaText(status: PipelineStatus): string {
+  const sla = status.slaBreaches;
+  if (!sla) return '';
+  const scope = sla.latest.scope === 'stage' ? `stage ${sla.latest.stage}` : sla.latest.scope;
+  return `${sla.runs} of last ${sla.of} run${sla.of === 1 ? '' : 's'} (${scope})`;
 }

@@ -1,6 +1,6 @@
 /**
  * Markdown for GitHub's job summary: a run (DAG coloured by stage status, a stage table, check rows,
- * stage logs) and a validation (per pipeline its DAG, its plan, and every diagnostic). Pure: data in,
+ * SLA breaches, notification outcomes, stage logs) and a validation (per pipeline its DAG, its plan, and every diagnostic). Pure: data in,
  * text out. Each renderer fits a byte budget by dropping detail in named steps (DETAIL_STEPS).
  */
 import { formatDuration } from '../model/duration.ts';
@@ -172,6 +172,7 @@ function renderRun(input: RunSummaryInput, detail: DetailStep): string {
     const counts = new Map<string, number>();
     for (const [, s] of stages) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
     parts.push('', `${stages.length} stages: ${[...counts].map(([status, n]) => `${n} ${status}`).join(', ')} (details left out: the summary would pass GitHub's 1 MiB limit)`);
+    parts.push(...outcomeTotals(record)); // sla branch
     return `${parts.join('\n')}\n`;
   }
   parts.push('', renderMermaidDag(plan, (name) => record.stages[name]?.status));
@@ -180,12 +181,47 @@ function renderRun(input: RunSummaryInput, detail: DetailStep): string {
   if (checks.length && detail !== 'no-rows') parts.push('', '### Checks', '', table(['Stage', 'Check', 'Result', 'Failing', 'Message'], checks));
   const errors = stages.filter(([, s]) => s.error).map(([name, s]) => `- **${name}** [${s.error!.code}] ${cell(s.error!.message)}`);
   if (errors.length) parts.push('', '### Errors', '', ...errors);
+  parts.push(...renderSlaBreaches(record), ...renderNotifications(record)); // sla branch
   if (detail === 'full') {
     for (const [name, lines] of input.logs ?? []) {
       if (lines.length) parts.push('', `<details><summary>${name}: ${lines.length} log line${lines.length === 1 ? '' : 's'}</summary>`, '', fence('text', lines.join('\n')), '', '</details>');
     }
   }
   return `${parts.join('\n')}\n`;
+}
+
+// sla branch ↓
+const NOTIFY_MARK: Record<string, string> = { sent: '✅ sent', failed: '❌ failed', skipped: '⏭️ skipped' };
+
+/** The run's SLA breaches: which SLA, how long, by how much. */
+function renderSlaBreaches(record: RunRecord): string[] {
+  const breaches = record.slaBreaches ?? [];
+  if (!breaches.length) return [];
+  const scope = (b: (typeof breaches)[number]) => (b.scope === 'stage' ? `stage ${b.stage}` : b.scope === 'start' ? 'start (tick → start)' : 'run');
+  const rows = breaches.map((b) => [scope(b), formatDuration(b.slaMs), formatDuration(b.elapsedMs), formatDuration(Math.max(0, b.elapsedMs - b.slaMs)), b.at]);
+  return ['', '### SLA breaches', '', table(['SLA of', 'SLA', 'Took', 'Over by', 'Detected (UTC)'], rows)];
+}
+
+/** Each notification sent, failed or skipped: they never change the run's result, so they are listed here. */
+function renderNotifications(record: RunRecord): string[] {
+  const notifications = record.notifications ?? [];
+  if (!notifications.length) return [];
+  const rows = notifications.map((n) => [n.channel, n.stage === undefined ? n.event : `${n.event} (stage ${n.stage})`, NOTIFY_MARK[n.status] ?? n.status, n.attempts === undefined ? '' : String(n.attempts), n.error?.message ?? n.reason ?? '']);
+  return ['', '### Notifications', '', table(['Channel', 'Event', 'Outcome', 'Attempts', 'Error'], rows)];
+}
+
+/** One line each for the totals-only summary. */
+function outcomeTotals(record: RunRecord): string[] {
+  const lines: string[] = [];
+  const breaches = record.slaBreaches?.length ?? 0;
+  if (breaches) lines.push('', `${breaches} SLA breach${breaches === 1 ? '' : 'es'}`);
+  const notifications = record.notifications ?? [];
+  if (notifications.length) {
+    const counts = new Map<string, number>();
+    for (const n of notifications) counts.set(n.status, (counts.get(n.status) ?? 0) + 1);
+    lines.push('', `notifications: ${[...counts].map(([status, n]) => `${n} ${status}`).join(', ')}`);
+  }
+  return lines;
 }
 
 /** The job summary of one run, within `budget` bytes. */

@@ -51,16 +51,32 @@ export function formatEventLine(event: RunEvent, style: Style, verbose = false):
       return undefined;
     // Notifications (reports issue) ↓
     case 'notify.sent':
-      return style.dim(`  ✉ ${event.event} notification sent to ${event.channel}`);
+      return style.dim(`  ✉ ${notifyAbout(event)} notification sent to ${event.channel}`);
     case 'notify.failed':
-      return `  ${style.yellow('✉')} ${event.event} notification to ${event.channel} failed after ${event.attempts} attempt${event.attempts === 1 ? '' : 's'}: ${event.error.message} ${style.dim('(the run\'s result is unchanged)')}`;
+      return `  ${style.yellow('✉')} ${notifyAbout(event)} notification to ${event.channel} failed after ${event.attempts} attempt${event.attempts === 1 ? '' : 's'}: ${event.error.message} ${style.dim('(the run\'s result is unchanged)')}`;
     case 'notify.skipped':
-      return `  ${style.yellow('✉')} ${event.event} notification to ${event.channel} skipped: ${event.reason}`;
+      return `  ${style.yellow('✉')} ${notifyAbout(event)} notification to ${event.channel} skipped: ${event.reason}`;
+    // SLA (sla branch) ↓
+    case 'sla.breached':
+      return `  ${style.yellow('⏱')} SLA breached: ${slaBreachText(event)}`;
     case 'run.finished': {
       const mark = event.status === 'succeeded' ? style.green('✔ succeeded') : event.status === 'failed' ? style.red('✖ failed') : style.yellow(`■ ${event.status}`);
       return `${mark} in ${formatDuration(event.durationMs)}${event.error ? ` ${style.red(event.error.message)}` : ''}`;
     }
   }
+}
+
+/** `failure`, or `failure (stage load)` for a message about one stage (sla branch). */
+function notifyAbout(event: { event: string; stage?: string }): string {
+  return event.stage === undefined ? event.event : `${event.event} (stage ${event.stage})`;
+}
+
+/** `stage load ran 12m, 2m over its SLA of 10m` (sla branch): what a breach line and a status cell say. */
+export function slaBreachText(breach: { scope: string; stage?: string; slaMs: number; elapsedMs: number }): string {
+  const over = `${formatDuration(Math.max(0, breach.elapsedMs - breach.slaMs))} over its SLA of ${formatDuration(breach.slaMs)}`;
+  if (breach.scope === 'start') return `the run started ${formatDuration(breach.elapsedMs)} after its tick, ${over}`;
+  if (breach.scope === 'stage') return `stage ${breach.stage} ran ${formatDuration(breach.elapsedMs)}, ${over}`;
+  return `the run took ${formatDuration(breach.elapsedMs)}, ${over}`;
 }
 
 /** A left-aligned text table; columns sized to their widest cell. */

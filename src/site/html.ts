@@ -47,6 +47,7 @@ a:focus-visible{outline:2px solid #0969da;outline-offset:2px}
 .facts dd{margin:0;font-weight:600;overflow-wrap:anywhere}
 .strip{display:flex;flex-wrap:wrap;gap:3px;list-style:none;padding:0;margin:.5rem 0}
 .strip a,.strip span{display:block;width:1.25rem;height:1.25rem;border-radius:3px}
+.strip a.breached{box-shadow:inset 0 -.35rem 0 #9a6700}
 .badge{display:inline-block;padding:0 .5rem;border-radius:1rem;color:#fff;font-size:.85rem;font-weight:600}
 .chart{max-width:100%;height:auto;display:block}
 .table-wrap{overflow-x:auto;max-width:100%}

@@ -23,6 +23,7 @@ export function renderRunPage(record: RunRecord, options: RunPageOptions): Html 
 <h1>Run <code>${escapeHtml(record.runId)}</code> ${badge(record.status)}</h1>
 ${renderRunFacts(record, options.artifact)}
 ${record.error ? `<h2>Error</h2><pre>${escapeHtml(record.error.message)}</pre>` : ''}
+${renderSlaBreaches(record)}
 <h2>Stage timeline</h2>
 ${timeline ?? '<p>No stage ran.</p>'}
 <h2>Stages</h2>
@@ -97,8 +98,19 @@ function renderStageDetails(name: string, stage: StageRecord): Html {
 
 function renderNotifications(record: RunRecord): Html {
   if (!record.notifications?.length) return '';
-  const items = record.notifications.map((n) => `<li>${escapeHtml(n.event)} to ${escapeHtml(n.channel)}: ${escapeHtml(n.status)}${n.error ? ` — ${escapeHtml(n.error.message)}` : n.reason ? ` — ${escapeHtml(n.reason)}` : ''}</li>`);
+  const items = record.notifications.map((n) => `<li>${escapeHtml(n.event)}${n.stage === undefined ? '' : ` (stage ${escapeHtml(n.stage)})`} to ${escapeHtml(n.channel)}: ${escapeHtml(n.status)}${n.error ? ` — ${escapeHtml(n.error.message)}` : n.reason ? ` — ${escapeHtml(n.reason)}` : ''}</li>`);
   return `<h2>Notifications</h2><ul>${items.join('')}</ul>`;
+}
+
+// sla branch ↓
+function renderSlaBreaches(record: RunRecord): Html {
+  if (!record.slaBreaches?.length) return '';
+  const items = record.slaBreaches.map((b) => {
+    const what = b.scope === 'stage' ? `Stage ${b.stage} ran` : b.scope === 'start' ? 'The run started' : 'The run took';
+    const origin = b.scope === 'start' ? ' after its scheduled tick' : '';
+    return `<li data-key="sla-breach" data-scope="${escapeHtml(b.scope)}">${escapeHtml(`${what} ${formatDuration(b.elapsedMs)}${origin}: ${formatDuration(Math.max(0, b.elapsedMs - b.slaMs))} over its SLA of ${formatDuration(b.slaMs)} (detected ${formatInstant(b.at)})`)}</li>`;
+  });
+  return `<h2>SLA breaches</h2><ul>${items.join('')}</ul>`;
 }
 
 function anchor(name: string): string {

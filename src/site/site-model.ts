@@ -1,5 +1,6 @@
 /** What the status site shows, as data: built by the `site` use case, rendered by the pages here. */
 import type { RunRecord } from '../ledger/run-record.ts';
+import type { PipelineStatus } from '../use-cases/status.ts';
 
 export interface PipelineOverview {
   pipeline: string;
@@ -14,6 +15,15 @@ export interface PipelineOverview {
   runs: RunRecord[];
   /** Whether pipelines/ defines it (a pipeline only the ledger knows was deleted or renamed). */
   defined: boolean;
+  // sla branch ↓ the same facts as `weir status` (status.ts computes both).
+  /** Intervals a schedule trigger would run now, and the oldest one's start; absent for a pipeline run by hand. */
+  due?: PipelineStatus['due'];
+  /** Lateness (start − tick, ms) of the latest scheduled runs, newest first. */
+  recentLateness?: number[];
+  /** Set while the pipeline is paused. */
+  paused?: PipelineStatus['paused'];
+  /** SLA breaches among the runs shown. */
+  slaBreaches?: PipelineStatus['slaBreaches'];
 }
 
 export interface SiteModel {

@@ -23,6 +23,7 @@ import type { StageResult } from '../stages/stage-kind.ts';
 import { invokeStage } from './invoke-stage.ts';
 import type { RunDeps, RunWorkspace } from './run-deps.ts';
 import type { PreparedRun } from './run-pipeline.ts';
+import { watchSla, type SlaBreachHandler, type SlaWatch } from './sla-watch.ts';
 
 /** The in-progress record is saved at most this often after the first save; a killed run loses at most this much of it (its event log loses nothing). */
 const ACTIVE_SAVE_INTERVAL_MS = 200;
@@ -44,6 +45,8 @@ export interface ExecuteRunOptions {
   state?: PipelineState;
   /** Restores a reused stage's output into the run's database (a segment job: from the hand-off). Default: from the run folder that kept it. */
   restoreReused?(db: Database, stage: string, reused: ReusedStage): Promise<StateCommit | undefined>;
+  /** Notifies an SLA breach while the run goes (sla branch); its outcome events join the run's. */
+  onSlaBreach?: SlaBreachHandler;
 }
 
 export interface ExecutedRun {
@@ -135,7 +138,9 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
   // Secrets (env values the pipeline reads, secret params and headers) become *** before an event
   // reaches the record, the event log or a listener: nothing the run writes can carry them.
   let redact: ((text: string) => string) | undefined;
+  let sla: SlaWatch | undefined; // SLA (sla branch)
   const emit = (raw: RunEvent) => {
+    sla?.observe(raw); // SLA (sla branch): a stage or run ending past its SLA is breached before its end is applied
     const event = redact ? redactEvent(raw, redact) : raw;
     record = applyEvent(record, event);
     workspace.appendEvent(event);
@@ -163,6 +168,8 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
   // catch-up: a scheduled run records its nominal tick and how late it started.
   const lateness = prepared.tick ? { tick: prepared.tick, latenessMs: startedAt - Date.parse(prepared.tick) } : {};
   emit({ type: 'run.started', runId, at: new Date(startedAt).toISOString(), pipeline: spec.name, params, interval, trigger, stages: plan.stages.map((s) => s.name), ...(prepared.provenance ? { provenance: prepared.provenance } : {}), ...(prepared.retryOf ? { retryOf: prepared.retryOf, attempt: prepared.attempt } : {}), ...lateness }); // retry (backfill branch), catch-up
+  // SLA (sla branch) ↓ timers on the injected clock; a scheduled run started past its SLA breaches here.
+  sla = watchSla({ runId, spec, startedAt, tick: prepared.tick, clock: deps.clock, emit, record: () => record!, onBreach: options.onSlaBreach });
   // Written before any stage starts: a run killed in its first milliseconds still leaves a trace.
   clearTimeout(saveTimer);
   saveActive();
@@ -256,6 +263,7 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
       emit({ type: 'run.finished', runId, at: at(), status: 'failed', durationMs: 0, error: toErrorRecord(error instanceof Error && 'code' in error ? error : new InternalError(`the run could not start: ${(error as Error)?.message ?? String(error)}`, { cause: error })) });
     }
   } finally {
+    await sla.stop(); // SLA (sla branch): breach notifications in flight are recorded before the run is
     clearTimeout(saveTimer);
     await Promise.allSettled(keeping);
     await limiters.stop();

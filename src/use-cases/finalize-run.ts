@@ -9,12 +9,13 @@
  */
 import { foldEvents, type RunRecord } from '../ledger/run-record.ts';
 import type { RunEventListener } from '../model/events.ts';
+
 import { createPlan } from '../planner/plan.ts';
 import { splitSegments } from '../planner/segments.ts';
 import type { StageResult } from '../stages/stage-kind.ts';
 import type { ChannelConfigs } from '../notify/channel-config.ts';
 import type { HandoffStore, ReceivedPart } from './handoff.ts';
-import { joinParts, type RunAttempt } from './join-parts.ts';
+import { joinParts, runSlaBreach, type RunAttempt } from './join-parts.ts';
 import { findAttempts } from './retry-run.ts';
 import { newRunId } from '../ledger/run-id.ts';
 import { notifyAfterRun } from './notify-run.ts';
@@ -69,6 +70,8 @@ export async function finalizeRun(request: FinalizeRequest, deps: RunDeps): Prom
   }
   const runId = attempt?.runId ?? context.runId;
   const events = joinParts(context, plan, segments, parts, new Date(deps.clock.now()).toISOString(), attempt);
+  const breach = runSlaBreach(spec.sla, context, events.at(-1)!);
+  if (breach) events.splice(events.length - 1, 0, breach);
 
   await recoverAbandonedRuns(deps);
   const held = await acquireRunLease(deps, { pipeline: spec.name, runId, maxActive: spec.max_active_runs ?? 1, wait: request.wait ?? false, signal: request.signal });
@@ -99,3 +102,4 @@ function samePartsAs(record: RunRecord, parts: ReadonlyMap<string, readonly (Rec
   const now = [...parts].flatMap(([segment, received]) => received.map((part, i) => key(segment, part?.report.shard ?? (received.length > 1 ? i + 1 : undefined), part?.report.status ?? 'missing', part?.report.finishedAt)));
   return now.length === before.size && now.every((k) => before.has(k));
 }
+

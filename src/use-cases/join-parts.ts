@@ -7,7 +7,10 @@
  */
 import type { ErrorRecord } from '../model/errors.ts';
 import type { CheckResult, RunEvent, RunStatus } from '../model/events.ts';
+import { parseDuration } from '../model/duration.ts';
+import type { PipelineSpec } from '../model/pipeline.ts';
 import type { Plan } from '../planner/plan.ts';
+import { runSlaOrigin } from './sla-watch.ts';
 import type { Segment } from '../planner/segments.ts';
 import type { HandoffContext, ReceivedPart } from './handoff.ts';
 
@@ -161,3 +164,17 @@ function joinEvents(context: HandoffContext, plan: Plan, segments: readonly Segm
   return events;
 }
 
+
+/**
+ * The run's `sla`, judged once the run is joined: from its tick (a scheduled run) or its start to
+ * its end. Segment jobs judge only their stages' SLAs: none of them sees the whole run.
+ */
+export function runSlaBreach(sla: PipelineSpec['sla'], context: HandoffContext, finished: RunEvent): RunEvent | undefined {
+  if (sla === undefined) return undefined;
+  const slaMs = parseDuration(sla);
+  const origin = runSlaOrigin(Date.parse(context.startedAt), context.tick);
+  const elapsedMs = Date.parse(finished.at) - origin;
+  if (elapsedMs <= slaMs) return undefined;
+  const lateStart = Date.parse(context.startedAt) - origin > slaMs;
+  return { type: 'sla.breached', runId: finished.runId, at: finished.at, scope: lateStart ? 'start' : 'run', slaMs, elapsedMs };
+}

@@ -1,30 +1,32 @@
 /**
- * The `notify` use case: after a run has finished, decides which events of it notify which
- * channels, sends each once, and reports each outcome as an event (`notify.sent`, `notify.failed`,
- * `notify.skipped`) that the caller folds into the run record before it is written.
+ * The `notify` use case: after a run has finished, sends what its events ask for (notify-plan.ts
+ * decides: the pipeline's rules, each stage's rules, SLA breaches not sent yet), each once, and
+ * reports each outcome as an event (`notify.sent`, `notify.failed`, `notify.skipped`) that the
+ * caller folds into the run record before it is written. `slaBreachNotifier` sends an SLA breach
+ * while the run still goes (sla branch), through the same path.
  *
  * Events: failure, success, recovery (the first success after a run that failed, from the ledger),
- * check_warning (a `warn` check did not pass), dead_letters. A pipeline's rules are deduplicated:
- * each (event, channel) goes out once per run, however many rules name it, and never again when the
- * record already shows it sent. Each send is retried under the channel's policy; a send that still
- * fails is recorded and never changes the run's status. Everything sent passes the run's redactor
- * extended with the channels' own secrets.
+ * check_warning (a `warn` check did not pass), dead_letters, sla_breach. Each send is retried under
+ * the channel's policy; a send that still fails is recorded and never changes the run's status.
+ * Everything sent passes the run's redactor extended with the channels' own secrets.
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { toErrorRecord, WeirError } from '../model/errors.ts';
 import type { RunEvent, RunEventListener } from '../model/events.ts';
-import type { NotifyRule, PipelineSpec } from '../model/pipeline.ts';
+import type { PipelineSpec } from '../model/pipeline.ts';
 import { collectSecrets, createRedactor, redactValue, type Redactor } from '../model/redact.ts';
 import type { LedgerStore } from '../ledger/ledger-store.ts';
 import { applyEvent, type RunRecord } from '../ledger/run-record.ts';
 import type { ChannelConfigs } from '../notify/channel-config.ts';
 import { createSender, type SenderResult } from '../notify/create-sender.ts';
-import { buildMessage, runUrlFromEnv, type NotificationEvent, type NotificationReport } from '../notify/message.ts';
+import { buildMessage, runUrlFromEnv, type NotificationReport } from '../notify/message.ts';
 import { EMPTY_POLICY_CONFIG, resolvePolicy, type PolicyConfig } from '../policies/policy.ts';
 import { sendUnderPolicy } from '../notify/send-under-policy.ts';
 import type { ReportOutputs } from '../stages/report.ts';
 import type { Clock, RunDeps, RunWorkspace } from './run-deps.ts';
+import { hasNotifyRules, notificationKey, planAfterRun, planBreach, type PlannedNotification } from './notify-plan.ts';
+import type { SlaBreachHandler } from './sla-watch.ts';
 
 /** A notification that could not be delivered after its retries. */
 export class NotificationFailedError extends WeirError {}
@@ -47,47 +49,26 @@ export interface NotifyDeps {
   createSender?: typeof createSender;
 }
 
-/** Events of a finished run, from its record and the run before it (pure). */
-export function decideEvents(record: RunRecord, previous: RunRecord | undefined): NotificationEvent[] {
-  const events: NotificationEvent[] = [];
-  if (record.status === 'failed' || record.status === 'abandoned') events.push('failure');
-  if (record.status === 'succeeded') {
-    events.push('success');
-    if (previous && (previous.status === 'failed' || previous.status === 'abandoned')) events.push('recovery');
-  }
-  const stages = Object.values(record.stages);
-  if (stages.some((stage) => stage.checks?.some((check) => check.severity === 'warn' && !check.passed))) events.push('check_warning');
-  if (stages.some((stage) => (stage.deadLetters?.count ?? 0) > 0)) events.push('dead_letters');
-  return events;
-}
+/** What sending needs: report files are read only after the run (`readProjectFile`). */
+type SendDeps = Pick<NotifyDeps, 'clock' | 'env' | 'createSender'> & Partial<Pick<NotifyDeps, 'readProjectFile'>>;
 
-/** Each (event, channel) the rules ask for, once, leaving out those the record already shows sent (pure). */
-export function plannedNotifications(rules: readonly NotifyRule[], events: readonly NotificationEvent[], record: RunRecord): { event: NotificationEvent; channel: string }[] {
-  const sent = new Set((record.notifications ?? []).filter((n) => n.status === 'sent').map((n) => `${n.event}\u0000${n.channel}`));
-  const planned = new Map<string, { event: NotificationEvent; channel: string }>();
-  for (const rule of rules) {
-    for (const event of events) {
-      if (!(rule.on as readonly string[]).includes(event)) continue;
-      for (const channel of rule.to) {
-        const key = `${event}\u0000${channel}`;
-        if (!sent.has(key) && !planned.has(key)) planned.set(key, { event, channel });
-      }
-    }
-  }
-  return [...planned.values()];
-}
-
-export function notifyRules(spec: PipelineSpec): NotifyRule[] {
-  return spec.notify === undefined ? [] : Array.isArray(spec.notify) ? spec.notify : [spec.notify];
-}
+// Planning moved to notify-plan.ts (sla branch: stage rules, SLA breaches); re-exported for callers.
+export { decideEvents, notifyRules, plannedNotifications } from './notify-plan.ts';
 
 export async function notifyRun(request: NotifyRunRequest, deps: NotifyDeps, emit: (event: RunEvent) => void): Promise<void> {
   const { record, spec } = request;
-  const rules = notifyRules(spec);
-  if (rules.length === 0) return;
+  if (!hasNotifyRules(spec)) return;
   const previous = await previousFinishedRun(record, deps);
-  const planned = plannedNotifications(rules, decideEvents(record, previous), record);
+  await sendNotifications(planAfterRun(spec, record, previous), request, deps, emit);
+}
+
+/**
+ * Sends each planned notification once under its channel's policy and emits its outcome. Every
+ * message passes the run's redactor extended with the channels' own secrets.
+ */
+async function sendNotifications(planned: readonly PlannedNotification[], request: NotifyRunRequest, deps: SendDeps, emit: (event: RunEvent) => void): Promise<void> {
   if (planned.length === 0) return;
+  const { record, spec } = request;
   const policies = request.policies ?? EMPTY_POLICY_CONFIG;
   const senders = new Map<string, SenderResult>();
   for (const { channel } of planned) {
@@ -96,17 +77,18 @@ export async function notifyRun(request: NotifyRunRequest, deps: NotifyDeps, emi
   }
   const channelSecrets = [...senders.values()].flatMap((s) => (s.ok ? s.secrets : []));
   const redact = createRedactor([...collectSecrets({ spec, env: deps.env, params: record.params }), ...channelSecrets]);
-  const report = await loadReport(record, deps, redact);
+  // A breach is sent while the run goes: its report, if any, is not written yet.
+  const report = deps.readProjectFile && planned.some((p) => p.event !== 'sla_breach') ? await loadReport(record, deps.readProjectFile, redact) : undefined;
   const at = () => new Date(deps.clock.now()).toISOString();
   const signal = request.signal ?? new AbortController().signal;
-  for (const { event, channel } of planned) {
+  for (const { event, channel, stage, breach } of planned) {
     const built = senders.get(channel)!;
-    const base = { runId: record.runId, channel, event };
+    const base = { runId: record.runId, channel, event, ...(stage === undefined ? {} : { stage }) };
     if (!built.ok) {
       emit({ ...base, type: 'notify.skipped', at: at(), reason: built.reason });
       continue;
     }
-    const message = redactValue(buildMessage(record, event, { runUrl: runUrlFromEnv(deps.env), report }), redact);
+    const message = redactValue(buildMessage(record, event, { runUrl: runUrlFromEnv(deps.env), ...(event === 'sla_breach' ? {} : { report }), stage, breach }), redact);
     const policy = resolvePolicy(request.channels[channel]!.policy, policies);
     const outcome = await sendUnderPolicy(built.sender, message, policy, { sleep: deps.clock.sleep, random: deps.clock.random, signal });
     if (outcome.ok) {
@@ -114,9 +96,36 @@ export async function notifyRun(request: NotifyRunRequest, deps: NotifyDeps, emi
       continue;
     }
     const { attempts, error } = outcome;
-    const failed = new NotificationFailedError(`${event} notification to channel '${channel}' (${built.sender.type}) failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${(error as Error)?.message ?? String(error)}; check the channel's settings with 'weir notify test ${channel}'`, { cause: error });
+    const about = stage === undefined ? event : `${event} (stage ${stage})`;
+    const failed = new NotificationFailedError(`${about} notification to channel '${channel}' (${built.sender.type}) failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${(error as Error)?.message ?? String(error)}; check the channel's settings with 'weir notify test ${channel}'`, { cause: error });
     emit({ ...base, type: 'notify.failed', at: at(), attempts, error: redactValue(toErrorRecord(failed), redact) });
   }
+}
+
+/** What the SLA breach notifier needs besides the run (sla branch): the pipeline and weir.yml's channels. */
+export interface BreachNotifierContext {
+  spec: PipelineSpec;
+  channels: ChannelConfigs;
+  policies?: PolicyConfig;
+  signal?: AbortSignal;
+  warn(message: string): void;
+}
+
+/**
+ * Sends an SLA breach's notifications the moment it happens, while the run goes (sla branch): its
+ * outcome events join the run's through the run's emit. Failures are recorded, never thrown.
+ */
+export function slaBreachNotifier(context: BreachNotifierContext, deps: SendDeps): SlaBreachHandler {
+  const claimed = new Set<string>();
+  return async (breach, run) => {
+    const planned = planBreach(context.spec, run.record, breach).filter((p) => !claimed.has(notificationKey(p)));
+    for (const p of planned) claimed.add(notificationKey(p));
+    try {
+      await sendNotifications(planned, { record: run.record, spec: context.spec, channels: context.channels, policies: context.policies, signal: context.signal }, deps, run.emit);
+    } catch (error) {
+      context.warn(`SLA breach notifications of run ${breach.runId} stopped: ${(error as Error)?.message ?? String(error)}`);
+    }
+  };
 }
 
 /** The latest finished run of the pipeline before this one (for `recovery`). */
@@ -126,14 +135,14 @@ async function previousFinishedRun(record: RunRecord, deps: NotifyDeps): Promise
 }
 
 /** The report the run's last `report` stage wrote, read back and redacted; undefined when none. */
-async function loadReport(record: RunRecord, deps: NotifyDeps, redact: Redactor): Promise<NotificationReport | undefined> {
+async function loadReport(record: RunRecord, readProjectFile: NotifyDeps['readProjectFile'], redact: Redactor): Promise<NotificationReport | undefined> {
   const written = Object.values(record.stages)
     .filter((stage) => stage.status === 'succeeded')
     .map((stage) => stage.outputs?.report as ReportOutputs | undefined)
     .filter((report): report is ReportOutputs => report !== undefined)
     .at(-1);
   if (!written) return undefined;
-  const read = async (path: string | undefined) => (path === undefined ? undefined : redact(await deps.readProjectFile(path).catch(() => '')) || undefined);
+  const read = async (path: string | undefined) => (path === undefined ? undefined : redact(await readProjectFile(path).catch(() => '')) || undefined);
   const attachments = await Promise.all(written.csv.map(async (path) => ({ filename: path.split('/').at(-1)!, content: (await read(path)) ?? '', contentType: 'text/csv' })));
   return { title: written.title, html: await read(written.html), markdown: await read(written.markdown), attachments };
 }
@@ -155,7 +164,7 @@ export interface AfterRunContext {
  * before the caller writes the record. Nothing here can fail the run: an unexpected error is a warning.
  */
 export async function notifyAfterRun(record: RunRecord, context: AfterRunContext, deps: Pick<RunDeps, 'ledger' | 'clock' | 'env'>): Promise<void> {
-  if (notifyRules(context.spec).length === 0) return;
+  if (!hasNotifyRules(context.spec)) return;
   const emit = (event: RunEvent) => {
     applyEvent(record, event);
     context.workspace.appendEvent(event);

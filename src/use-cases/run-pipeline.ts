@@ -25,7 +25,7 @@ import { executeRun } from './execute-run.ts';
 import { findReusableOutputs } from './reuse-outputs.ts';
 import type { RunDeps } from './run-deps.ts';
 import { acquireRunLease } from './run-lease.ts';
-import { notifyAfterRun } from './notify-run.ts';
+import { notifyAfterRun, slaBreachNotifier } from './notify-run.ts';
 import type { ChannelConfigs } from '../notify/channel-config.ts';
 
 /** Run folders kept per pipeline; older ones (and their databases) are deleted. */
@@ -173,6 +173,8 @@ export async function runPipeline(request: RunRequest, deps: RunDeps): Promise<R
       warn: request.warn ?? ((message) => process.emitWarning(message)),
       decorateActive: (active) => ({ ...active, owner: held.owner }),
       allowWritePaths: request.allowWritePaths,
+      // SLA (sla branch) ↓ a breach notifies as it happens, while the run goes.
+      onSlaBreach: slaBreachNotifier({ spec: prepared.spec, channels: request.channels ?? {}, policies: request.policies, signal: request.signal, warn: request.warn ?? ((message) => process.emitWarning(message)) }, deps),
     });
     // notify: (reports issue) ↓ sent before the record is written, so their outcome is part of it.
     await notifyAfterRun(record, { spec: prepared.spec, channels: request.channels ?? {}, policies: request.policies, root: request.root, workspace, listeners: request.listeners ?? [], signal: request.signal, warn: request.warn ?? ((message) => process.emitWarning(message)) }, deps);

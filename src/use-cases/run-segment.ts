@@ -147,14 +147,16 @@ async function restoreTable(db: Database, table: string, files: readonly string[
 export function ownEvents(events: readonly RunEvent[], stages: ReadonlySet<string>): RunEvent[] {
   return events.filter((event) => {
     if (event.type === 'run.started' || event.type === 'run.finished' || event.type === 'stage.reused') return false;
-    return !('stage' in event) || stages.has(event.stage);
+    // The run's SLA is the whole run's, not one job's: finalize judges it; a stage's SLA is kept.
+    if (event.type === 'sla.breached' && event.scope !== 'stage') return false;
+    return !('stage' in event) || event.stage === undefined || stages.has(event.stage);
   });
 }
 
 /** Listeners see the run's start and end and the segment's own stages, not the stages other jobs run. */
 function ownListeners(listeners: readonly RunEventListener[], stages: ReadonlySet<string>): RunEventListener[] {
   return listeners.map((listener) => (event: RunEvent) => {
-    if (event.type === 'stage.reused' || ('stage' in event && !stages.has(event.stage))) return;
+    if (event.type === 'stage.reused' || ('stage' in event && event.stage !== undefined && !stages.has(event.stage))) return;
     listener(event);
   });
 }

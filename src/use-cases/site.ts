@@ -6,20 +6,21 @@
 import type { LedgerStore } from '../ledger/ledger-store.ts';
 import type { RunRecord } from '../ledger/run-record.ts';
 import type { PipelineSpec } from '../model/pipeline.ts';
-import { nextTicks } from '../planner/schedule.ts';
 import { runPagePath } from '../site/html.ts';
 import { renderOverviewPage } from '../site/overview-page.ts';
 import { renderRunPage, type RunArtifactLink } from '../site/run-page.ts';
 import type { PipelineOverview, SiteModel } from '../site/site-model.ts';
 import type { StageKindRegistry } from '../stages/registry.ts';
 import { runArtifactName } from './run-artifact.ts';
+import { statusOf, summarizeSlaBreaches } from './status.ts';
 import { validatePipelines } from './validate.ts';
 
 /** Runs per pipeline on the site: a month of daily runs, and a strip that still fits a phone. */
 export const DEFAULT_RUNS_PER_PIPELINE = 30;
 
 export interface SiteDeps {
-  ledger: Pick<LedgerStore, 'listRuns' | 'pipelines'>;
+  /** `readControl`: without it, pause state is not shown (as in `weir status`). */
+  ledger: Pick<LedgerStore, 'listRuns' | 'pipelines'> & Partial<Pick<LedgerStore, 'readControl'>>;
   clock: () => Date;
   kinds: StageKindRegistry;
 }
@@ -56,17 +57,21 @@ export async function buildSite(request: SiteRequest, deps: SiteDeps): Promise<S
 
 async function overviewOf(name: string, spec: PipelineSpec | undefined, now: Date, limit: number, deps: SiteDeps): Promise<PipelineOverview> {
   const runs = await deps.ledger.listRuns({ pipeline: name, limit });
-  // The last success may be older than the runs shown: one more bounded read finds it.
-  const lastSuccess = runs.find((run) => run.status === 'succeeded') ?? (await deps.ledger.listRuns({ pipeline: name, status: 'succeeded', limit: 1 }))[0];
-  const schedule = spec?.schedule;
+  // The facts `weir status` shows (last success, next tick, due intervals, lateness, pause), computed the same way.
+  const status = await statusOf(name, spec, now, deps);
+  const slaBreaches = summarizeSlaBreaches(runs);
   return {
     pipeline: name,
-    schedule: schedule?.cron,
-    timezone: schedule?.timezone,
-    nextTick: schedule ? nextTicks(schedule.cron, schedule.timezone, now, 1)[0]?.toISOString() : undefined,
-    lastSuccess: lastSuccess?.startedAt,
+    schedule: status.schedule,
+    timezone: status.timezone,
+    nextTick: status.nextTick,
+    lastSuccess: status.lastSuccess,
     runs,
     defined: spec !== undefined,
+    ...(status.due ? { due: status.due } : {}),
+    ...(status.recentLateness ? { recentLateness: status.recentLateness } : {}),
+    ...(status.paused ? { paused: status.paused } : {}),
+    ...(slaBreaches ? { slaBreaches } : {}),
   };
 }
 

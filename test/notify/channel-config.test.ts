@@ -54,8 +54,19 @@ describe('pipeline notify', () => {
     ]);
   });
 
-  it('warns that sla_breach is planned', () => {
-    expect(load('[{ on: [sla_breach], to: [team] }]', ['team'])).toEqual([expect.stringMatching(/warning WEIR107: notify on sla_breach has no effect yet/)]);
+  it('accepts sla_breach without a warning now that SLAs are watched', () => {
+    expect(load('[{ on: [sla_breach], to: [team] }]', ['team'])).toEqual([]);
+  });
+
+  it("names an unknown channel in a stage's notify rule at its position", () => {
+    const diagnostics = loadPipelineSource(lines('name: p', 'stages:', '  a: { uses: sql, with: { query: select 1 }, notify: { on: [failure], to: [teem] } }'), 'pipelines/p.yml', { kinds: fakeStageKinds(), fileExists: () => true, channels: ['team'] }).diagnostics.map(formatDiagnostic);
+    expect(diagnostics).toEqual([expect.stringMatching(/^pipelines\/p\.yml:3:\d+: error WEIR612: notify\.to names channel 'teem', which is not defined \(did you mean 'team'\?\)/)]);
+  });
+
+  it('refuses recovery in a stage rule (a stage has no recovery) and an sla of 0', () => {
+    const load2 = (stage: string) => loadPipelineSource(lines('name: p', 'stages:', `  a: { uses: sql, with: { query: select 1 }, ${stage} }`), 'pipelines/p.yml', { kinds: fakeStageKinds(), fileExists: () => true, channels: ['team'] }).diagnostics.map(formatDiagnostic);
+    expect(load2('notify: { on: [recovery], to: [team] }').join('\n')).toMatch(/error .*recovery/);
+    expect(load2('sla: 0')).toEqual([expect.stringMatching(/error WEIR108: stage 'a' has an sla of 0, which every run breaches at once: remove sla or give the duration you expect, such as 10m/)]);
   });
 });
 

@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { FsLedgerStore } from '../../src/ledger/fs-ledger-store.ts';
+import { defaultStageKinds } from '../../src/stages/registry.ts';
+import { readStatus } from '../../src/use-cases/status.ts';
 import { BIN } from '../cli/helpers.ts';
 import { sampleProject, sampleRuns } from './fixtures.ts';
 
@@ -81,7 +83,11 @@ describe.skipIf(!hasChromium)('the status site in headless Chromium', () => {
     const root = sampleProject();
     const ledger = new FsLedgerStore(join(root, '.weir', 'ledger'));
     const runs = sampleRuns();
+    // sla branch: an SLA breach on two runs and a paused pipeline, for the overview's control facts.
+    runs[4]!.slaBreaches = [{ scope: 'stage', stage: 'clean', at: '2026-11-24T06:17:40.000Z', slaMs: 10_000, elapsedMs: 19_000 }];
+    runs[5]!.slaBreaches = [{ scope: 'start', at: '2026-11-25T06:17:00.000Z', slaMs: 60_000, elapsedMs: 90_000 }];
     for (const run of runs) await ledger.finishRun(run);
+    await ledger.writeControl('daily-rates', { paused: true, by: 'ana', at: '2026-11-27T09:00:00.000Z', reason: 'source down' });
     const [url, browser] = await Promise.all([serveSite(root), launchBrowser()]);
     const shots = screenshotDir();
     const desktop = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -91,6 +97,15 @@ describe.skipIf(!hasChromium)('the status site in headless Chromium', () => {
     expect(await desktop.locator('#pipeline-daily-rates ~ dl [data-key="success-rate"]').textContent()).toBe('83% (5 of 6)');
     expect(await desktop.locator('ul[aria-label="Last 6 runs of daily-rates"] a').count()).toBe(6);
     expect(await desktop.locator('ul[aria-label="Last 6 runs of daily-rates"] a[data-status="failed"]').count()).toBe(1);
+    // Due intervals and pause as `weir status` computes them at the instant the site was generated (its footer says when).
+    const generatedAt = (await desktop.locator('footer time').getAttribute('datetime'))!;
+    const status = await readStatus({ root, pipeline: 'daily-rates' }, { ledger, clock: () => new Date(generatedAt), kinds: defaultStageKinds() });
+    if (!status.ok) throw new Error(status.message);
+    const card = desktop.locator('#pipeline-daily-rates ~ dl');
+    expect(await card.locator('[data-key="due"]').getAttribute('data-count')).toBe(String(status.pipelines[0]!.due!.count));
+    expect(await card.locator('[data-key="paused"]').textContent()).toBe('yes, since 2026-11-27 09:00 UTC by ana: source down');
+    expect(await card.locator('[data-key="sla-breaches"]').getAttribute('data-runs')).toBe('2');
+    expect(await desktop.locator('ul[aria-label="Last 6 runs of daily-rates"] a[data-sla="breached"]').count()).toBe(2);
     await desktop.screenshot({ path: join(shots, 'overview-desktop.png'), fullPage: true });
 
     const local = [...new Set(links.filter((href) => href.startsWith(url)).map((href) => href.split('#')[0]!))];
@@ -113,5 +128,6 @@ describe.skipIf(!hasChromium)('the status site in headless Chromium', () => {
       expect(await hasHorizontalScroll(phone), `${name} at 375 px`).toBe(false);
       await phone.screenshot({ path: join(shots, `${name}-phone.png`), fullPage: true });
     }
-  });
+    // Chromium, a CLI child process and ~10 page loads: well past the default 20 s on a loaded machine.
+  }, 90_000);
 });

@@ -6,7 +6,7 @@ import { createPlan } from '../../src/planner/plan.ts';
 import { splitSegments } from '../../src/planner/segments.ts';
 import { defaultStageKinds } from '../../src/stages/registry.ts';
 import { HANDOFF_FORMAT, type HandoffContext, type ReceivedPart } from '../../src/use-cases/handoff.ts';
-import { joinParts } from '../../src/use-cases/join-parts.ts';
+import { joinParts, runSlaBreach } from '../../src/use-cases/join-parts.ts';
 
 const spec = Pipeline.parse({
   name: 'p',
@@ -96,5 +96,21 @@ describe('joinParts', () => {
     expect(record.stages.b).toMatchObject({ status: 'cancelled', skipDetail: 'shard 2/2: SIGTERM' });
     expect(record.stages.c).toMatchObject({ status: 'cancelled', skipDetail: "upstream stage 'b' was cancelled" });
     expect(record.status).toBe('cancelled');
+  });
+});
+
+describe('runSlaBreach', () => {
+  const finished = (seconds: number): RunEvent => ({ type: 'run.finished', runId: RUN, at: at(seconds), status: 'succeeded', durationMs: seconds * 1000 });
+  const manual = { ...context, tick: undefined, trigger: 'manual' };
+
+  it('judges the whole run: from its start, or from the tick of a scheduled run', () => {
+    expect(runSlaBreach(undefined, manual, finished(5000))).toBeUndefined();
+    expect(runSlaBreach('30m', manual, finished(60))).toBeUndefined();
+    expect(runSlaBreach('30m', manual, finished(1860))).toMatchObject({ type: 'sla.breached', scope: 'run', slaMs: 1_800_000, elapsedMs: 1_860_000 });
+    // Planned 10 minutes after its tick: a 15-minute SLA is breached 5 minutes into the run.
+    expect(runSlaBreach('15m', context, finished(240))).toBeUndefined();
+    expect(runSlaBreach('15m', context, finished(360))).toMatchObject({ scope: 'run', elapsedMs: 960_000 });
+    // Planned after its SLA had passed: a late start.
+    expect(runSlaBreach('5m', context, finished(10))).toMatchObject({ scope: 'start', slaMs: 300_000 });
   });
 });
