@@ -8,7 +8,7 @@ import type { Interval } from '../model/events.ts';
 import { parseIntervalOption } from '../planner/interval.ts';
 import type { ActionsRuntime } from '../adapters/github-actions.ts';
 
-export const ACTION_COMMANDS = ['validate', 'plan', 'run', 'finalize'] as const;
+export const ACTION_COMMANDS = ['validate', 'plan', 'run', 'finalize', 'backfill', 'pause', 'unpause'] as const;
 export type ActionCommand = (typeof ACTION_COMMANDS)[number];
 
 /** The ledger branch used when `ledger-branch` is not given (read once the git ledger lands). */
@@ -38,6 +38,15 @@ export interface ActionInputs {
   shard?: { index: number; count: number };
   /** The run a segment or finalize job belongs to (the plan job's `run-id` output). */
   runId?: string;
+  // operations from workflow_dispatch ↓
+  /** `command: backfill`: the range (dates or instants) and which intervals run again. */
+  from?: string;
+  to?: string;
+  reprocess?: string;
+  /** `command: backfill`: list what would run, run nothing. */
+  dryRun?: boolean;
+  /** `command: pause`: why. */
+  reason?: string;
 }
 
 /** An input that cannot be used: names the input and says what to write instead. */
@@ -105,7 +114,15 @@ export function readActionInputs(runtime: ActionsRuntime, env: Readonly<Record<s
     root: resolve(workspace, runtime.input('working-directory') || '.'),
     workspace,
     ...fanOutInputs(runtime),
+    ...operationInputs(runtime),
   };
+}
+
+function operationInputs(runtime: ActionsRuntime): Pick<ActionInputs, 'from' | 'to' | 'reprocess' | 'dryRun' | 'reason'> {
+  const dryRun = runtime.input('dry-run');
+  if (dryRun && !['true', 'false'].includes(dryRun)) throw new ActionInputError('dry-run', `'${dryRun}' is not true or false`);
+  const pick = (name: string) => runtime.input(name) || undefined;
+  return { from: pick('from'), to: pick('to'), reprocess: pick('reprocess'), dryRun: dryRun === 'true', reason: pick('reason') };
 }
 
 function fanOutInputs(runtime: ActionsRuntime): Pick<ActionInputs, 'handoff' | 'segment' | 'shard' | 'runId'> {

@@ -25,7 +25,12 @@ export async function runWeirAction(runtime: ActionsRuntime, env: Env, cwd: stri
   try {
     const inputs = readActionInputs(runtime, env, cwd);
     maskDeclaredSecrets(inputs, env, runtime);
-    if (inputs.command === 'finalize' || (inputs.command === 'run' && inputs.segment) || (inputs.command === 'plan' && inputs.handoff)) {
+    if (inputs.command === 'backfill' || inputs.command === 'pause' || inputs.command === 'unpause') {
+      // operations from workflow_dispatch.
+      const control = await import('./action-control.ts');
+      if (inputs.command === 'backfill') await control.backfillAction(inputs, runtime, env);
+      else await control.pauseAction(inputs, runtime, env, inputs.command === 'pause');
+    } else if (inputs.command === 'finalize' || (inputs.command === 'run' && inputs.segment) || (inputs.command === 'plan' && inputs.handoff)) {
       // fan-out: the jobs of a run split into segments.
       const fanOut = await import('./action-segments.ts');
       const job = inputs.command === 'finalize' ? fanOut.finalizeAction : inputs.command === 'run' ? fanOut.segmentAction : fanOut.planSegmentsAction;

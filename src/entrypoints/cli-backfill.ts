@@ -4,7 +4,7 @@ import type { PolicyConfig } from '../policies/policy.ts';
 import type { ChannelConfigs } from '../notify/channel-config.ts';
 import { renderTable } from '../report/terminal.ts';
 import { defaultStageKinds } from '../stages/registry.ts';
-import { isBackfillSucceeded, planBackfill, REPROCESS_MODES, runBackfill, type BackfillDecision, type BackfillPlan, type BackfillResult, type Reprocess } from '../use-cases/backfill.ts';
+import { isBackfillSucceeded, parseBackfillBound as parseBound, planBackfill, REPROCESS_MODES, runBackfill, type BackfillDecision, type BackfillPlan, type BackfillResult, type Reprocess } from '../use-cases/backfill.ts';
 import { parseParamPairs, resolveParams } from '../use-cases/params.ts';
 import { validatePipelines } from '../use-cases/validate.ts';
 import type { CliValues } from './cli.ts';
@@ -13,8 +13,6 @@ import { cancelOnSignals } from './cancel-on-signals.ts';
 import { EXIT, type Io, UsageError } from './cli-io.ts';
 import { printDiagnostics, resolvePipelineArgs, rootOf, summarize } from './cli-pipelines.ts';
 import { createLocalRunDeps } from './local-run-deps.ts';
-
-const DAY_MS = 86_400_000;
 
 export interface LoadedProject {
   pipeline: LoadedPipeline;
@@ -34,15 +32,6 @@ export async function loadOnePipeline(file: string, values: CliValues, io: Io): 
     return undefined;
   }
   return { pipeline: result.pipelines[0], policies: result.policies, allowWritePaths: result.allowWritePaths, channels: result.channels };
-}
-
-/** A date (YYYY-MM-DD, a whole UTC day) or an ISO 8601 instant. `--to` dates include their day. */
-function parseBound(text: string | undefined, flag: '--from' | '--to'): Date {
-  if (text === undefined) throw new UsageError(`backfill needs ${flag}: write --from YYYY-MM-DD --to YYYY-MM-DD (--to's day is included)`);
-  const isDay = /^\d{4}-\d{2}-\d{2}$/.test(text);
-  const date = new Date(isDay ? `${text}T00:00:00Z` : text);
-  if (Number.isNaN(date.getTime()) || (isDay && !date.toISOString().startsWith(text))) throw new UsageError(`${flag} '${text}' is not a date (YYYY-MM-DD) or an ISO 8601 instant`);
-  return isDay && flag === '--to' ? new Date(date.getTime() + DAY_MS) : date;
 }
 
 function parseOptions(values: CliValues): { reprocess: Reprocess; maxParallel: number } {
@@ -97,7 +86,7 @@ export async function backfillCommand(args: string[], values: CliValues, io: Io)
   } finally {
     cancel.dispose();
   }
-  io.out(values.json ? JSON.stringify({ ...plan, runs: result.outcomes, notStarted: result.notStarted }, null, 2) : renderPlanTable(plan, result));
+  io.out(values.json ? JSON.stringify({ ...plan, runs: result.outcomes.map(({ run: _run, ...outcome }) => outcome), notStarted: result.notStarted }, null, 2) : renderPlanTable(plan, result));
   const signalled = cancel.received();
   if (signalled) return EXIT.signal(signalled);
   return isBackfillSucceeded(result) ? EXIT.ok : EXIT.failed;

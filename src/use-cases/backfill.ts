@@ -13,7 +13,7 @@ import type { LedgerStore } from '../ledger/ledger-store.ts';
 import type { RunRecord } from '../ledger/run-record.ts';
 import { nextTicks } from '../planner/schedule.ts';
 import type { RunDeps } from './run-deps.ts';
-import { runPipeline, type RunRequest } from './run-pipeline.ts';
+import { runPipeline, type RunRequest, type RunSummary } from './run-pipeline.ts';
 
 const DAY_MS = 86_400_000;
 /** Most intervals one backfill covers: a typo in --from (1926) should not queue a century of runs. */
@@ -58,6 +58,16 @@ export interface BackfillRequest {
 
 /** Refused: the range is empty, reversed or too long. */
 export class BackfillRangeError extends ConfigError {}
+
+/** A bound of the range: a date (YYYY-MM-DD, a whole UTC day) or an ISO 8601 instant; a `to` date includes its day. Named as the CLI flag or the Action input is. */
+export function parseBackfillBound(text: string | undefined, name: '--from' | '--to' | 'from' | 'to'): Date {
+  const to = name.endsWith('to');
+  if (!text) throw new BackfillRangeError(`backfill needs ${name}: a date YYYY-MM-DD (${to ? 'its day is included' : 'the first day'}) or an ISO 8601 instant`);
+  const isDay = /^\d{4}-\d{2}-\d{2}$/.test(text);
+  const date = new Date(isDay ? `${text}T00:00:00Z` : text);
+  if (Number.isNaN(date.getTime()) || (isDay && !date.toISOString().startsWith(text))) throw new BackfillRangeError(`${name} '${text}' is not a date (YYYY-MM-DD) or an ISO 8601 instant`);
+  return isDay && to ? new Date(date.getTime() + DAY_MS) : date;
+}
 
 /** The intervals whose start lies in [from, to): consecutive schedule ticks, or UTC days. */
 export function backfillIntervals(spec: PipelineSpec, range: BackfillRange): Interval[] {
@@ -129,6 +139,8 @@ export interface BackfillOutcome {
   interval: Interval;
   /** The run's record; absent when the run was refused before it started (`error`). */
   record?: RunRecord;
+  /** The run's folder and plan, for its report (absent when it was refused). */
+  run?: Omit<RunSummary, 'record'>;
   error?: string;
 }
 
@@ -164,8 +176,8 @@ export async function runBackfill(plan: BackfillPlan, base: Omit<RunRequest, 'in
 
 async function runOne(interval: Interval, base: Omit<RunRequest, 'interval' | 'trigger' | 'resume'>, deps: RunDeps): Promise<BackfillOutcome> {
   try {
-    const summary = await runPipeline({ ...base, interval, trigger: 'backfill' }, deps);
-    return { interval, record: summary.record };
+    const { record, ...run } = await runPipeline({ ...base, interval, trigger: 'backfill' }, deps);
+    return { interval, record, run };
   } catch (error) {
     // Refused before it ran (another run holds the pipeline, a bad param): the others still go.
     return { interval, error: (error as Error).message };

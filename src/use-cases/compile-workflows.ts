@@ -254,6 +254,51 @@ function describeSegment(segment: Segment): string {
   return `${stages}${shards ?? ''}${handsOn}.`;
 }
 
+export const CONTROL_WORKFLOW_PATH = '.github/workflows/weir-control.yml';
+
+/**
+ * Operations by hand (`workflow_dispatch`): backfill a range of a pipeline, pause or unpause it.
+ * One workflow for every pipeline with a schedule or params; it joins the pipeline's concurrency
+ * group, so it never writes the ledger beside a scheduled run of the same pipeline.
+ */
+export function controlWorkflow(pipelines: readonly string[], options: WorkflowOptions): WorkflowDocument {
+  const inputs = {
+    operation: { description: 'What to do', type: 'choice', required: true, options: ['backfill', 'pause', 'unpause'], default: 'backfill' },
+    pipeline: { description: 'The pipeline', type: 'choice', required: true, options: [...pipelines] },
+    from: { description: 'backfill: first day (YYYY-MM-DD) of the range', type: 'string', required: false },
+    to: { description: 'backfill: last day (YYYY-MM-DD, included) of the range', type: 'string', required: false },
+    reprocess: { description: 'backfill: which intervals run', type: 'choice', required: false, options: ['failed', 'missing', 'all'], default: 'failed' },
+    'dry-run': { description: 'backfill: list what would run, run nothing', type: 'boolean', required: false, default: false },
+    reason: { description: 'pause: why (recorded on the ledger branch)', type: 'string', required: false },
+  };
+  const document = {
+    name: 'weir: operations',
+    on: { workflow_dispatch: { inputs } },
+    permissions: {},
+    concurrency: { group: 'weir-${{ inputs.pipeline }}', 'cancel-in-progress': false },
+    jobs: {
+      operate: {
+        name: '${{ inputs.operation }} ${{ inputs.pipeline }}',
+        'runs-on': DEFAULT_RUNNER,
+        permissions: { contents: 'write' },
+        steps: [
+          checkoutStep(),
+          {
+            name: 'Run the operation',
+            uses: options.action,
+            with: { command: '${{ inputs.operation }}', pipeline: '${{ inputs.pipeline }}', from: '${{ inputs.from }}', to: '${{ inputs.to }}', reprocess: '${{ inputs.reprocess }}', 'dry-run': '${{ inputs.dry-run }}', reason: '${{ inputs.reason }}' },
+          },
+        ],
+      },
+    },
+  };
+  const comments: WorkflowComment[] = [
+    { path: ['concurrency'], text: " The pipeline's own group: an operation waits for a scheduled run of the same pipeline to finish, and the other way round." },
+    { path: ['jobs', 'operate', 'permissions'], text: ' Writes the ledger branch (runs, pause).' },
+  ];
+  return { path: CONTROL_WORKFLOW_PATH, header: header('pipelines/', options), document, comments, pins: [CHECKOUT] };
+}
+
 export const VALIDATE_WORKFLOW_PATH = '.github/workflows/weir-validate.yml';
 
 export function validateWorkflow(options: WorkflowOptions): WorkflowDocument {

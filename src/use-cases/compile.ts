@@ -11,7 +11,7 @@ import { type Segment, splitSegments } from '../planner/segments.ts';
 import { renderWorkflowYaml } from '../report/workflow-yaml.ts';
 import { defaultStageKinds } from '../stages/registry.ts';
 import { toUtcSchedule } from './compile-cron.ts';
-import { dispatchInputs, GENERATED_MARKER, pipelineWorkflow, validateWorkflow, type WorkflowOptions } from './compile-workflows.ts';
+import { controlWorkflow, dispatchInputs, GENERATED_MARKER, pipelineWorkflow, validateWorkflow, type WorkflowOptions } from './compile-workflows.ts';
 
 /** GitHub refuses a `workflow_dispatch` with more inputs than this. */
 export const MAX_DISPATCH_INPUTS = 25;
@@ -45,6 +45,7 @@ export function compileWorkflows(request: CompileRequest): CompileResult {
     return pipelineWorkflow(pipeline, schedule, request.options, split[i] as Segment[]);
   });
   documents.push(validateWorkflow(request.options));
+  if (triggered.length > 0) documents.push(controlWorkflow(triggered.map((p) => p.spec.name).sort(), request.options));
   const files = documents.map((document) => ({ path: document.path, text: renderWorkflowYaml(document) }));
   return { ok: true, files: files.sort((a, b) => a.path.localeCompare(b.path)) };
 }

@@ -32,7 +32,7 @@ describe('weir init', () => {
     const run = await weir(dir, ['run', 'hello', '--date', '2026-03-01']);
     expect(run.code, run.stderr).toBe(0);
     expect(readFileSync(join(dir, 'out/hello/by-country-2026-03-02.csv'), 'utf8')).toContain('Germany,2,5788260');
-    expect(await weir(dir, ['compile', '--action', 'acme', '--check'])).toMatchObject({ code: 0, stdout: '2 workflows fresh\n' });
+    expect(await weir(dir, ['compile', '--action', 'acme', '--check'])).toMatchObject({ code: 0, stdout: '3 workflows fresh\n' });
     expect(execFileSync('git', ['status', '--porcelain', '--ignored'], { cwd: dir, encoding: 'utf8' })).toMatch(/!! \.weir\/\n!! out\//);
   });
 
