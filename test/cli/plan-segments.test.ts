@@ -105,9 +105,12 @@ describe('weir plan --segments', () => {
     const both = await weir(dir, ['plan', 'fanout', '--segments', '--json', '--mermaid']);
     expect(both).toMatchObject({ code: 2, stdout: '' });
     expect(both.stderr).toContain("'weir plan' prints JSON or Mermaid, not both: pass --json or --mermaid");
-    const typo = await weir(dir, ['plan', 'fanout', '--segment']);
+    const typo = await weir(dir, ['plan', 'fanout', '--segmnts']);
     expect(typo).toMatchObject({ code: 2, stdout: '' });
-    expect(typo.stderr).toContain("unknown option '--segment' (did you mean '--segments'?)");
+    expect(typo.stderr).toContain("unknown option '--segmnts' (did you mean '--segments'?)");
+    // --segment (one segment of a run) belongs to 'weir run', not to 'weir plan'.
+    const runOption = await weir(dir, ['plan', 'fanout', '--segment', 'embed']);
+    expect(runOption).toMatchObject({ code: 2, stdout: '' });
     const elsewhere = await weir(dir, ['validate', '--segments']);
     expect(elsewhere).toMatchObject({ code: 2, stdout: '' });
     expect(elsewhere.stderr).toContain("'weir validate' does not take --segments");
