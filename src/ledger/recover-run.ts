@@ -28,6 +28,8 @@ async function killLeftovers(owner: LeaseOwner | undefined, deps: RecoveryDeps):
 
 /** Undefined when the run's owner is alive, or another process recovered it first. */
 export async function recoverActiveRun(active: RunRecord, leases: LeaseOwner[], deps: RecoveryDeps): Promise<RecoveredRun | undefined> {
+  // A parked run (gates) has no process on purpose: it waits for a trigger, not for recovery.
+  if (active.status === 'waiting') return undefined;
   if (!isActiveRunGone(active, leases, deps.liveness)) return undefined;
   const latest = latestRecord(active, await deps.options.loadEvents(active.pipeline, active.runId));
   // Died while being recorded: the run ended, so keep its status and the commit it made durable.

@@ -33,6 +33,8 @@ export interface StageRecord {
   rateLimitWaitMs?: number;
   /** For a `reused` stage: the run its output was restored from. */
   reusedFrom?: string;
+  /** For a `waiting` gate: what it waits for (its condition, and since when). Gates issue. */
+  waitDetail?: string;
 }
 
 export interface BreakerTransition {
@@ -76,6 +78,13 @@ export interface RunRecord {
   retryOf?: string;
   /** This run's attempt number when it is a retry (the first run is attempt 1). */
   attempt?: number;
+  // Gates (gates issue) ↓
+  /** When the run first parked on a gate, ISO 8601: gate timeouts count from here. */
+  parkedAt?: string;
+  /** The gates a `waiting` run waits on. */
+  waitingOn?: string[];
+  /** Each time a trigger continued the parked run. */
+  resumes?: { at: string; trigger: string }[];
 }
 
 // Notifications (reports issue) ↓
@@ -181,6 +190,23 @@ export function applyEvent(record: RunRecord | undefined, event: RunEvent): RunR
       if (event.skipReason !== undefined) record.skipReason = event.skipReason; // catch-up: paused
       break;
     case 'stage.log':
+      break;
+    // Gates (gates issue) ↓ a parked run is not finished: it goes waiting → running → its final status.
+    case 'stage.waiting': {
+      const stage = stageOf(record, event.stage);
+      const attempt = lastAttempt(stage);
+      if (attempt) attempt.finishedAt = event.at;
+      Object.assign(stage, { status: 'waiting', durationMs: event.durationMs, waitDetail: event.detail });
+      break;
+    }
+    case 'run.parked':
+      Object.assign(record, { status: 'waiting', waitingOn: event.waitingOn, durationMs: event.durationMs });
+      record.parkedAt ??= event.at;
+      break;
+    case 'run.resumed':
+      record.status = 'running';
+      record.waitingOn = undefined;
+      (record.resumes ??= []).push({ at: event.at, trigger: event.trigger });
       break;
     // Notifications (reports issue) ↓ recorded beside the run; its status stays as run.finished set it.
     case 'notify.sent':

@@ -83,8 +83,25 @@ export type NotifyRule = z.infer<typeof NotifyRule>;
 /** Inline policy fields on a stage. The full policy model lives in src/policies (resilience issue). */
 export const PolicyRef = z.union([z.string().min(1), z.record(z.string(), z.unknown())]);
 
+// Gates (gates issue) ↓ `sets:` on any stage.
+/** `global` sets a flag every pipeline's gates see; another pipeline's name sets it there. */
+export const FLAG_SCOPE_PATTERN = /^(global|[A-Za-z_][A-Za-z0-9_-]*)$/;
+const FlagScalar = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.unknown())]);
+export const FlagSetSpec = z
+  .strictObject({
+    value: z.unknown().optional().describe('The value (any JSON; strings are templates).'),
+    sql: z.string().min(1).optional().describe("A query on the run's database; the flag takes the first column of its first row (null without rows)."),
+    key: z.string().min(1).optional().describe("Set the flag for this key only (e.g. '{{ params.doc_id }}'). Default: unkeyed."),
+    scope: z.string().regex(FLAG_SCOPE_PATTERN, "'global' or a pipeline name").optional().describe("'global' (every pipeline) or a pipeline name. Default: this pipeline."),
+  })
+  .refine((s) => ('value' in s) !== (s.sql !== undefined), 'give exactly one of value or sql');
+export type FlagSetSpec = z.infer<typeof FlagSetSpec>;
+export const StageSets = z
+  .record(z.string().regex(NAME_PATTERN, 'flag names use letters, digits, _ and -, starting with a letter or _'), z.union([FlagScalar, FlagSetSpec]))
+  .describe('Ledger flags this stage sets when it succeeds, applied only when the run commits (succeeds): name: value, or name: { value | sql, key?, scope? }. Default: none.');
+
 export const Stage = z.strictObject({
-  uses: z.string().min(1).describe('Stage kind: sql, http, files, export, command.'),
+  uses: z.string().min(1).describe('Stage kind: sql, http, files, export, command, report, gate.'),
   description: z.string().optional(),
   needs: z.union([z.string(), z.array(z.string())]).optional().describe('Stages that must succeed first.'),
   with: z.record(z.string(), z.unknown()).optional().describe('Settings of the stage kind.'),
@@ -95,6 +112,7 @@ export const Stage = z.strictObject({
   timeout: Duration.optional().describe('Stage time limit. Default: the policy timeout, else none.'),
   if: z.string().optional().describe('Template condition; the stage is skipped when it renders false.'),
   enabled: z.boolean().optional().describe('false skips the stage (and its dependents). Default: true.'),
+  sets: StageSets.optional(),
 });
 export type Stage = z.infer<typeof Stage>;
 

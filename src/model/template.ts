@@ -27,6 +27,8 @@ export interface TemplateContext {
   stage?: { name: string };
   /** What upstream stages of this run produced, by stage name. */
   stages?: Readonly<Record<string, StageFacts>>;
+  /** Ledger flags, in a gate's condition only (gates issue); an unset flag reads as null. */
+  flags?: Readonly<Record<string, unknown>>;
 }
 
 /** What a template can read of another stage: `{{ stages.load.rows }}`. */
@@ -49,6 +51,7 @@ export const TEMPLATE_ROOTS: Readonly<Record<string, readonly string[] | null>> 
   pipeline: ['name'],
   stage: ['name'],
   stages: null,
+  flags: null,
 };
 
 /** Why `path` cannot be read from any context, or undefined when it is well-formed. */
@@ -299,6 +302,9 @@ function resolvePath(segments: readonly string[], offset: number, context: Templ
       return context.stage ? context.stage.name : new Missing("'stage.name' is only available inside a stage", offset);
     case 'stages':
       return readStageFact(segments, offset, context);
+    case 'flags':
+      // Gates: an unset flag is null (a condition on it is false), not an error.
+      return context.flags ? (context.flags[field] ?? null) : new Missing(`'flags.${field}' is read only in a gate's condition (uses: gate, with.condition)`, offset);
     default:
       return (context[root as 'run' | 'pipeline'] as Record<string, unknown>)[field];
   }

@@ -50,6 +50,7 @@ const STATUS_MARK: Record<StageStatus | 'abandoned', string> = {
   skipped: '⏭️',
   cancelled: '🚫',
   reused: '♻️',
+  waiting: '⏸️',
   abandoned: '💀',
 };
 

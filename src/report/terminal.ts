@@ -55,6 +55,13 @@ export function formatEventLine(event: RunEvent, style: Style, verbose = false):
       return `  ${style.yellow('✉')} ${event.event} notification to ${event.channel} failed after ${event.attempts} attempt${event.attempts === 1 ? '' : 's'}: ${event.error.message} ${style.dim('(the run\'s result is unchanged)')}`;
     case 'notify.skipped':
       return `  ${style.yellow('✉')} ${event.event} notification to ${event.channel} skipped: ${event.reason}`;
+    // Gates (gates issue) ↓
+    case 'stage.waiting':
+      return `  ${style.yellow('⏸')} ${event.stage} waiting: ${event.detail}`;
+    case 'run.parked':
+      return `${style.yellow('⏸ parked')} after ${formatDuration(event.durationMs)}, waiting on ${event.waitingOn.join(', ')}: run ${event.runId} resumes at the next trigger (weir run, or the schedule) once its condition is met`;
+    case 'run.resumed':
+      return `${style.bold('▶')} resuming parked run ${event.runId} (${event.trigger})`;
     case 'run.finished': {
       const mark = event.status === 'succeeded' ? style.green('✔ succeeded') : event.status === 'failed' ? style.red('✖ failed') : style.yellow(`■ ${event.status}`);
       return `${mark} in ${formatDuration(event.durationMs)}${event.error ? ` ${style.red(event.error.message)}` : ''}`;
