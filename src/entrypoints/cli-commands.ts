@@ -57,6 +57,9 @@ export const OPTIONS = {
   'max-parallel': { type: 'string', value: 'n', help: "runs at once (default 1; at most the pipeline's max_active_runs)" },
   'newest-first': { type: 'boolean', help: 'run the newest interval first (default: oldest first)' },
   'dry-run': { type: 'boolean', help: 'list each interval and what would happen to it; write nothing' },
+  // gates (gates issue) ↓
+  pipeline: { type: 'string', value: 'name', help: 'flags: the pipeline whose flag to change (default: a global flag every pipeline sees)' },
+  key: { type: 'string', value: 'key', help: 'flags: change the flag for this key only (e.g. a document id)' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -159,6 +162,13 @@ export const COMMANDS = {
     summary: 'write the static status site from the ledger: every pipeline, a page per run',
     options: ['out', 'serve', 'port', 'limit', 'ledger'],
     notes: 'Writes index.html and runs/<run id>.html into --out (default: weir-site/ under the project root); --limit is the runs shown per pipeline (default 30). docs/site.md publishes it to GitHub Pages.',
+  },
+  // gates (gates issue) ↓
+  flags: {
+    usage: 'weir flags [pipeline] | set <name>=<value>… | unset <name>…',
+    summary: 'list, set or unset the ledger flags that gate stages wait on',
+    options: ['json', 'pipeline', 'key'],
+    notes: "Values are JSON when they parse (true, 3, \"text\"), else text. Without --pipeline a flag is global. A parked run resumes at its pipeline's next trigger (weir run, or the schedule).",
   },
   help: { usage: 'weir help [command]', summary: 'show help for weir or one command', options: [] },
   version: { usage: 'weir version', summary: 'print the version', options: [] },

@@ -36,6 +36,7 @@ const HANDLERS: Record<Exclude<CommandName, 'help' | 'version'>, () => Promise<H
   backfill: async () => (await import('./cli-backfill.ts')).backfillCommand, // backfill branch
   retry: async () => (await import('./cli-retry.ts')).retryCommand, // backfill branch
   site: async () => (await import('./cli-site.ts')).siteCommand, // site branch
+  flags: async () => (await import('./cli-flags.ts')).flagsCommand, // gates issue
 };
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {

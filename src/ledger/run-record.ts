@@ -148,6 +148,7 @@ export function applyEvent(record: RunRecord | undefined, event: RunEvent): RunR
       }
       stage.status = event.type === 'stage.succeeded' ? 'succeeded' : 'failed';
       stage.finishedAt = event.at;
+      delete stage.waitDetail; // gates: a gate that waited and then passed or failed waits no more
       stage.durationMs = event.durationMs;
       stage.checks = event.checks;
       if (event.type === 'stage.succeeded') Object.assign(stage, { rows: event.rows, table: event.table, outputs: event.outputs });
