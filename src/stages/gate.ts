@@ -9,12 +9,29 @@ import { z } from 'zod';
 import { formatDuration, parseDuration } from '../model/duration.ts';
 import { GateNotMetError, GateTimeoutError } from '../model/errors.ts';
 import { Duration } from '../model/pipeline.ts';
+import { describeBadPath, findConditionExpressions } from '../model/template.ts';
 import type { StageKind } from './stage-kind.ts';
+
+/** Why a condition can never be evaluated (bad syntax, an unknown name), caught by `weir validate`. */
+function conditionProblem(condition: string): string | undefined {
+  for (const found of findConditionExpressions(condition)) {
+    if (found.error) return `condition: ${found.error}`;
+    for (const path of found.paths) {
+      const problem = describeBadPath(path);
+      if (problem) return `condition: ${problem}`;
+    }
+  }
+  return undefined;
+}
 
 const GateConfig = z.strictObject({
   condition: z
     .string()
     .min(1, 'a gate needs a condition, e.g. "flags.ready == true"')
+    .superRefine((condition, ctx) => {
+      const problem = conditionProblem(condition);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
     .describe('Template condition over ledger flags, e.g. "flags.pdf_ir_ready == true"; an unset flag reads as null.'),
   key: z.string().min(1).optional().describe("Read the flags set for this key (e.g. '{{ params.doc_id }}') before the unkeyed ones. Default: unkeyed flags only."),
   timeout: Duration.optional().describe('How long the run may stay parked on this gate, from when it first parked; past it the gate fails with gate_timeout. Default: no limit.'),
