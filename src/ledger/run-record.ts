@@ -201,7 +201,7 @@ export function applyEvent(record: RunRecord | undefined, event: RunEvent): RunR
       break;
     }
     case 'run.parked':
-      Object.assign(record, { status: 'waiting', waitingOn: event.waitingOn, durationMs: event.durationMs });
+      Object.assign(record, { status: 'waiting', waitingOn: event.waitingOn });
       record.parkedAt ??= event.at;
       break;
     case 'run.resumed':

@@ -86,7 +86,7 @@ async function intervalsToRun(request: ScheduledRunRequest, deps: RunDeps): Prom
 
 async function isDoneOrRunning(interval: Interval, pipeline: string, ledger: LedgerStore): Promise<boolean> {
   const runs = await ledger.listRuns({ pipeline, interval });
-  return runs.some((r) => (r.status === 'succeeded' || r.status === 'running') && r.interval.start === interval.start && r.interval.end === interval.end);
+  return runs.some((r) => (r.status === 'succeeded' || r.status === 'running' || r.status === 'waiting') && r.interval.start === interval.start && r.interval.end === interval.end);
 }
 
 /** A `skipped` run for the trigger a pause swallowed, so `weir history` shows it. */

@@ -59,7 +59,17 @@ describe('weir run with a gate, across processes', () => {
     const unset = await weir(dir, ['flags', 'unset', 'published', '--pipeline', 'docs']);
     expect(unset.code).toBe(0);
     expect((await weir(dir, ['flags', 'docs', '--table'])).stdout).not.toContain('published');
-  });
+  }, 90_000);
+});
+
+describe('weir flags set from several processes at once', () => {
+  it("loses no update: every process's flag is there afterwards", async () => {
+    const dir = project({ 'pipelines/docs.yml': DOCS });
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => weir(dir, ['flags', 'set', `f${i}=${i}`, '--pipeline', 'docs', '--key', 'doc/1'])));
+    expect(results.map((r) => r.code)).toEqual([0, 0, 0, 0, 0, 0]);
+    const flags = JSON.parse((await weir(dir, ['flags', 'docs', '--json'])).stdout);
+    expect(flags.map((f: { name: string; key: string; value: unknown }) => [f.name, f.key, f.value])).toEqual(Array.from({ length: 6 }, (_, i) => [`f${i}`, 'doc/1', i]));
+  }, 60_000);
 });
 
 describe('bad gate and flag input', () => {
