@@ -4,7 +4,8 @@
  * and its folder keeps its event log and database. The next trigger finds it (`findParkedRun`),
  * claims it under the lease (`claimParkedRun`) and continues it with the same run id.
  */
-import { ConfigError, RunConflictError } from '../model/errors.ts';
+import { AbandonedError, RunConflictError, toErrorRecord } from '../model/errors.ts';
+import { abandonRun } from '../ledger/abandon-run.ts';
 import type { StateCommit } from '../model/state.ts';
 import type { LedgerStore } from '../ledger/ledger-store.ts';
 import type { RunRecord } from '../ledger/run-record.ts';
@@ -24,9 +25,11 @@ export async function parkRun(ledger: Pick<LedgerStore, 'saveActive'>, record: R
 
 /**
  * Called with the lease held: the run must still be parked (a trigger that won the race before us
- * resumed it already), and its folder must be on this machine. Returns its workspace.
+ * resumed it already). Returns its workspace, or, when its folder is not on this machine (it parked
+ * on another runner, or the folder was deleted), closes it as `abandoned` and returns that record:
+ * a parked run that cannot resume must not block the pipeline's next runs.
  */
-export async function claimParkedRun(deps: Pick<RunDeps, 'ledger' | 'workspaces'>, parked: RunRecord): Promise<RunWorkspace> {
+export async function claimParkedRun(deps: Pick<RunDeps, 'ledger' | 'workspaces' | 'clock'>, parked: RunRecord): Promise<{ workspace: RunWorkspace } | { abandoned: RunRecord }> {
   const current = await deps.ledger.getRun(parked.runId);
   if (current?.status !== 'waiting') {
     throw new RunConflictError(
@@ -34,12 +37,15 @@ export async function claimParkedRun(deps: Pick<RunDeps, 'ledger' | 'workspaces'
     );
   }
   const workspace = await deps.workspaces.open(parked.pipeline, parked.runId);
-  if (!workspace) {
-    throw new ConfigError(
-      `parked run ${parked.runId} of '${parked.pipeline}' cannot resume here: its run folder is not on this machine (it parked elsewhere, or the folder was deleted); resume it on the machine where it parked`,
-    );
-  }
-  return workspace;
+  if (workspace) return { workspace };
+  const error = new AbandonedError(
+    `parked run ${parked.runId} of '${parked.pipeline}' could not resume: its run folder (outputs, database) is not on this machine (it parked on another runner, or the folder was deleted); ` +
+      `it is closed as abandoned and the next trigger starts afresh (resume parked runs on the machine where they parked)`,
+  );
+  const abandoned = { ...abandonRun(current, deps.clock.now()), error: toErrorRecord(error) };
+  for (const stage of Object.values(abandoned.stages)) if (stage.status === 'waiting') stage.status = 'cancelled';
+  await deps.ledger.finishRun(abandoned);
+  return { abandoned };
 }
 
 /** Writes the flags a succeeded run's `sets:` produced (its commit's `flags`), after its record. */

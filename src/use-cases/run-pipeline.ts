@@ -200,9 +200,13 @@ async function resumeParkedRun(request: RunRequest, parked: RunRecord, deps: Run
   const held = await acquireRunLease(deps, { pipeline, runId: parked.runId, maxActive: 1, wait: request.wait ?? false, signal: request.signal });
   let summary: RunSummary;
   try {
-    const workspace = await claimParkedRun(deps, parked);
-    const prepared: PreparedRun = { ...base, reused: new Map(), resumeFrom: await workspace.readEvents() };
-    summary = await executeAndRecord(prepared, workspace, request, deps, held.owner);
+    const claimed = await claimParkedRun(deps, parked);
+    if ('abandoned' in claimed) {
+      request.warn?.(claimed.abandoned.error!.message);
+      return { runId: parked.runId, runDir: '', record: claimed.abandoned, plan: base.plan };
+    }
+    const prepared: PreparedRun = { ...base, reused: new Map(), resumeFrom: await claimed.workspace.readEvents() };
+    summary = await executeAndRecord(prepared, claimed.workspace, request, deps, held.owner);
   } finally {
     await held.release();
   }

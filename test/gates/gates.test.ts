@@ -241,6 +241,21 @@ describe('resuming parked runs', () => {
     await expect(runB).rejects.toThrow(new RegExp(`run ${parked.runId} of 'docs' is no longer parked \\(it is succeeded\\)`));
   });
 
+  it('closes a parked run whose folder is gone as abandoned, saying why, so the next trigger starts afresh', async () => {
+    const { deps, request, root, setReady, upstreamRuns } = setup();
+    const parked = await runPipeline(request(), deps);
+    rmSync(join(root, '.weir', 'runs', 'docs', parked.runId), { recursive: true });
+    const warnings: string[] = [];
+    const closed = await runPipeline(request({ warn: (m) => warnings.push(m) }), deps);
+    expect(closed.record).toMatchObject({ runId: parked.runId, status: 'abandoned', error: { code: 'abandoned' }, stages: { wait_ready: { status: 'cancelled' }, publish: { status: 'cancelled' } } });
+    expect(warnings[0]).toMatch(/could not resume: its run folder .* is not on this machine/);
+    await setReady();
+    const fresh = await runPipeline(request(), deps);
+    expect(fresh.runId).not.toBe(parked.runId);
+    expect(fresh.record.status).toBe('succeeded');
+    expect(upstreamRuns()).toBe(2);
+  });
+
   it('on a schedule trigger, resumes the parked run first and starts no new interval while it stays parked', async () => {
     const { deps, request, clock, setReady, upstreamRuns } = setup();
     const trigger = () => runScheduled({ ...request() }, deps);
