@@ -51,7 +51,6 @@ export const TEMPLATE_ROOTS: Readonly<Record<string, readonly string[] | null>> 
   pipeline: ['name'],
   stage: ['name'],
   stages: null,
-  flags: null,
 };
 
 /** Why `path` cannot be read from any context, or undefined when it is well-formed. */
@@ -71,6 +70,13 @@ export function describeBadPath(path: readonly string[]): string | undefined {
   const fields = TEMPLATE_ROOTS[root];
   if (fields && !fields.includes(field)) return `'${root}' has no field '${field}': use ${fields.map((f) => `${root}.${f}`).join(', ')}`;
   if (rest.length > 0) return `'${root}.${field}' is a single value and has no field '${rest[0]}'`;
+  return undefined;
+}
+
+/** Why a `flags.…` path (gate conditions only) is malformed, or undefined when it is `flags.<name>`. */
+export function describeFlagPath(path: readonly string[]): string | undefined {
+  if (path.length === 1) return "'flags' needs a flag name, e.g. flags.ready";
+  if (path.length > 2) return `'flags.${path[1]}' is a single value and has no field '${path[2]}'`;
   return undefined;
 }
 
@@ -285,6 +291,13 @@ function toDate(value: unknown, offset: number): string {
 }
 
 function resolvePath(segments: readonly string[], offset: number, context: TemplateContext): unknown {
+  // Gates: `flags` is a root only in a gate's condition (not a TEMPLATE_ROOT: `if:` and `with` cannot
+  // read it); an unset flag is null, so a condition on it is false rather than an error.
+  if (segments[0] === 'flags' && context.flags) {
+    const problem = describeFlagPath(segments);
+    if (problem) throw new TemplateError(problem, offset);
+    return context.flags[segments[1]] ?? null;
+  }
   const problem = describeBadPath(segments);
   if (problem) throw new TemplateError(problem, offset);
   const [root, field] = segments;
@@ -302,9 +315,6 @@ function resolvePath(segments: readonly string[], offset: number, context: Templ
       return context.stage ? context.stage.name : new Missing("'stage.name' is only available inside a stage", offset);
     case 'stages':
       return readStageFact(segments, offset, context);
-    case 'flags':
-      // Gates: an unset flag is null (a condition on it is false), not an error.
-      return context.flags ? (context.flags[field] ?? null) : new Missing(`'flags.${field}' is read only in a gate's condition (uses: gate, with.condition)`, offset);
     default:
       return (context[root as 'run' | 'pipeline'] as Record<string, unknown>)[field];
   }

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { formatDuration, parseDuration } from '../model/duration.ts';
 import { GateNotMetError, GateTimeoutError } from '../model/errors.ts';
 import { Duration } from '../model/pipeline.ts';
-import { describeBadPath, findConditionExpressions } from '../model/template.ts';
+import { describeBadPath, describeFlagPath, findConditionExpressions } from '../model/template.ts';
 import type { StageKind } from './stage-kind.ts';
 
 /** Why a condition can never be evaluated (bad syntax, an unknown name), caught by `weir validate`. */
@@ -17,8 +17,8 @@ function conditionProblem(condition: string): string | undefined {
   for (const found of findConditionExpressions(condition)) {
     if (found.error) return `condition: ${found.error}`;
     for (const path of found.paths) {
-      const problem = describeBadPath(path);
-      if (problem) return `condition: ${problem}`;
+      const problem = path[0] === 'flags' ? describeFlagPath(path) : describeBadPath(path);
+      if (problem) return `condition: ${problem}${path[0] === 'flags' ? '' : ', and flags (in a gate)'}`;
     }
   }
   return undefined;

@@ -94,7 +94,7 @@ stages:
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("pipelines/bad.yml:6:16: error WEIR101: stages.a.sets.x: give exactly one of value or sql");
     expect(result.stderr).toContain("pipelines/bad.yml:10:11: error WEIR302: missing required field 'condition' in stages.g.with: add it");
-    expect(result.stderr).toMatch(/pipelines\/bad\.yml:13:\d+: error WEIR302: .*condition: unknown name 'flag': templates can use .*flags/);
+    expect(result.stderr).toMatch(/pipelines\/bad\.yml:13:\d+: error WEIR302: .*condition: unknown name 'flag': templates can use .*, and flags \(in a gate\)/);
     expect(existsSync(join(dir, 'upstream.log'))).toBe(false);
     expect(existsSync(join(dir, '.weir'))).toBe(false);
   });
