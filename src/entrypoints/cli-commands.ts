@@ -167,7 +167,7 @@ export const COMMANDS = {
   flags: {
     usage: 'weir flags [pipeline] | set <name>=<value>… | unset <name>…',
     summary: 'list, set or unset the ledger flags that gate stages wait on',
-    options: ['json', 'pipeline', 'key'],
+    options: ['json', 'pipeline', 'key', 'ledger'],
     notes: "Values are JSON when they parse (true, 3, \"text\"), else text. Without --pipeline a flag is global. A parked run resumes at its pipeline's next trigger (weir run, or the schedule).",
   },
   help: { usage: 'weir help [command]', summary: 'show help for weir or one command', options: [] },

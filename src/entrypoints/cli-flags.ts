@@ -3,6 +3,7 @@
  * `weir flags unset <name>… [--pipeline p] [--key k]` (gates issue): the ledger's flags, which `gate`
  * stages wait on. Without --pipeline a flag is global (every pipeline's gates see it). Setting a
  * flag resumes nothing by itself: the pipeline's next trigger (`weir run`, the schedule) does.
+ * `--ledger git[:branch]` reads or writes the flags on the ledger branch (a commit pushed to origin).
  */
 import { GLOBAL_FLAG_SCOPE, parseFlagAssignment, type Flag } from '../ledger/flags.ts';
 import { changeFlags, listFlags } from '../use-cases/flags.ts';
@@ -12,6 +13,12 @@ import { EXIT, type Io, UsageError } from './cli-io.ts';
 import { rootOf } from './cli-pipelines.ts';
 import { renderTable } from '../report/terminal.ts';
 import { createLocalRunDeps } from './local-run-deps.ts';
+import type { LedgerStore } from '../ledger/ledger-store.ts';
+
+/** The local ledger, unless --ledger names one (never picked implicitly: a write must go where asked). */
+function flagLedger(root: string, values: CliValues, io: Io): LedgerStore {
+  return values.ledger ? createCliDeps(root, { ledger: values.ledger }).ledger : createLocalRunDeps({ root, env: io.env }).ledger;
+}
 
 export async function flagsCommand(args: string[], values: CliValues, io: Io): Promise<number> {
   const [verb, ...rest] = args;
@@ -19,8 +26,7 @@ export async function flagsCommand(args: string[], values: CliValues, io: Io): P
   if (args.length > 1) throw new UsageError(`'weir flags' takes at most one pipeline name, got '${args.join(' ')}'; to change flags: weir flags set <name>=<value> [--pipeline p] [--key k]`);
   const root = rootOf(values, io);
   if (verb !== undefined) await assertPipeline(root, verb);
-  const { ledger } = createLocalRunDeps({ root, env: io.env });
-  const flags = await listFlags(ledger, verb);
+  const flags = await listFlags(flagLedger(root, values, io), verb);
   if (values.json) io.out(JSON.stringify(flags, null, 2));
   else if (flags.length === 0) io.out(`no flags${verb ? ` for '${verb}'` : ''}: set one with 'weir flags set <name>=<value>${verb ? ` --pipeline ${verb}` : ''}'`);
   else io.out(renderTable(['scope', 'name', 'key', 'value', 'by', 'at'], flags.map(row)));
@@ -50,7 +56,7 @@ async function changeCommand(verb: 'set' | 'unset', args: string[], values: CliV
   const root = rootOf(values, io);
   if (values.pipeline !== undefined) await assertPipeline(root, values.pipeline);
   if (values.key !== undefined && values.key === '') throw new UsageError('--key needs a value, e.g. --key doc-42');
-  const { ledger } = createLocalRunDeps({ root, env: io.env });
+  const ledger = flagLedger(root, values, io);
   const by = io.env.GITHUB_ACTOR || io.env.USER || 'unknown';
   const result = await changeFlags({ flags, unset: verb === 'unset', pipeline: values.pipeline, key: values.key, by }, { ledger, now: () => new Date() });
   if (values.json) {
