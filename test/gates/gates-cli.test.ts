@@ -37,6 +37,8 @@ describe('weir run with a gate, across processes', () => {
     const [waiting] = JSON.parse((await weir(dir, ['history', 'docs', '--json'])).stdout);
     expect(waiting).toMatchObject({ status: 'waiting', waitingOn: ['wait_ready'], stages: { extract: { status: 'succeeded' }, wait_ready: { status: 'waiting' }, publish: { status: 'pending' } } });
     expect((await weir(dir, ['history', 'docs', '--table'])).stdout).toMatch(/docs\s+waiting/);
+    const [status] = JSON.parse((await weir(dir, ['status', 'docs', '--json'])).stdout);
+    expect(status.lastRun).toMatchObject({ runId: waiting.runId, status: 'waiting' });
 
     const set = await weir(dir, ['flags', 'set', 'pdf_ir_ready=true', '--pipeline', 'docs'], { USER: 'ada' });
     expect(set.code).toBe(0);

@@ -174,6 +174,24 @@ stages:
     expect(await deps.ledger.listRuns({ pipeline: 'docs', unfinished: true })).toEqual([]);
   });
 
+  it('resume met after another pipeline\'s stage set the flag for this one (sets: scope), when that run succeeded', async () => {
+    const { deps, request, root, upstreamRuns } = setup();
+    const parked = await runPipeline(request(), deps);
+    const producerYaml = `name: producer
+stages:
+  convert:
+    uses: sql
+    with: { query: "select 1 as ok" }
+    sets: { ready: { value: true, scope: docs } }
+`;
+    const producer = loadPipelineSource(producerYaml, 'pipelines/producer.yml', { kinds: defaultStageKinds(), fileExists: () => true }).pipeline!;
+    expect((await runPipeline({ pipeline: producer, root, kinds: defaultStageKinds(), warn: () => {} }, deps)).record.status).toBe('succeeded');
+    expect(await deps.ledger.readFlags('docs')).toMatchObject([{ scope: 'docs', name: 'ready', value: true, by: expect.stringMatching(/^run /) }]);
+    const done = await runPipeline(request(), deps);
+    expect([done.runId, done.record.status]).toEqual([parked.runId, 'succeeded']);
+    expect(upstreamRuns()).toBe(1);
+  });
+
   it('read flags per key: a keyed flag for the gate key wins over the unkeyed one', async () => {
     const yaml = `name: docs
 params:
