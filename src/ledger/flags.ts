@@ -37,6 +37,11 @@ export interface FlagSet {
   value: unknown;
 }
 
+/** The writes of a succeeded run's `sets:` (its commit's flags), signed by the run. */
+export function flagWritesOf(runId: string, at: string, flags: readonly FlagSet[]): FlagWrite[] {
+  return flags.map((flag) => ({ ...flag, by: `run ${runId}`, at }));
+}
+
 /** Keys may hold any text: encoded so they are one safe path segment (no '/', no leading '.'). */
 export function encodeFlagKey(key: string): string {
   return encodeURIComponent(key).replaceAll('.', '%2E').replaceAll('*', '%2A');

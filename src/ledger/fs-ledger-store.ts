@@ -239,6 +239,7 @@ export class FsLedgerStore implements LedgerStore {
           pendingCommit: async () => (await files.state.readMarker(runId))?.commit,
           finish: (record, commit) => this.#finish(record, commit),
           dropPendingCommit: () => files.state.removeMarker(runId),
+        setFlags: (writes) => this.#flags.write(writes),
         });
         if (result) recovered.push(result);
       }

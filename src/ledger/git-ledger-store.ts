@@ -262,6 +262,7 @@ export class GitLedgerStore implements LedgerStore {
       pendingCommit: async () => undefined,
       finish: (record, commit) => this.#finish(record, commit),
       dropPendingCommit: async () => {},
+      setFlags: (writes) => this.setFlags(writes),
     });
   }
 }

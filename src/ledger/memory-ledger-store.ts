@@ -141,6 +141,7 @@ export class MemoryLedgerStore implements LedgerStore {
         pendingCommit: async () => undefined,
         finish: async (record, commit) => this.#finish(record, commit),
         dropPendingCommit: async () => {},
+        setFlags: (writes) => this.setFlags(writes),
       });
       if (result) recovered.push(result);
     }

@@ -6,6 +6,7 @@
  */
 import { AbandonedError, RunConflictError, toErrorRecord } from '../model/errors.ts';
 import { abandonRun } from '../ledger/abandon-run.ts';
+import { flagWritesOf } from '../ledger/flags.ts';
 import type { StateCommit } from '../model/state.ts';
 import type { LedgerStore } from '../ledger/ledger-store.ts';
 import type { RunRecord } from '../ledger/run-record.ts';
@@ -48,9 +49,12 @@ export async function claimParkedRun(deps: Pick<RunDeps, 'ledger' | 'workspaces'
   return { abandoned };
 }
 
-/** Writes the flags a succeeded run's `sets:` produced (its commit's `flags`), after its record. */
+/**
+ * Writes the flags a succeeded run's `sets:` produced (its commit's `flags`). Called after the
+ * commit is durable on the active record and before the run file: a kill in between is recovered
+ * as a succeeded run and recovery writes them again (recover-run.ts), so they are never lost.
+ */
 export async function applyCommittedFlags(ledger: Pick<LedgerStore, 'setFlags'>, record: RunRecord, commit: StateCommit): Promise<void> {
   if (!commit.flags?.length) return;
-  const at = record.finishedAt ?? new Date().toISOString();
-  await ledger.setFlags(commit.flags.map((flag) => ({ ...flag, by: `run ${record.runId}`, at })));
+  await ledger.setFlags(flagWritesOf(record.runId, record.finishedAt ?? record.startedAt, commit.flags));
 }

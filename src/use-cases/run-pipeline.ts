@@ -154,10 +154,10 @@ export async function recordRun(deps: Pick<RunDeps, 'ledger' | 'checkpoint'>, re
   const commit = record.status === 'succeeded' ? mergeCommits(results) : undefined;
   if (commit) await deps.ledger.saveActive({ ...record, ...(owner ? { owner } : {}), commit });
   deps.checkpoint?.('commit-saved');
+  // Gates: `sets:` reach the ledger's flags only for a succeeded run, once its commit is durable.
+  if (commit) await applyCommittedFlags(deps.ledger, record, commit);
   await deps.ledger.finishRun(record, commit);
   deps.checkpoint?.('run-recorded');
-  // Gates: `sets:` reach the ledger's flags only now, with the run recorded as succeeded.
-  if (commit) await applyCommittedFlags(deps.ledger, record, commit);
   if (commit) for (const [, result] of results) await result.afterCommit?.();
 }
 
