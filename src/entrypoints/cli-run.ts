@@ -75,7 +75,7 @@ function progressPrinter(values: CliValues, io: Io): (event: RunEvent) => void {
   // Quiet output is often read in CI logs of several pipelines: each line says which one.
   const label = (line: string) => (values.quiet ? `${pipeline}: ${line.trimStart().replaceAll('\n', '\n    ')}` : line);
   return (event) => {
-    if (event.type === 'run.started') pipeline = event.pipeline;
+    if (event.type === 'run.started' || event.type === 'run.resumed') pipeline = event.pipeline;
     if (event.type === 'stage.started') running.add(event.stage);
     if (event.type === 'stage.succeeded' || event.type === 'stage.failed') running.delete(event.stage);
     const quietOk = !values.quiet || event.type === 'run.finished' || event.type === 'stage.failed' || event.type === 'run.parked';

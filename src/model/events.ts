@@ -143,7 +143,7 @@ export type RunEvent =
   /** The run stops with gates waiting; its record stays in the ledger as `waiting` (not finished) for a later trigger. */
   | (Base & { type: 'run.parked'; durationMs: number; waitingOn: string[] })
   /** A later trigger continues a parked run (same run id): waiting gates are evaluated again. */
-  | (Base & { type: 'run.resumed'; trigger: string })
+  | (Base & { type: 'run.resumed'; pipeline: string; trigger: string })
   | (Base & {
       type: 'run.finished';
       status: Exclude<RunStatus, 'running' | 'waiting'>;

@@ -117,7 +117,7 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
   // Gates: a parked run continues in its own folder and database, from its event log.
   if (prepared.resumeFrom) {
     record = foldEvents(prepared.resumeFrom);
-    emit({ type: 'run.resumed', runId, at: new Date(startedAt).toISOString(), trigger });
+    emit({ type: 'run.resumed', runId, at: new Date(startedAt).toISOString(), pipeline: spec.name, trigger });
   } else emit({ type: 'run.started', runId, at: new Date(startedAt).toISOString(), pipeline: spec.name, params, interval, trigger, stages: plan.stages.map((s) => s.name), ...(prepared.provenance ? { provenance: prepared.provenance } : {}), ...(prepared.retryOf ? { retryOf: prepared.retryOf, attempt: prepared.attempt } : {}), ...lateness }); // retry (backfill branch), catch-up
   // Written before any stage starts: a run killed in its first milliseconds still leaves a trace.
   clearTimeout(saveTimer);
@@ -173,7 +173,7 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
       runTimeoutMs: spec.timeout === undefined ? undefined : parseDuration(spec.timeout),
       signal: options.signal,
       reused: prepared.reused,
-      ...(prepared.resumeFrom ? { initialState: deriveRunState(plan, [...prepared.resumeFrom, { type: 'run.resumed', runId, at: at(), trigger }]) } : {}),
+      ...(prepared.resumeFrom ? { initialState: deriveRunState(plan, [...prepared.resumeFrom, { type: 'run.resumed', runId, at: at(), pipeline: spec.name, trigger }]) } : {}),
       skipReason: (stage) => skipReason(stage, templateContext(stage.name)),
       runStage: async (stage, signal) => {
         // A stage that may change other stages' tables (a SQL script) starts once their outputs are kept.

@@ -108,7 +108,7 @@ describe('parking and resuming (gates)', () => {
     const state = deriveRunState(plan, [...toPhase.waiting, { ...base, type: 'run.parked', durationMs: 1, waitingOn: ['a'] }]);
     expect(state.finished).toBe('waiting');
     expect(nextActions(state, { capacity: 4 })).toEqual([]);
-    applyRunEvent(state, { ...base, type: 'run.resumed', trigger: 'manual' });
+    applyRunEvent(state, { ...base, type: 'run.resumed', pipeline: 'p', trigger: 'manual' });
     expect(state.finished).toBeUndefined();
     expect(phaseOf(state, 'a')).toBe('ready');
     expect(nextActions(state, { capacity: 4 }).map((a) => [a.type, a.stage.name])).toEqual([['start', 'a']]);

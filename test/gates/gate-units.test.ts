@@ -48,7 +48,7 @@ describe('executePlan with a gate', () => {
 
   it('continues a parked run from its event log after run.resumed: only the gate and what follows run', async () => {
     const { events } = await execute({ gate: waits }, [started]);
-    const resumed: RunEvent = { type: 'run.resumed', runId: 'r1', at: '2026-06-07T09:00:00.000Z', trigger: 'schedule' };
+    const resumed: RunEvent = { type: 'run.resumed', runId: 'r1', at: '2026-06-07T09:00:00.000Z', pipeline: 'p', trigger: 'schedule' };
     const ran: string[] = [];
     const log = [...events, resumed];
     const result = await executePlan(plan, {
