@@ -14,6 +14,9 @@ import { Pipeline } from '../../src/model/pipeline.ts';
 import { evaluateCondition, type TemplateContext } from '../../src/model/template.ts';
 import { createPlan } from '../../src/planner/plan.ts';
 import { gateStage } from '../../src/stages/gate.ts';
+import { dueIntervals } from '../../src/planner/due-intervals.ts';
+import { decide } from '../../src/use-cases/backfill.ts';
+import type { RunRecord } from '../../src/ledger/run-record.ts';
 
 const plan = createPlan(Pipeline.parse({ name: 'p', stages: { a: { uses: 'sql' }, gate: { uses: 'sql', needs: ['a'] }, after: { uses: 'sql', needs: ['gate'] }, side: { uses: 'sql' } } }));
 let tick = 0;
@@ -114,5 +117,21 @@ describe('gate conditions and flags', () => {
     expect(parseFlagAssignment('list=[1,2]')).toEqual({ name: 'list', value: [1, 2] });
     expect(parseFlagAssignment('ready')).toBeUndefined();
     expect(parseFlagAssignment('=x')).toBeUndefined();
+  });
+});
+
+describe('a parked run holds its interval', () => {
+  const interval = { start: '2026-06-05T06:00:00.000Z', end: '2026-06-06T06:00:00.000Z' };
+  const now = new Date('2026-06-06T09:00:00Z');
+
+  it('is not due again for the schedule while it waits (its next trigger resumes it instead)', () => {
+    const schedule = { cron: '0 6 * * *', timezone: 'UTC', catchup: 'last' as const };
+    expect(dueIntervals(schedule, [], now).due.map((d) => d.interval)).toEqual([interval]);
+    expect(dueIntervals(schedule, [{ interval, status: 'waiting' }], now).due).toEqual([]);
+  });
+
+  it('is skipped by a backfill, even with --reprocess all, like a running one', () => {
+    const parked = { runId: 'r1', status: 'waiting', interval } as RunRecord;
+    expect(decide(interval, [parked], 'all', now.getTime())).toEqual({ interval, action: 'skip', reason: 'running', runId: 'r1' });
   });
 });
