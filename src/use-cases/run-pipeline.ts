@@ -195,6 +195,7 @@ export async function runPipeline(request: RunRequest, deps: RunDeps): Promise<R
  */
 async function resumeParkedRun(request: RunRequest, parked: RunRecord, deps: RunDeps): Promise<RunSummary> {
   const pipeline = parked.pipeline;
+  if (Object.keys(request.params ?? {}).length) request.warn?.(`run ${parked.runId} of '${pipeline}' is parked and resumes with its own params; --param is ignored (run again once it has finished)`);
   await recoverAbandonedRuns(deps);
   const base = prepareRun({ ...request, runId: parked.runId, only: undefined, from: undefined, resume: undefined, trigger: request.trigger ?? 'manual' }, deps.clock.now(), parked);
   const held = await acquireRunLease(deps, { pipeline, runId: parked.runId, maxActive: 1, wait: request.wait ?? false, signal: request.signal });
