@@ -48,7 +48,8 @@ export function maskPipelineSecrets(pipelines: readonly LoadedPipeline[], inputs
 /** The run's outcome for the `status` output: succeeded only when every run did. */
 function overallStatus(summaries: readonly RunSummary[]): string {
   const statuses = summaries.map((s) => s.record.status);
-  return statuses.find((s) => s === 'failed') ?? statuses.find((s) => s !== 'succeeded') ?? 'succeeded';
+  // gates: a parked (waiting) run is not a failure; the status output says `waiting`.
+  return statuses.find((s) => s === 'failed') ?? statuses.find((s) => s !== 'succeeded' && s !== 'waiting') ?? statuses.find((s) => s === 'waiting') ?? 'succeeded';
 }
 
 export async function loadPipelines(inputs: ActionInputs, runtime: ActionsRuntime): Promise<Awaited<ReturnType<typeof validatePipelines>> | undefined> {
@@ -113,7 +114,7 @@ export async function runAction(inputs: ActionInputs, runtime: ActionsRuntime, e
   runtime.setOutput('summary', line);
   runtime.setOutput('matrix', planMatrix(summaries.map((s) => s.plan)));
   runtime.setOutput('report-artifact', artifacts.join(','));
-  if (status !== 'succeeded') runtime.setFailed(`weir run: ${line}; see the job summary`);
+  if (status !== 'succeeded' && status !== 'waiting') runtime.setFailed(`weir run: ${line}; see the job summary`);
 }
 
 // Catch-up issue ↓

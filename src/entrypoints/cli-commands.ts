@@ -62,6 +62,9 @@ export const OPTIONS = {
   handoff: { type: 'string', value: 'dir', help: 'folder the jobs of a run split into segments share (plan --segments starts the run there)' },
   segment: { type: 'string', value: 'id', help: 'run one segment of a run planned with plan --segments --handoff (see plan --segments)' },
   shard: { type: 'string', value: 'i/N', help: 'with --segment: which shard of a sharded segment (1/N … N/N)' },
+  // gates (gates issue) ↓
+  pipeline: { type: 'string', value: 'name', help: 'flags: the pipeline whose flag to change (default: a global flag every pipeline sees)' },
+  key: { type: 'string', value: 'key', help: 'flags: change the flag for this key only (e.g. a document id)' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -178,6 +181,13 @@ export const COMMANDS = {
     summary: 'what this machine offers (Node, DuckDB, GPUs, git, the ledger) and what each pipeline needs of it',
     options: ['json'],
     notes: "✓ present, ✗ missing, ! worth knowing, · a fact. Exit 0 when everything needed is here, 1 when something a pipeline needs is missing (a GPU, an environment variable, an executable script), 2 on bad usage. Outside a project it checks the machine only. WEIR_GPU=1 lifts a pipeline's GPU requirement (tests, demos).",
+  },
+  // gates (gates issue) ↓
+  flags: {
+    usage: 'weir flags [pipeline] | set <name>=<value>… | unset <name>…',
+    summary: 'list, set or unset the ledger flags that gate stages wait on',
+    options: ['json', 'pipeline', 'key', 'ledger'],
+    notes: "Values are JSON when they parse (true, 3, \"text\"), else text. Without --pipeline a flag is global. A parked run resumes at its pipeline's next trigger (weir run, or the schedule).",
   },
   help: { usage: 'weir help [command]', summary: 'show help for weir or one command', options: [] },
   version: { usage: 'weir version', summary: 'print the version', options: [] },

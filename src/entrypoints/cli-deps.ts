@@ -73,6 +73,8 @@ function deferredLedger(open: () => Promise<LedgerStore>): LedgerStore {
     recover: async (options) => (await store()).recover(options),
     readControl: async (pipeline) => (await store()).readControl(pipeline),
     writeControl: async (pipeline, control) => (await store()).writeControl(pipeline, control),
+    readFlags: async (scope) => (await store()).readFlags(scope),
+    setFlags: async (writes) => (await store()).setFlags(writes),
   };
 }
 

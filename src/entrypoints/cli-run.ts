@@ -75,10 +75,10 @@ export function progressPrinter(values: CliValues, io: Io): (event: RunEvent) =>
   // Quiet output is often read in CI logs of several pipelines: each line says which one.
   const label = (line: string) => (values.quiet ? `${pipeline}: ${line.trimStart().replaceAll('\n', '\n    ')}` : line);
   return (event) => {
-    if (event.type === 'run.started') pipeline = event.pipeline;
+    if (event.type === 'run.started' || event.type === 'run.resumed') pipeline = event.pipeline;
     if (event.type === 'stage.started') running.add(event.stage);
     if (event.type === 'stage.succeeded' || event.type === 'stage.failed') running.delete(event.stage);
-    const quietOk = !values.quiet || event.type === 'run.finished' || event.type === 'stage.failed';
+    const quietOk = !values.quiet || event.type === 'run.finished' || event.type === 'stage.failed' || event.type === 'run.parked';
     const line = quietOk ? formatEventLine(event, style, values.verbose) : undefined;
     if (io.isTty && statusShown) io.write('\r\x1b[K');
     if (line !== undefined) io.out(label(line));
@@ -144,7 +144,8 @@ export async function runCommand(args: string[], values: CliValues, io: Io): Pro
   if (values.json) io.out(JSON.stringify(summaries.length === 1 ? summaries[0].record : summaries.map((s) => s.record), null, 2));
   const signalled = cancel.received();
   if (signalled) return EXIT.signal(signalled);
-  return summaries.every((s) => s.record.status === 'succeeded') ? EXIT.ok : EXIT.failed;
+  // Gates: a parked run is not a failure (exit 0; --json shows status waiting): nothing sits idle waiting for it.
+  return summaries.every((s) => s.record.status === 'succeeded' || s.record.status === 'waiting') ? EXIT.ok : EXIT.failed;
 }
 
 /** `--trigger schedule` for one pipeline: says what it decided (paused, nothing due, deferred) and returns the runs it made. */

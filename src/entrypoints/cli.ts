@@ -39,6 +39,7 @@ const HANDLERS: Record<Exclude<CommandName, 'help' | 'version'>, () => Promise<H
   site: async () => (await import('./cli-site.ts')).siteCommand, // site branch
   finalize: async () => (await import('./cli-segments.ts')).finalizeCommand, // fan-out
   doctor: async () => (await import('./cli-doctor.ts')).doctorCommand, // gpu branch
+  flags: async () => (await import('./cli-flags.ts')).flagsCommand, // gates issue
 };
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {

@@ -7,10 +7,10 @@
  * timeout, checks) is the injected `runStage`. Whatever goes wrong in here, the run still ends with
  * a `run.finished` event: a bug becomes an InternalError on the run, not a hung or unrecorded run.
  */
-import { CancelledError, ConfigError, InternalError, RunTimeoutError, toErrorRecord, type ErrorRecord } from '../model/errors.ts';
+import { CancelledError, ConfigError, GateNotMetError, InternalError, RunTimeoutError, toErrorRecord, type ErrorRecord } from '../model/errors.ts';
 import type { CheckResult, RunEvent, RunStatus, SkipReason } from '../model/events.ts';
 import type { Plan, PlannedStage } from '../planner/plan.ts';
-import { applyRunEvent, initialRunState, nextActions, unfinishedStages, type Action, type RunState } from './run-state.ts';
+import { applyRunEvent, initialRunState, nextActions, unfinishedStages, waitingStages, type Action, type RunState } from './run-state.ts';
 
 export interface StageOutcomeSuccess {
   ok: true;
@@ -74,7 +74,14 @@ function finalStatus(state: RunState, runError: unknown): Exclude<RunStatus, 'ru
   if (runError instanceof CancelledError) return 'cancelled';
   if (runError !== undefined) return 'failed';
   for (const stage of state.stages.values()) if (stage.phase === 'failed' || stage.phase === 'cancelled') return 'failed';
+  // Gates ↓ nothing failed and a gate waits: the run parks (its blocked stages stay pending).
+  for (const stage of state.stages.values()) if (stage.phase === 'waiting') return 'waiting';
   return 'succeeded';
+}
+
+/** A gate that is not met yet waits; it is not a failure (gates issue). */
+function isGateWaiting(error: unknown): boolean {
+  return error instanceof GateNotMetError || (error as { code?: unknown } | undefined)?.code === 'gate_not_met';
 }
 
 export async function executePlan(plan: Plan, deps: ExecuteDeps): Promise<RunResult> {
@@ -102,6 +109,9 @@ export async function executePlan(plan: Plan, deps: ExecuteDeps): Promise<RunRes
     if (outcome.ok) {
       const { rows, table, outputs, checks, attempt } = outcome;
       emit({ type: 'stage.succeeded', runId, at: at(), stage: stage.name, attempt, durationMs, rows, table, outputs, checks });
+    } else if (isGateWaiting(outcome.error) && !signal.aborted) {
+      const detail = (outcome.error as Error).message;
+      emit({ type: 'stage.waiting', runId, at: at(), stage: stage.name, attempt: outcome.attempt, durationMs, detail });
     } else if (signal.aborted) {
       // Stopped by the run, not by its own fault: no failure, no retry, downstream cancelled too.
       emit({ type: 'stage.cancelled', runId, at: at(), stage: stage.name, attempt: outcome.attempt, durationMs, detail: stopDetail(signal.reason) });
@@ -189,9 +199,13 @@ export async function executePlan(plan: Plan, deps: ExecuteDeps): Promise<RunRes
     if (timer) clearTimeout(timer);
   }
   while (running > 0) await new Promise<void>((resolve) => (wake = resolve));
-  // Stages never reached (the run stopped, or an upstream outcome left them waiting) end cancelled.
+  const parking = finalStatus(state, runError) === 'waiting';
+  // Stages never reached (the run stopped, or an upstream outcome left them waiting) end cancelled;
+  // a parking run keeps the stages behind its gates pending, to run when it resumes.
   const detail = stopDetail(runError);
-  for (const stage of unfinishedStages(state)) {
+  // A run that stops or fails while a gate waits closes the gate too.
+  if (!parking) for (const stage of waitingStages(state)) emit({ type: 'stage.cancelled', runId, at: at(), stage: stage.name, detail: runError === undefined ? 'the run failed while the gate waited' : detail });
+  for (const stage of parking ? [] : unfinishedStages(state)) {
     try {
       emit({ type: 'stage.cancelled', runId, at: at(), stage: stage.name, detail });
     } catch (error) {
@@ -202,6 +216,7 @@ export async function executePlan(plan: Plan, deps: ExecuteDeps): Promise<RunRes
   const status = finalStatus(state, runError);
   const durationMs = deps.now() - started;
   const error = runError === undefined ? undefined : toErrorRecord(runError);
-  emit({ type: 'run.finished', runId, at: at(), status, durationMs, error });
+  if (status === 'waiting') emit({ type: 'run.parked', runId, at: at(), durationMs, waitingOn: waitingStages(state).map((s) => s.name) });
+  else emit({ type: 'run.finished', runId, at: at(), status, durationMs, error });
   return { status, durationMs, outcomes, error, state };
 }

@@ -3,6 +3,7 @@
  *
  *   pending → ready → running ⇄ up_for_retry → succeeded | failed | cancelled
  *   pending | ready → skipped | cancelled | reused
+ *   running → waiting → ready (on run.resumed) | cancelled            (gates)
  *
  * and the run state is a fold over the run's events: `applyRunEvent` is the only transition
  * function, `deriveRunState(plan, events)` rebuilds the state from an event log, and `nextActions`
@@ -15,7 +16,8 @@
 import type { RunEvent, RunStatus, SkipReason } from '../model/events.ts';
 import type { Plan, PlannedStage } from '../planner/plan.ts';
 
-export type StagePhase = 'pending' | 'ready' | 'running' | 'up_for_retry' | 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'reused';
+/** `waiting`: a gate whose condition was not met; not terminal: the run parks, and `run.resumed` makes it ready again. */
+export type StagePhase = 'pending' | 'ready' | 'running' | 'up_for_retry' | 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'reused' | 'waiting';
 
 const TERMINAL: ReadonlySet<StagePhase> = new Set(['succeeded', 'failed', 'skipped', 'cancelled', 'reused']);
 /** Phases whose output downstream stages may read. */
@@ -156,6 +158,16 @@ export function applyRunEvent(state: RunState, event: RunEvent): RunState {
     state.finished = event.status;
     return state;
   }
+  // Gates ↓ a parked run is over for this process; a resumed one evaluates its waiting gates again.
+  if (event.type === 'run.parked') {
+    state.finished = 'waiting';
+    return state;
+  }
+  if (event.type === 'run.resumed') {
+    state.finished = undefined;
+    for (const stage of state.plan.stages) if (state.stages.get(stage.name)!.phase === 'waiting') markReady(state, stage);
+    return state;
+  }
   if (!('stage' in event) || event.type === 'stage.log' || event.type === 'ratelimit.waited' || event.type === 'stage.dead_letters') return state;
   // Events about a stage that do not move it (sla branch): SLA breaches and notifications.
   if (event.type === 'sla.breached' || event.type === 'notify.sent' || event.type === 'notify.failed' || event.type === 'notify.skipped') return state;
@@ -200,8 +212,12 @@ export function applyRunEvent(state: RunState, event: RunEvent): RunState {
       else doom(state, name, 'skip', 'upstream_skipped', `'${name}' was skipped`);
       break;
     }
+    case 'stage.waiting':
+      expect(name, current, ['running', 'up_for_retry'], event.type);
+      Object.assign(current, { phase: 'waiting', attempt: event.attempt });
+      break;
     case 'stage.cancelled':
-      expect(name, current, ['pending', 'ready', 'running', 'up_for_retry'], event.type);
+      expect(name, current, ['pending', 'ready', 'running', 'up_for_retry', 'waiting'], event.type);
       if (wasWaiting) leaveReady(state, name);
       Object.assign(current, { phase: 'cancelled', attempt: event.attempt ?? current.attempt });
       doom(state, name, 'cancel', 'cancelled', event.detail);
@@ -262,6 +278,11 @@ export function nextActions(state: RunState, options: DecideOptions): Action[] {
     }
   }
   return actions;
+}
+
+/** Gates whose condition was not met: the run parks when nothing else can run. */
+export function waitingStages(state: RunState): PlannedStage[] {
+  return state.plan.stages.filter((s) => state.stages.get(s.name)!.phase === 'waiting');
 }
 
 /** Stages neither finished nor running: what a stopped run reports as cancelled at the end. */

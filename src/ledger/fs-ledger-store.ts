@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import type { StateCommit } from '../model/state.ts';
 import { AmbiguousRunIdError } from './errors.ts';
 import { ensureDir, listIfExists, readJsonIfExists, sweepStaleTemps, writeFileDurable } from './durable-file.ts';
+import { FsFlags } from './fs-flags.ts';
+import type { Flag, FlagWrite } from './flags.ts';
 import { FsLeases } from './fs-leases.ts';
 import { FsPipelineState } from './fs-pipeline-state.ts';
 import { dayOf, FsRunFiles } from './fs-run-files.ts';
@@ -49,9 +51,11 @@ export class FsLedgerStore implements LedgerStore {
   readonly #liveness: OwnerLiveness;
   readonly #hooks: LedgerHooks;
   readonly #pipelines = new Map<string, PipelineFiles>();
+  readonly #flags: FsFlags;
 
   constructor(dir: string, options: FsLedgerOptions = {}) {
     this.dir = dir;
+    this.#flags = new FsFlags(dir);
     this.#liveness = options.liveness ?? localOwnerLiveness();
     this.#hooks = options.hooks ?? {};
   }
@@ -80,6 +84,15 @@ export class FsLedgerStore implements LedgerStore {
   async writeControl(pipeline: string, control: PipelineControl): Promise<void> {
     await ensureDir(join(this.dir, pipeline));
     await writeFileDurable(join(this.dir, pipeline, 'control.json'), `${JSON.stringify(control, null, 2)}\n`);
+  }
+
+  // Flags (gates issue) ↓
+  readFlags(scope: string): Promise<Flag[]> {
+    return this.#flags.read(scope);
+  }
+
+  setFlags(writes: readonly FlagWrite[]): Promise<void> {
+    return this.#flags.write(writes);
   }
 
   readState(pipeline: string) {
@@ -139,10 +152,11 @@ export class FsLedgerStore implements LedgerStore {
     const files = this.#files(pipeline);
     const found: RunRecord[] = [];
     let matched = 0;
+    // Gates: only active and parked records are unfinished; no finished file needs reading.
     days: for await (const day of files.runs.days()) {
       const ids = await files.runs.idsIn(day);
       while (ids.length) {
-        const wanted = query.limit === undefined ? READ_BATCH : query.limit - matched;
+        const wanted = query.unfinished ? 0 : query.limit === undefined ? READ_BATCH : query.limit - matched;
         if (wanted <= 0) break days;
         const batch = await Promise.all(ids.splice(0, wanted).map((runId) => files.runs.readRun(day, runId)));
         for (const record of batch) {
@@ -225,6 +239,7 @@ export class FsLedgerStore implements LedgerStore {
           pendingCommit: async () => (await files.state.readMarker(runId))?.commit,
           finish: (record, commit) => this.#finish(record, commit),
           dropPendingCommit: () => files.state.removeMarker(runId),
+        setFlags: (writes) => this.#flags.write(writes),
         });
         if (result) recovered.push(result);
       }

@@ -14,6 +14,7 @@ import type { GitClient, TreeFile } from './git-client.ts';
 import { activePath, controlPath, assertLedgerMarker, commitMessage, LEDGER_AUTHOR, MARKER_PATH, markerContent, parseState, runPath, stateContent, statePath } from './git-branch-layout.ts';
 import { LedgerPushConflictError } from './git-errors.ts';
 import type { PipelineControl } from './ledger-store.ts';
+import { FLAGS_DIR, flagId, flagPath, type FlagWrite } from './flags.ts';
 import type { RunRecord } from './run-record.ts';
 
 /**
@@ -110,6 +111,41 @@ export class GitBranchWriter {
       if (!tip) files.push({ path: MARKER_PATH, content: markerContent() });
       const verb = control.paused ? 'paused' : 'unpaused';
       return { files, message: `weir: ${pipeline} ${verb} by ${control.by} [skip ci]\n` };
+    });
+  }
+
+  // Gates (gates issue) ↓
+  /** Commits flag changes (`.flags/…`, one file per flag) built on the fresh tip: a lost race rebuilds, so no update is lost. */
+  writeFlags(writes: readonly FlagWrite[]): Promise<boolean> {
+    return this.#commitChange('flags', async (tip) => {
+      const [marker] = tip ? await this.#git.readFiles(tip, [MARKER_PATH]) : [];
+      if (tip) assertLedgerMarker(this.#options.branch, marker);
+      const files: TreeFile[] = [];
+      const remove: string[] = [];
+      for (const write of writes) {
+        const path = `${FLAGS_DIR}/${flagPath(write)}`;
+        if (write.unset) remove.push(path);
+        else {
+          const { unset: _unset, ...flag } = write;
+          files.push({ path, content: `${JSON.stringify(flag, null, 2)}\n` });
+        }
+      }
+      if (!tip) files.push({ path: MARKER_PATH, content: markerContent() });
+      const names = writes.map((w) => flagId(w)).join(', ');
+      return { files, remove, message: `weir: flags ${names} [skip ci]\n` };
+    });
+  }
+
+  /** Puts (or replaces) a parked run's record on the branch, so a trigger on another machine finds it `waiting`. */
+  publishParked(record: RunRecord): Promise<boolean> {
+    const path = activePath(record.pipeline, record.runId);
+    return this.#commitChange(record.runId, async (tip) => {
+      const [marker, run] = tip ? await this.#git.readFiles(tip, [MARKER_PATH, runPath(record)]) : [];
+      if (tip) assertLedgerMarker(this.#options.branch, marker);
+      if (run !== undefined) return undefined;
+      const files: TreeFile[] = [{ path, content: JSON.stringify(record) }];
+      if (!tip) files.push({ path: MARKER_PATH, content: markerContent() });
+      return { files, message: `weir: ${record.pipeline} run ${record.runId} parked [skip ci]\n` };
     });
   }
 

@@ -21,6 +21,7 @@ import { localOwnerLiveness, type OwnerLiveness } from './owner-liveness.ts';
 import { recoverActiveRun } from './recover-run.ts';
 import { presentActive, selectRuns } from './run-query.ts';
 import type { RunRecord } from './run-record.ts';
+import { decodeFlagKey, FLAGS_DIR, sortFlags, type Flag, type FlagWrite } from './flags.ts';
 
 export interface GitLedgerOptions extends Omit<GitWriterOptions, 'branch' | 'remote' | 'trackingRef'> {
   /** Default `weir-ledger`. */
@@ -101,6 +102,25 @@ export class GitLedgerStore implements LedgerStore {
     await this.#writer.writeControl(pipeline, control);
   }
 
+  // Flags (gates issue) ↓ on the branch (`.flags/<scope>/…`), committed like control.json.
+  async readFlags(scope: string): Promise<Flag[]> {
+    const tip = await this.#tip();
+    if (!tip) return [];
+    const paths = (await this.#git.listFiles(tip, `${FLAGS_DIR}/${scope}`)).filter((p) => p.endsWith('.json'));
+    const texts = await this.#git.readFiles(tip, paths);
+    const flags = texts.flatMap((text, i) => {
+      if (text === undefined) return [];
+      const flag = parseBranchJson<Flag>(this.branch, paths[i], text);
+      const rest = paths[i].slice(`${FLAGS_DIR}/${scope}/`.length).split('/');
+      return [rest.length === 2 ? { ...flag, key: flag.key ?? decodeFlagKey(rest[1].slice(0, -'.json'.length)) } : flag];
+    });
+    return sortFlags(flags);
+  }
+
+  async setFlags(writes: readonly FlagWrite[]): Promise<void> {
+    if (writes.length) await this.#writer.writeFlags(writes);
+  }
+
   async readState(pipeline: string): Promise<PipelineState> {
     const tip = await this.#tip();
     return tip ? this.#reader.readState(tip, pipeline) : emptyPipelineState();
@@ -110,6 +130,11 @@ export class GitLedgerStore implements LedgerStore {
     // A trailing save that lands after the finish would resurrect the run as active.
     if (await this.#isFinished(await this.#tip(), record)) return;
     await this.#files(record.pipeline).runs.saveActive(record);
+    // Gates: a parked run must be found by the next trigger, on whatever machine it runs.
+    if (record.status === 'waiting') {
+      await this.#writer.publishParked(record);
+      return;
+    }
     // A CI job may be killed without a word: its run goes on the branch once, for the next job to close.
     if (record.owner?.ciRunId && !this.#published.has(record.runId)) {
       await this.#writer.publishActive(record);
@@ -154,7 +179,7 @@ export class GitLedgerStore implements LedgerStore {
     const tip = await this.#tip();
     const pipelines = query.pipeline ? [query.pipeline] : await this.pipelines();
     const perPipeline = await Promise.all(
-      pipelines.map(async (p) => [...(tip ? await this.#reader.finishedRuns(tip, p, query) : []), ...(await this.#activeRecords(tip, p))]),
+      pipelines.map(async (p) => [...(tip && !query.unfinished ? await this.#reader.finishedRuns(tip, p, query) : []), ...(await this.#activeRecords(tip, p))]),
     );
     return selectRuns(perPipeline.flat(), query);
   }
@@ -237,6 +262,7 @@ export class GitLedgerStore implements LedgerStore {
       pendingCommit: async () => undefined,
       finish: (record, commit) => this.#finish(record, commit),
       dropPendingCommit: async () => {},
+      setFlags: (writes) => this.setFlags(writes),
     });
   }
 }

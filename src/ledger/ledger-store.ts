@@ -6,6 +6,7 @@
 import type { Interval, RunEvent, RunStatus } from '../model/events.ts';
 import type { PipelineState, StateCommit } from '../model/state.ts';
 import type { RunRecord } from './run-record.ts';
+import type { Flag, FlagWrite } from './flags.ts';
 
 export interface RunQuery {
   pipeline?: string;
@@ -15,6 +16,8 @@ export interface RunQuery {
   status?: RunStatus;
   /** Only runs whose data interval overlaps this one (for catch-up). */
   interval?: Interval;
+  /** Only runs not finished yet (in progress, or parked `waiting` on a gate): no finished record is read. Gates issue. */
+  unfinished?: boolean;
 }
 
 /** Who runs a run: enough to tell, from another process or host, whether it is still alive. */
@@ -87,6 +90,11 @@ export interface LedgerStore {
   readControl(pipeline: string): Promise<PipelineControl | undefined>;
   /** Replaces the pipeline's pause state (last writer wins: pausing is a human decision, not a race). */
   writeControl(pipeline: string, control: PipelineControl): Promise<void>;
+  // Flags (gates issue) ↓
+  /** Every flag of a scope (a pipeline name, or GLOBAL_FLAG_SCOPE), keyed ones included, sorted by name then key. */
+  readFlags(scope: string): Promise<Flag[]>;
+  /** Sets or unsets flags; concurrent writers of different flags lose nothing, the same flag: last writer wins. */
+  setFlags(writes: readonly FlagWrite[]): Promise<void>;
   /** Watermarks and processed files: the fold of every committed run. */
   readState(pipeline: string): Promise<PipelineState>;
   /** Saves the record of a run in progress (with its `owner`); a killed process leaves this readable. */

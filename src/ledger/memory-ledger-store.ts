@@ -10,6 +10,7 @@ import { isOwnerGone, isSameOwner, localOwnerLiveness, type OwnerLiveness } from
 import { recoverActiveRun } from './recover-run.ts';
 import { presentActive, selectRuns } from './run-query.ts';
 import type { RunRecord } from './run-record.ts';
+import { flagId, sortFlags, type Flag, type FlagWrite } from './flags.ts';
 
 export class MemoryLedgerStore implements LedgerStore {
   readonly #liveness: OwnerLiveness;
@@ -19,6 +20,8 @@ export class MemoryLedgerStore implements LedgerStore {
 
   // Pause control (catch-up issue).
   readonly #controls = new Map<string, PipelineControl>();
+  // Flags (gates issue).
+  readonly #flags = new Map<string, Flag>();
 
   constructor(options: { liveness?: OwnerLiveness } = {}) {
     this.#liveness = options.liveness ?? localOwnerLiveness();
@@ -31,6 +34,20 @@ export class MemoryLedgerStore implements LedgerStore {
 
   async writeControl(pipeline: string, control: PipelineControl): Promise<void> {
     this.#controls.set(pipeline, structuredClone(control));
+  }
+
+  async readFlags(scope: string): Promise<Flag[]> {
+    return sortFlags([...this.#flags.values()].filter((f) => f.scope === scope).map((f) => structuredClone(f)));
+  }
+
+  async setFlags(writes: readonly FlagWrite[]): Promise<void> {
+    for (const write of writes) {
+      if (write.unset) this.#flags.delete(flagId(write));
+      else {
+        const { unset: _unset, ...flag } = write;
+        this.#flags.set(flagId(write), structuredClone(flag));
+      }
+    }
   }
 
   async readState(pipeline: string): Promise<PipelineState> {
@@ -124,6 +141,7 @@ export class MemoryLedgerStore implements LedgerStore {
         pendingCommit: async () => undefined,
         finish: async (record, commit) => this.#finish(record, commit),
         dropPendingCommit: async () => {},
+        setFlags: (writes) => this.setFlags(writes),
       });
       if (result) recovered.push(result);
     }

@@ -4,6 +4,7 @@
  * group, record it and free its lease.
  */
 import type { StateCommit } from '../model/state.ts';
+import { flagWritesOf, type FlagWrite } from './flags.ts';
 import { abandonRun, hasFinished, latestRecord } from './abandon-run.ts';
 import type { LeaseOwner, RecoveredRun, RecoverOptions } from './ledger-store.ts';
 import type { OwnerLiveness } from './owner-liveness.ts';
@@ -18,6 +19,8 @@ export interface RecoveryDeps {
   /** Records the run; false when another process recorded it first. */
   finish(record: RunRecord, commit: StateCommit | undefined): Promise<boolean>;
   dropPendingCommit(): Promise<void>;
+  /** Writes the flags of a recovered succeeded run's `sets:` (gates; idempotent: the same values again). */
+  setFlags?(writes: FlagWrite[]): Promise<void>;
 }
 
 async function killLeftovers(owner: LeaseOwner | undefined, deps: RecoveryDeps): Promise<number | undefined> {
@@ -28,6 +31,8 @@ async function killLeftovers(owner: LeaseOwner | undefined, deps: RecoveryDeps):
 
 /** Undefined when the run's owner is alive, or another process recovered it first. */
 export async function recoverActiveRun(active: RunRecord, leases: LeaseOwner[], deps: RecoveryDeps): Promise<RecoveredRun | undefined> {
+  // A parked run (gates) has no process on purpose: it waits for a trigger, not for recovery.
+  if (active.status === 'waiting') return undefined;
   if (!isActiveRunGone(active, leases, deps.liveness)) return undefined;
   const latest = latestRecord(active, await deps.options.loadEvents(active.pipeline, active.runId));
   // Died while being recorded: the run ended, so keep its status and the commit it made durable.
@@ -37,6 +42,8 @@ export async function recoverActiveRun(active: RunRecord, leases: LeaseOwner[], 
     ? ((await deps.pendingCommit()) ?? active.commit ?? (await deps.options.loadCommit?.(active.pipeline, active.runId)))
     : undefined;
   const killedProcessGroup = await killLeftovers(active.owner, deps);
+  // Gates: a run killed between its commit and its run file may not have written its flags yet.
+  if (commit?.flags?.length) await deps.setFlags?.(flagWritesOf(record.runId, record.finishedAt ?? record.startedAt, commit.flags));
   const linked = await deps.finish(record, commit);
   if (!linked) return undefined;
   if (record.status !== 'succeeded') await deps.dropPendingCommit();

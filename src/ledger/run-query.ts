@@ -7,6 +7,7 @@ import type { RunRecord } from './run-record.ts';
 
 export function matchesQuery(record: RunRecord, query: RunQuery): boolean {
   if (query.status && record.status !== query.status) return false;
+  if (query.unfinished && record.finishedAt !== undefined) return false;
   if (query.interval) {
     const { start, end } = query.interval;
     if (!(Date.parse(record.interval.start) < Date.parse(end) && Date.parse(start) < Date.parse(record.interval.end))) return false;

@@ -34,6 +34,8 @@ export interface StageRecord {
   rateLimitWaitMs?: number;
   /** For a `reused` stage: the run its output was restored from. */
   reusedFrom?: string;
+  /** For a `waiting` gate: what it waits for (its condition, and since when). Gates issue. */
+  waitDetail?: string;
   /** Fan-out: the segment that ran the stage and the runner labels it ran on ([] = the default runner). */
   segment?: string;
   runnerLabels?: string[];
@@ -98,6 +100,13 @@ export interface RunRecord {
   retryOf?: string;
   /** This run's attempt number when it is a retry (the first run is attempt 1). */
   attempt?: number;
+  // Gates (gates issue) ↓
+  /** When the run first parked on a gate, ISO 8601: gate timeouts count from here. */
+  parkedAt?: string;
+  /** The gates a `waiting` run waits on. */
+  waitingOn?: string[];
+  /** Each time a trigger continued the parked run. */
+  resumes?: { at: string; trigger: string }[];
   // SLA (sla branch) ↓
   /** SLA breaches, in the order they happened (at most one per scope and stage). */
   slaBreaches?: SlaBreachRecord[];
@@ -177,6 +186,7 @@ export function applyEvent(record: RunRecord | undefined, event: RunEvent): RunR
       }
       stage.status = event.type === 'stage.succeeded' ? 'succeeded' : 'failed';
       stage.finishedAt = event.at;
+      delete stage.waitDetail; // gates: a gate that waited and then passed or failed waits no more
       stage.durationMs = event.durationMs;
       stage.checks = event.checks;
       if (event.type === 'stage.succeeded') Object.assign(stage, { rows: event.rows, table: event.table, outputs: event.outputs });
@@ -226,6 +236,23 @@ export function applyEvent(record: RunRecord | undefined, event: RunEvent): RunR
       for (const name of event.stages) Object.assign(stageOf(record, name), { segment: event.segment, runnerLabels: event.runnerLabels });
       break;
     }
+    // Gates (gates issue) ↓ a parked run is not finished: it goes waiting → running → its final status.
+    case 'stage.waiting': {
+      const stage = stageOf(record, event.stage);
+      const attempt = lastAttempt(stage);
+      if (attempt) attempt.finishedAt = event.at;
+      Object.assign(stage, { status: 'waiting', durationMs: event.durationMs, waitDetail: event.detail });
+      break;
+    }
+    case 'run.parked':
+      Object.assign(record, { status: 'waiting', waitingOn: event.waitingOn });
+      record.parkedAt ??= event.at;
+      break;
+    case 'run.resumed':
+      record.status = 'running';
+      record.waitingOn = undefined;
+      (record.resumes ??= []).push({ at: event.at, trigger: event.trigger });
+      break;
     // Notifications (reports issue) ↓ recorded beside the run; its status stays as run.finished set it.
     case 'notify.sent':
       (record.notifications ??= []).push({ channel: event.channel, event: event.event, status: 'sent', at: event.at, attempts: event.attempts, ...stageField(event.stage) });

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'check_failed'
   | 'resource_unavailable'
   | 'gate_not_met'
+  | 'gate_timeout'
   | 'circuit_open'
   | 'cancelled'
   | 'abandoned'
@@ -77,6 +78,11 @@ export class ResourceUnavailableError extends WeirError {
 /** A gate's condition is not met yet; the run parks and can resume later. */
 export class GateNotMetError extends WeirError {
   override readonly code = 'gate_not_met';
+}
+
+/** A gate's condition was still not met past its `timeout` (from when the run first parked); the gate fails. */
+export class GateTimeoutError extends WeirError {
+  override readonly code = 'gate_timeout';
 }
 
 /** A circuit breaker is open for the stage's dependency; the call failed fast. */

@@ -9,13 +9,14 @@ import type { StageResources } from './resources.ts';
  * `cancelled`: the run was stopped (signal, run timeout) before or while the stage ran; `reused`: the
  * stage did not run, its output was restored from an earlier run (`--from`, `--only`, resume).
  */
-export type StageStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'reused';
+export type StageStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'reused' | 'waiting';
 /**
  * `cancelled`: stopped by a signal (Ctrl-C, GitHub's cancel); `abandoned`: its process died without
  * finishing (kill -9, a lost runner), found and closed by recovery; `skipped`: a scheduled trigger
- * that ran nothing because the pipeline is paused (recorded so `history` shows it).
+ * that ran nothing because the pipeline is paused (recorded so `history` shows it); `waiting`: parked
+ * on a gate whose condition is not met (gates issue): no process runs it, the next trigger resumes it.
  */
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'abandoned' | 'skipped';
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'abandoned' | 'skipped' | 'waiting';
 /** `cancelled` appears only in records written before runs had a `cancelled` stage status. */
 export type SkipReason = 'upstream_failed' | 'upstream_skipped' | 'condition_false' | 'disabled' | 'not_selected' | 'cancelled';
 
@@ -143,9 +144,16 @@ export type RunEvent =
   | (Base & { type: 'ratelimit.waited'; stage: string; key: string; waitedMs: number })
   | (Base & { type: 'stage.dead_letters'; stage: string; count: number; total: number; file?: string; table?: string })
   | (Base & { type: 'stage.log'; stage: string; stream: 'stdout' | 'stderr' | 'info' | 'warn'; line: string })
+  // Gates (gates issue) ↓
+  /** A gate's condition is not met: the stage waits (not terminal) and the run parks once nothing else can run. */
+  | (Base & { type: 'stage.waiting'; stage: string; attempt: number; durationMs: number; detail: string })
+  /** The run stops with gates waiting; its record stays in the ledger as `waiting` (not finished) for a later trigger. */
+  | (Base & { type: 'run.parked'; durationMs: number; waitingOn: string[] })
+  /** A later trigger continues a parked run (same run id): waiting gates are evaluated again. */
+  | (Base & { type: 'run.resumed'; pipeline: string; trigger: string })
   | (Base & {
       type: 'run.finished';
-      status: Exclude<RunStatus, 'running'>;
+      status: Exclude<RunStatus, 'running' | 'waiting'>;
       durationMs: number;
       error?: ErrorRecord;
       /** Why a `skipped` run ran nothing (a scheduled trigger of a paused pipeline). Catch-up issue. */

@@ -94,9 +94,25 @@ export const PolicyRef = z.union([z.string().min(1), z.record(z.string(), z.unkn
 
 /** GitHub runs at most 256 jobs of one matrix: the most shards a stage may have. */
 export const MAX_SHARDS = 256;
+// Gates (gates issue) ↓ `sets:` on any stage.
+/** `global` sets a flag every pipeline's gates see; another pipeline's name sets it there. */
+export const FLAG_SCOPE_PATTERN = /^(global|[A-Za-z_][A-Za-z0-9_-]*)$/;
+const FlagScalar = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.unknown())]);
+export const FlagSetSpec = z
+  .strictObject({
+    value: z.unknown().optional().describe('The value (any JSON; strings are templates).'),
+    sql: z.string().min(1).optional().describe("A query on the run's database; the flag takes the first column of its first row (null without rows)."),
+    key: z.string().min(1).optional().describe("Set the flag for this key only (e.g. '{{ params.doc_id }}'). Default: unkeyed."),
+    scope: z.string().regex(FLAG_SCOPE_PATTERN, "'global' or a pipeline name").optional().describe("'global' (every pipeline) or a pipeline name. Default: this pipeline."),
+  })
+  .refine((s) => ('value' in s) !== (s.sql !== undefined), 'give exactly one of value or sql');
+export type FlagSetSpec = z.infer<typeof FlagSetSpec>;
+export const StageSets = z
+  .record(z.string().regex(NAME_PATTERN, 'flag names use letters, digits, _ and -, starting with a letter or _'), z.union([FlagScalar, FlagSetSpec]))
+  .describe('Ledger flags this stage sets when it succeeds, applied only when the run commits (succeeds): name: value, or name: { value | sql, key?, scope? }. Default: none.');
 
 export const Stage = z.strictObject({
-  uses: z.string().min(1).describe('Stage kind: sql, http, files, export, command.'),
+  uses: z.string().min(1).describe('Stage kind: sql, http, files, export, command, report, gate.'),
   description: z.string().optional(),
   needs: z.union([z.string(), z.array(z.string())]).optional().describe('Stages that must succeed first.'),
   with: z.record(z.string(), z.unknown()).optional().describe('Settings of the stage kind.'),
@@ -133,6 +149,7 @@ export const Stage = z.strictObject({
   // SLA and stage notify (sla branch) ↓
   sla: Duration.optional().describe('Expected stage duration, from its first start (retries included): still running past it is an SLA breach, recorded once and sent to sla_breach rules as it happens. Default: none.'),
   notify: StageNotify.optional().describe("Notifications about this stage: its events to channels defined in weir.yml (one message per run, event, channel and stage; a pipeline rule that already sends the event to the channel covers it). Default: none."),
+  sets: StageSets.optional(),
 });
 export type Stage = z.infer<typeof Stage>;
 

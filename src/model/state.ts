@@ -18,6 +18,8 @@ export interface ProcessedFile {
 export interface StateCommit {
   processedFiles?: ProcessedFile[];
   watermarks?: Record<string, string>;
+  /** Ledger flags from `sets:` (gates issue): written to the ledger's flags when the run is recorded, not folded into state. */
+  flags?: { scope: string; name: string; key?: string; value: unknown }[];
 }
 
 export interface ProcessedFileRecord extends ProcessedFile {
@@ -82,9 +84,11 @@ export function foldCommits(state: PipelineState, commits: Iterable<CommittedRun
 
 /** One commit holding several stages' commits: processed files in order, later watermarks win per key. */
 export function mergeCommitList(commits: Iterable<StateCommit>): StateCommit {
-  const merged: Required<StateCommit> = { processedFiles: [], watermarks: {} };
+  const merged: Required<Omit<StateCommit, 'flags'>> & Pick<StateCommit, 'flags'> = { processedFiles: [], watermarks: {} };
   for (const commit of commits) {
     merged.processedFiles.push(...(commit.processedFiles ?? []));
+    // Gates: flags in stage order; a later stage's value for the same flag wins when applied.
+    if (commit.flags?.length) (merged.flags ??= []).push(...commit.flags);
     for (const [key, value] of Object.entries(commit.watermarks ?? {})) {
       merged.watermarks[key] = key in merged.watermarks ? laterWatermark(merged.watermarks[key], value) : value;
     }

@@ -29,6 +29,8 @@ export interface TemplateContext {
   stages?: Readonly<Record<string, StageFacts>>;
   /** Watermarks saved by earlier succeeded runs, by the stage that saved them: `{{ watermark.load }}`. */
   watermark?: Readonly<Record<string, string>>;
+  /** Ledger flags, in a gate's condition only (gates issue); an unset flag reads as null. */
+  flags?: Readonly<Record<string, unknown>>;
 }
 
 /** What a template can read of another stage: `{{ stages.load.rows }}`. */
@@ -71,6 +73,13 @@ export function describeBadPath(path: readonly string[]): string | undefined {
   const fields = TEMPLATE_ROOTS[root];
   if (fields && !fields.includes(field)) return `'${root}' has no field '${field}': use ${fields.map((f) => `${root}.${f}`).join(', ')}`;
   if (rest.length > 0) return `'${root}.${field}' is a single value and has no field '${rest[0]}'`;
+  return undefined;
+}
+
+/** Why a `flags.…` path (gate conditions only) is malformed, or undefined when it is `flags.<name>`. */
+export function describeFlagPath(path: readonly string[]): string | undefined {
+  if (path.length === 1) return "'flags' needs a flag name, e.g. flags.ready";
+  if (path.length > 2) return `'flags.${path[1]}' is a single value and has no field '${path[2]}'`;
   return undefined;
 }
 
@@ -285,6 +294,13 @@ function toDate(value: unknown, offset: number): string {
 }
 
 function resolvePath(segments: readonly string[], offset: number, context: TemplateContext): unknown {
+  // Gates: `flags` is a root only in a gate's condition (not a TEMPLATE_ROOT: `if:` and `with` cannot
+  // read it); an unset flag is null, so a condition on it is false rather than an error.
+  if (segments[0] === 'flags' && context.flags) {
+    const problem = describeFlagPath(segments);
+    if (problem) throw new TemplateError(problem, offset);
+    return context.flags[segments[1]] ?? null;
+  }
   const problem = describeBadPath(segments);
   if (problem) throw new TemplateError(problem, offset);
   const [root, field] = segments;

@@ -111,7 +111,8 @@ function isHandled(interval: Interval, runs: readonly RunOfInterval[], catchup: 
   const end = Date.parse(interval.end);
   return runs.some((run) => {
     const covers = Date.parse(run.interval.start) <= start && Date.parse(run.interval.end) >= end;
-    return covers && (run.status === 'succeeded' || run.status === 'running' || catchup === 'none');
+    // gates: a parked (waiting) run holds its interval like a running one; the next trigger resumes it.
+    return covers && (run.status === 'succeeded' || run.status === 'running' || run.status === 'waiting' || catchup === 'none');
   });
 }
 

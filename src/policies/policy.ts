@@ -16,7 +16,7 @@ import { BACKOFF_KINDS, JITTER_KINDS, type BackoffSettings } from './backoff.ts'
 
 export const ERROR_CODES = [
   'config_error', 'stage_failed', 'stage_timeout', 'run_timeout', 'check_failed',
-  'resource_unavailable', 'gate_not_met', 'circuit_open', 'cancelled', 'abandoned', 'run_conflict', 'internal_error',
+  'resource_unavailable', 'gate_not_met', 'gate_timeout', 'circuit_open', 'cancelled', 'abandoned', 'run_conflict', 'internal_error',
 ] as const satisfies readonly ErrorCode[];
 // Fails to compile when errors.ts gains a code that is missing above.
 const allCodesListed: Exclude<ErrorCode, (typeof ERROR_CODES)[number]> extends never ? true : never = true;

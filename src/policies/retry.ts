@@ -17,7 +17,7 @@ import type { ErrorMatcher, ResolvedPolicy } from './policy.ts';
  * Never retried, whatever the policy says: the config is wrong, the hardware or service is absent,
  * the run is over (timeout, cancel) or parked (gate). Another attempt cannot change the outcome.
  */
-export const NEVER_RETRIED: readonly ErrorCode[] = ['config_error', 'resource_unavailable', 'run_timeout', 'gate_not_met', 'cancelled'];
+export const NEVER_RETRIED: readonly ErrorCode[] = ['config_error', 'resource_unavailable', 'run_timeout', 'gate_not_met', 'gate_timeout', 'cancelled'];
 
 export interface RetryDeps {
   /** Resolves after `ms`, rejects with `signal.reason` if it aborts first. */

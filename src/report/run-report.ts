@@ -48,7 +48,7 @@ function stageRow(stage: string, record: StageRecord): StageRow {
     checksPassed: String(checks.filter((c) => c.passed).length),
     checksFailed: String(checks.filter((c) => !c.passed).length),
     deadLetters: record.deadLetters ? String(record.deadLetters.count) : '',
-    error: clip(record.error?.message ?? record.skipDetail ?? ''),
+    error: clip(record.error?.message ?? record.skipDetail ?? record.waitDetail ?? ''),
   };
 }
 

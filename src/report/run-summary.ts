@@ -50,6 +50,7 @@ const STATUS_MARK: Record<StageStatus | 'abandoned', string> = {
   skipped: '⏭️',
   cancelled: '🚫',
   reused: '♻️',
+  waiting: '⏸️',
   abandoned: '💀',
 };
 
@@ -62,6 +63,7 @@ const STATUS_STYLE: Record<string, string> = {
   reused: 'fill:#ddf4ff,stroke:#0969da',
   pending: 'fill:#ffffff,stroke:#8c959f',
   running: 'fill:#ffffff,stroke:#8c959f',
+  waiting: 'fill:#fff8c5,stroke:#bf8700', // gates
 };
 
 function byteLength(text: string): number {
@@ -142,7 +144,7 @@ function checksText(stage: RunRecord['stages'][string]): string {
 function stageRows(record: RunRecord): string[][] {
   return Object.entries(record.stages).map(([name, s]) => [
     name,
-    `${STATUS_MARK[s.status] ?? ''} ${s.status}${s.skipReason ? ` (${s.skipReason})` : ''}`,
+    `${STATUS_MARK[s.status] ?? ''} ${s.status}${s.skipReason ? ` (${s.skipReason})` : ''}${s.waitDetail ? ` (${s.waitDetail})` : ''}`,
     s.durationMs === undefined ? '' : formatDuration(s.durationMs),
     String(s.attempts.length),
     s.rows === undefined ? '' : String(s.rows),

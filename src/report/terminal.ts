@@ -59,6 +59,13 @@ export function formatEventLine(event: RunEvent, style: Style, verbose = false):
     // SLA (sla branch) ↓
     case 'sla.breached':
       return `  ${style.yellow('⏱')} SLA breached: ${slaBreachText(event)}`;
+    // Gates (gates issue) ↓
+    case 'stage.waiting':
+      return `  ${style.yellow('⏸')} ${event.stage} waiting: ${event.detail}`;
+    case 'run.parked':
+      return `${style.yellow('⏸ parked')} after ${formatDuration(event.durationMs)}, waiting on ${event.waitingOn.join(', ')}: run ${event.runId} resumes at the next trigger (weir run, or the schedule) once its condition is met`;
+    case 'run.resumed':
+      return `${style.bold('▶')} resuming parked run ${event.runId} (${event.trigger})`;
     case 'run.finished': {
       const mark = event.status === 'succeeded' ? style.green('✔ succeeded') : event.status === 'failed' ? style.red('✖ failed') : style.yellow(`■ ${event.status}`);
       return `${mark} in ${formatDuration(event.durationMs)}${event.error ? ` ${style.red(event.error.message)}` : ''}`;

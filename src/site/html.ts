@@ -22,6 +22,7 @@ export const STATUS_COLOURS: Record<string, string> = {
   skipped: '#6e7781',
   reused: '#8250df',
   pending: '#6e7781',
+  waiting: '#bf8700', // gates: parked on a gate
 };
 
 export function statusColour(status: string): string {

@@ -79,6 +79,7 @@ function renderStageTable(stages: [string, StageRecord][]): Html {
 function renderStageDetails(name: string, stage: StageRecord): Html {
   const parts = [`<h3 id="stage-${escapeHtml(anchor(name))}">${escapeHtml(name)}: ${escapeHtml(stage.status)}</h3>`];
   if (stage.skipReason) parts.push(`<p>Skipped: ${escapeHtml(stage.skipReason)}${stage.skipDetail ? ` (${escapeHtml(stage.skipDetail)})` : ''}</p>`);
+  if (stage.waitDetail) parts.push(`<p>Waiting: ${escapeHtml(stage.waitDetail)}</p>`); // gates
   if (stage.reusedFrom) parts.push(`<p>Output reused from run <a href="${escapeHtml(encodeURIComponent(stage.reusedFrom))}.html">${escapeHtml(stage.reusedFrom)}</a>.</p>`);
   if (stage.attempts.length) {
     const items = stage.attempts.map((a) => `<li>Attempt ${a.attempt}: ${escapeHtml(formatInstant(a.startedAt))}${a.finishedAt ? ` to ${escapeHtml(formatInstant(a.finishedAt))}` : ''}${a.error ? ` — <span>${escapeHtml(a.error.message)}</span>` : ''}${a.delayMs ? ` (retried after ${escapeHtml(formatDuration(a.delayMs))})` : ''}</li>`);

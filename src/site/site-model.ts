@@ -34,7 +34,7 @@ export interface SiteModel {
 
 /** Succeeded runs over finished ones (running runs are not counted); undefined when none finished. */
 export function successRate(runs: readonly RunRecord[]): { succeeded: number; finished: number; percent: number } | undefined {
-  const finished = runs.filter((run) => run.status !== 'running');
+  const finished = runs.filter((run) => run.status !== 'running' && run.status !== 'waiting'); // gates: a parked run has not finished
   if (finished.length === 0) return undefined;
   const succeeded = finished.filter((run) => run.status === 'succeeded').length;
   return { succeeded, finished: finished.length, percent: Math.round((succeeded / finished.length) * 100) };

@@ -3,6 +3,7 @@ import type { StageKind } from './stage-kind.ts';
 import { commandStage } from './command.ts';
 import { exportStage } from './export.ts';
 import { filesStage } from './files.ts';
+import { gateStage } from './gate.ts';
 import { httpStage } from './http.ts';
 import { loadStage } from './load.ts';
 import { reportStage } from './report.ts';
@@ -13,6 +14,6 @@ export type AnyStageKind = StageKind<any>;
 export type StageKindRegistry = ReadonlyMap<string, AnyStageKind>;
 
 export function defaultStageKinds(): StageKindRegistry {
-  const kinds: AnyStageKind[] = [sqlStage, httpStage, filesStage, exportStage, loadStage, commandStage, reportStage];
+  const kinds: AnyStageKind[] = [sqlStage, httpStage, filesStage, exportStage, loadStage, commandStage, reportStage, gateStage];
   return new Map(kinds.map((kind) => [kind.name, kind]));
 }

@@ -39,6 +39,17 @@ export interface DeadLetterOrigin {
   line?: number;
 }
 
+/** What a `gate` stage reads (gates issue): the ledger's flags and when the run first parked. */
+export interface GateView {
+  /** The flags `flags.<name>` sees in this pipeline, for `key` when given (most specific wins; see ledger/flags.ts). */
+  flags(key?: string): Promise<Record<string, unknown>>;
+  /** Evaluates a condition (template syntax) with `flags` in its context. */
+  evaluate(condition: string, flags: Record<string, unknown>): boolean;
+  /** When the run first parked (ISO 8601); undefined on its first pass. */
+  parkedAt(): string | undefined;
+  now(): number;
+}
+
 export interface StageContext {
   runId: string;
   pipeline: string;
@@ -76,6 +87,8 @@ export interface StageContext {
    * permanent StageFailedError naming the path and the fix otherwise. Use it for every file a stage writes.
    */
   writePath(path: string, field: string): string;
+  /** Set by the run for every stage; only `gate` reads it (gates issue). */
+  gate?: GateView;
 }
 
 export interface StageResult {

@@ -108,7 +108,8 @@ function dayStarts(range: BackfillRange): Date[] {
 /** What to do with one interval, given the runs that covered exactly it (newest first). */
 export function decide(interval: Interval, runs: readonly RunRecord[], reprocess: Reprocess, now: number): BackfillDecision {
   if (Date.parse(interval.end) > now) return { interval, action: 'skip', reason: 'not_complete' };
-  const running = runs.find((r) => r.status === 'running');
+  // gates: a parked (waiting) run holds its interval like a running one; its pipeline's next trigger resumes it.
+  const running = runs.find((r) => r.status === 'running' || r.status === 'waiting');
   if (running) return { interval, action: 'skip', reason: 'running', runId: running.runId };
   if (reprocess === 'all') return { interval, action: 'run' };
   const succeeded = runs.find((r) => r.status === 'succeeded');

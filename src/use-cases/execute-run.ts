@@ -15,7 +15,9 @@ import { executePlan, type ReusedStage } from '../executor/execute-plan.ts';
 import type { Database } from '../model/database.ts';
 import type { PipelineState, StateCommit } from '../model/state.ts';
 import type { PlannedStage } from '../planner/plan.ts';
-import { applyEvent, type RunRecord } from '../ledger/run-record.ts';
+import { applyEvent, foldEvents, type RunRecord } from '../ledger/run-record.ts';
+import { deriveRunState } from '../executor/run-state.ts';
+import { readGateFlags } from './gate-flags.ts';
 import { BreakerRegistry } from '../policies/circuit-breaker.ts';
 import { RateLimiterRegistry } from '../policies/rate-limit.ts';
 import type { StageKindRegistry } from '../stages/registry.ts';
@@ -167,7 +169,11 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
   const startedAt = now();
   // catch-up: a scheduled run records its nominal tick and how late it started.
   const lateness = prepared.tick ? { tick: prepared.tick, latenessMs: startedAt - Date.parse(prepared.tick) } : {};
-  emit({ type: 'run.started', runId, at: new Date(startedAt).toISOString(), pipeline: spec.name, params, interval, trigger, stages: plan.stages.map((s) => s.name), ...(prepared.provenance ? { provenance: prepared.provenance } : {}), ...(prepared.retryOf ? { retryOf: prepared.retryOf, attempt: prepared.attempt } : {}), ...lateness }); // retry (backfill branch), catch-up
+  // Gates: a parked run continues in its own folder and database, from its event log.
+  if (prepared.resumeFrom) {
+    record = foldEvents(prepared.resumeFrom);
+    emit({ type: 'run.resumed', runId, at: new Date(startedAt).toISOString(), pipeline: spec.name, trigger });
+  } else emit({ type: 'run.started', runId, at: new Date(startedAt).toISOString(), pipeline: spec.name, params, interval, trigger, stages: plan.stages.map((s) => s.name), ...(prepared.provenance ? { provenance: prepared.provenance } : {}), ...(prepared.retryOf ? { retryOf: prepared.retryOf, attempt: prepared.attempt } : {}), ...lateness }); // retry (backfill branch), catch-up
   // SLA (sla branch) ↓ timers on the injected clock; a scheduled run started past its SLA breaches here.
   sla = watchSla({ runId, spec, startedAt, tick: prepared.tick, clock: deps.clock, emit, record: () => record!, onBreach: options.onSlaBreach });
   // Written before any stage starts: a run killed in its first milliseconds still leaves a trace.
@@ -184,6 +190,9 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
     db = await deps.openDatabase(workspace.databasePath, { searchPath: options.root });
     const state = options.state ?? (await deps.ledger.readState(spec.name));
     watermarks = state.watermarks;
+    // Gates: what the stages before the park committed (watermarks, files, flags) is committed with the run.
+    const parkedCommit = prepared.resumeFrom ? await workspace.readCommit() : undefined;
+    if (parkedCommit) results.push(['(before parking)', { commit: parkedCommit }]);
     for (const [stage, reused] of prepared.reused) {
       const commit = options.restoreReused ? await options.restoreReused(db, stage, reused) : await (await deps.workspaces.open(spec.name, reused.fromRunId))!.restoreStageOutput(db, stage, reused.table);
       await workspace.keepReusedCommit(stage, reused.fromRunId, commit);
@@ -197,7 +206,7 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
     // that changes or drops the table later cannot change what --from and --resume restore.
     const keepOutput = async (stage: string, table: string | undefined, produced: StageResult, signal: AbortSignal) => {
       const commit = produced.commit;
-      if (commit && (commit.processedFiles?.length || Object.keys(commit.watermarks ?? {}).length)) await workspace.saveStageCommit(stage, commit).catch(warnKeep(stage));
+      if (commit && (commit.processedFiles?.length || Object.keys(commit.watermarks ?? {}).length || commit.flags?.length)) await workspace.saveStageCommit(stage, commit).catch(warnKeep(stage));
       // A stage that left no table has nothing to restore: its success in the record is enough.
       if (table === undefined) return;
       // No other stage can change the table: the run's database keeps it as it is, at no cost.
@@ -222,6 +231,7 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
       runTimeoutMs: spec.timeout === undefined ? undefined : parseDuration(spec.timeout),
       signal: options.signal,
       reused: prepared.reused,
+      ...(prepared.resumeFrom ? { initialState: deriveRunState(plan, [...prepared.resumeFrom, { type: 'run.resumed', runId, at: at(), pipeline: spec.name, trigger }]) } : {}),
       skipReason: (stage) => skipReason(stage, templateContext(stage.name)),
       runStage: async (stage, signal) => {
         // A stage that may change other stages' tables (a SQL script) starts once their outputs are kept.
@@ -243,6 +253,7 @@ export async function executeRun(prepared: PreparedRun, options: ExecuteRunOptio
           limiters,
           resource: (name) => resources.get(name),
           allowWritePaths: options.allowWritePaths,
+          gate: { flags: (key) => readGateFlags(deps.ledger, spec.name, key), parkedAt: () => record?.parkedAt },
           redact: (text) => (redact ? redact(text) : text),
           sleep: deps.clock.sleep,
           random: deps.clock.random,

@@ -9,7 +9,7 @@ import { formatDuration } from '../model/duration.ts';
 import { ConfigError, ResourceUnavailableError, StageTimeoutError, toErrorRecord } from '../model/errors.ts';
 import type { CheckResult, RunEvent } from '../model/events.ts';
 import { resourceUnavailableMessage, type ResourceName, type ResourceReport } from '../model/resources.ts';
-import { renderDeep, renderTemplate, TemplateError, type TemplateContext } from '../model/template.ts';
+import { evaluateCondition, renderDeep, renderTemplate, TemplateError, type TemplateContext } from '../model/template.ts';
 import type { StageOutcome } from '../executor/execute-plan.ts';
 import type { PlannedStage } from '../planner/plan.ts';
 import type { BreakerRegistry } from '../policies/circuit-breaker.ts';
@@ -22,6 +22,7 @@ import type { AnyStageKind, StageKindRegistry } from '../stages/registry.ts';
 import type { PipelineStateView, StageContext, StageResult } from '../stages/stage-kind.ts';
 import { resolveWritePath } from '../model/write-paths.ts';
 import { clearDeadLetters, settleDeadLetters, type DeadLetterSummary } from './dead-letter-stage.ts';
+import { evaluateSets } from './stage-sets.ts';
 
 export interface InvokeDeps {
   runId: string;
@@ -47,6 +48,8 @@ export interface InvokeDeps {
   allowWritePaths?: readonly string[];
   /** Replaces known secret values in what a stage writes besides events (dead letters). */
   redact?(text: string): string;
+  /** Ledger flags and parking, for `gate` stages (gates issue). */
+  gate?: { flags(key?: string): Promise<Record<string, unknown>>; parkedAt(): string | undefined };
 }
 
 interface Attempt {
@@ -123,6 +126,7 @@ function stageContext(a: Attempt, sink: StageContext['deadLetter']): StageContex
         { stage: stage.name },
       );
     },
+    ...(deps.gate ? { gate: { ...deps.gate, now: deps.now, evaluate: (condition: string, flags: Record<string, unknown>) => evaluateCondition(condition, { ...template, flags }) } } : {}),
   };
 }
 
@@ -225,6 +229,12 @@ export async function invokeStage(stage: PlannedStage, runSignal: AbortSignal, d
         },
       },
     );
+    // Gates: `sets:` ride on the stage's commit, so only a run that commits sets them.
+    if (stage.spec.sets) {
+      const render = (text: string) => renderOrFail(stage.name, () => renderTemplate(text, deps.templateContext(stage.name)));
+      const flags = await evaluateSets(stage.spec.sets, { pipeline: deps.pipeline, db: deps.db, render, signal: runSignal });
+      outcome.result.commit = { ...outcome.result.commit, flags: [...(outcome.result.commit?.flags ?? []), ...flags] };
+    }
     deps.collect(stage.name, outcome.result);
     const { result } = outcome;
     return { ok: true, attempt: counter.attempts, rows: result.rows, table: result.table, outputs: result.outputs, checks: outcome.checks };

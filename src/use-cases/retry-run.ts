@@ -47,6 +47,9 @@ export async function retryTarget(ledger: Pick<LedgerStore, 'getRun' | 'listRuns
   }
   const running = attempts.find((r) => r.status === 'running');
   if (running) throw new RetryRefusedError(`retry: run ${running.runId} of '${running.pipeline}' is still running; wait for it to finish, then retry`);
+  // gates ↓ a parked run is not over: the next trigger resumes it.
+  const parked = attempts.find((r) => r.status === 'waiting');
+  if (parked) throw new RetryRefusedError(`retry: run ${parked.runId} of '${parked.pipeline}' is parked on ${parked.waitingOn?.join(', ') ?? 'a gate'}; set the flag it waits for ('weir flags set …') and 'weir run ${parked.pipeline}' resumes it`);
   const latest = attempts.at(-1)!;
   return { resume: latest, firstRunId, attempt: Math.max(...attempts.map(attemptOf)) + 1 };
 }

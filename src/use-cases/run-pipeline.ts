@@ -8,7 +8,7 @@
  * `runPipeline` is the local composition of the three, with the ledger's lease around them.
  */
 import { ConfigError } from '../model/errors.ts';
-import type { Interval, RunEventListener, RunProvenance } from '../model/events.ts';
+import type { Interval, RunEvent, RunEventListener, RunProvenance } from '../model/events.ts';
 import type { LoadedPipeline, PipelineSpec } from '../model/pipeline.ts';
 import { mergeCommitList, type StateCommit } from '../model/state.ts';
 import type { ReusedStage } from '../executor/execute-plan.ts';
@@ -26,6 +26,8 @@ import { findReusableOutputs } from './reuse-outputs.ts';
 import type { RunDeps } from './run-deps.ts';
 import { acquireRunLease } from './run-lease.ts';
 import { notifyAfterRun, slaBreachNotifier } from './notify-run.ts';
+import { applyCommittedFlags, claimParkedRun, findParkedRun, parkRun } from './parked-runs.ts';
+import type { RunWorkspace } from './run-deps.ts';
 import type { ChannelConfigs } from '../notify/channel-config.ts';
 
 /** Run folders kept per pipeline; older ones (and their databases) are deleted. */
@@ -70,6 +72,12 @@ export interface RunRequest {
   // Catch-up (catch-up issue) ↓
   /** The nominal schedule tick a scheduled run is for; recorded with the run's lateness (start − tick). */
   tick?: string;
+  // Gates (gates issue) ↓
+  /**
+   * Whether a plain run (no interval, --resume, --only/--from) resumes the pipeline's parked run
+   * instead of starting a new one. Default: true.
+   */
+  resumeParked?: boolean;
 }
 
 export interface PreparedRun {
@@ -91,6 +99,8 @@ export interface PreparedRun {
   attempt?: number;
   /** The nominal schedule tick (catch-up issue), recorded through `run.started`. */
   tick?: string;
+  /** Gates: the event log of the parked run this continues (same run id, folder and database). */
+  resumeFrom?: RunEvent[];
 }
 
 export interface RunSummary {
@@ -144,6 +154,8 @@ export async function recordRun(deps: Pick<RunDeps, 'ledger' | 'checkpoint'>, re
   const commit = record.status === 'succeeded' ? mergeCommits(results) : undefined;
   if (commit) await deps.ledger.saveActive({ ...record, ...(owner ? { owner } : {}), commit });
   deps.checkpoint?.('commit-saved');
+  // Gates: `sets:` reach the ledger's flags only for a succeeded run, once its commit is durable.
+  if (commit) await applyCommittedFlags(deps.ledger, record, commit);
   await deps.ledger.finishRun(record, commit);
   deps.checkpoint?.('run-recorded');
   if (commit) for (const [, result] of results) await result.afterCommit?.();
@@ -152,6 +164,11 @@ export async function recordRun(deps: Pick<RunDeps, 'ledger' | 'checkpoint'>, re
 export async function runPipeline(request: RunRequest, deps: RunDeps): Promise<RunSummary> {
   if (request.resume && (request.only || request.from)) throw new ConfigError('give --resume or --only/--from, not both');
   const resumed = request.resume ? await resumeTarget(request, deps.ledger) : undefined;
+  // Gates: a parked run is continued (same id) by `--resume <it>` or by the next plain trigger.
+  if (resumed?.status === 'waiting') return resumeParkedRun(request, resumed, deps);
+  const plain = !request.resume && !request.only && !request.from && !request.interval && !request.runId && !request.retryOf;
+  const parked = plain && request.resumeParked !== false ? await findParkedRun(deps.ledger, request.pipeline.spec.name) : undefined;
+  if (parked) return resumeParkedRun(request, parked, deps);
   const base = prepareRun(request, deps.clock.now(), resumed);
   const pipeline = base.spec.name;
   // Opening the ledger for writing: close runs whose process died (kill -9, a lost runner) first.
@@ -162,31 +179,77 @@ export async function runPipeline(request: RunRequest, deps: RunDeps): Promise<R
     const reused = await findReusableOutputs(base, resumed, deps, unselectedUpstream(base.plan));
     const prepared: PreparedRun = { ...base, reused };
     const workspace = await deps.workspaces.create(pipeline, prepared.runId);
-    const { record, results } = await executeRun(prepared, {
-      deps,
-      workspace,
-      root: request.root,
-      kinds: request.kinds,
-      concurrency: request.concurrency ?? prepared.spec.concurrency,
-      listeners: request.listeners ?? [],
-      signal: request.signal,
-      warn: request.warn ?? ((message) => process.emitWarning(message)),
-      decorateActive: (active) => ({ ...active, owner: held.owner }),
-      allowWritePaths: request.allowWritePaths,
-      // SLA (sla branch) ↓ a breach notifies as it happens, while the run goes.
-      onSlaBreach: slaBreachNotifier({ spec: prepared.spec, channels: request.channels ?? {}, policies: request.policies, signal: request.signal, warn: request.warn ?? ((message) => process.emitWarning(message)) }, deps),
-    });
-    // notify: (reports issue) ↓ sent before the record is written, so their outcome is part of it.
-    await notifyAfterRun(record, { spec: prepared.spec, channels: request.channels ?? {}, policies: request.policies, root: request.root, workspace, listeners: request.listeners ?? [], signal: request.signal, warn: request.warn ?? ((message) => process.emitWarning(message)) }, deps);
-    deps.checkpoint?.('run-executed');
-    await recordRun(deps, record, results, held.owner);
-    summary = { runId: prepared.runId, runDir: workspace.dir, record, plan: prepared.plan };
+    summary = await executeAndRecord(prepared, workspace, request, deps, held.owner);
   } finally {
     await held.release();
   }
-  const lastSuccess = (await deps.ledger.listRuns({ pipeline, limit: KEEP_RUN_DIRS })).find((r) => r.status === 'succeeded');
-  await deps.workspaces.prune(pipeline, KEEP_RUN_DIRS, new Set([summary.runId, ...(lastSuccess ? [lastSuccess.runId] : [])]));
+  await pruneRunDirs(pipeline, summary.runId, deps);
   return summary;
+}
+
+/**
+ * Continues a parked run where it stopped: same run id, folder and database, its finished stages
+ * untouched (they are not run again), its waiting gates evaluated again. One slot (slot 0, whatever
+ * max_active_runs says) guards it, so of two triggers resuming it at once exactly one does; the
+ * other finds it no longer parked and fails with run_conflict.
+ */
+async function resumeParkedRun(request: RunRequest, parked: RunRecord, deps: RunDeps): Promise<RunSummary> {
+  const pipeline = parked.pipeline;
+  if (Object.keys(request.params ?? {}).length) request.warn?.(`run ${parked.runId} of '${pipeline}' is parked and resumes with its own params; --param is ignored (run again once it has finished)`);
+  await recoverAbandonedRuns(deps);
+  const base = prepareRun({ ...request, runId: parked.runId, only: undefined, from: undefined, resume: undefined, trigger: request.trigger ?? 'manual' }, deps.clock.now(), parked);
+  const held = await acquireRunLease(deps, { pipeline, runId: parked.runId, maxActive: 1, wait: request.wait ?? false, signal: request.signal });
+  let summary: RunSummary;
+  try {
+    const claimed = await claimParkedRun(deps, parked);
+    if ('abandoned' in claimed) {
+      request.warn?.(claimed.abandoned.error!.message);
+      return { runId: parked.runId, runDir: '', record: claimed.abandoned, plan: base.plan };
+    }
+    const prepared: PreparedRun = { ...base, reused: new Map(), resumeFrom: await claimed.workspace.readEvents() };
+    summary = await executeAndRecord(prepared, claimed.workspace, request, deps, held.owner);
+  } finally {
+    await held.release();
+  }
+  await pruneRunDirs(pipeline, summary.runId, deps);
+  return summary;
+}
+
+/** Executes a prepared run, then parks it (a gate waits) or notifies and records it. */
+async function executeAndRecord(prepared: PreparedRun, workspace: RunWorkspace, request: RunRequest, deps: RunDeps, owner: LeaseOwner): Promise<RunSummary> {
+  const warn = request.warn ?? ((message: string) => process.emitWarning(message));
+  const { record, results } = await executeRun(prepared, {
+    deps,
+    workspace,
+    root: request.root,
+    kinds: request.kinds,
+    concurrency: request.concurrency ?? prepared.spec.concurrency,
+    listeners: request.listeners ?? [],
+    signal: request.signal,
+    warn,
+    decorateActive: (active) => ({ ...active, owner }),
+    allowWritePaths: request.allowWritePaths,
+    // SLA (sla branch) ↓ a breach notifies as it happens, while the run goes.
+    onSlaBreach: slaBreachNotifier({ spec: prepared.spec, channels: request.channels ?? {}, policies: request.policies, signal: request.signal, warn }, deps),
+  });
+  if (record.status === 'waiting') {
+    // Gates: nothing is recorded as finished and nothing notified; the record stays, ownerless, for a trigger.
+    await parkRun(deps.ledger, record);
+    return { runId: prepared.runId, runDir: workspace.dir, record, plan: prepared.plan };
+  }
+  // notify: (reports issue) ↓ sent before the record is written, so their outcome is part of it.
+  await notifyAfterRun(record, { spec: prepared.spec, channels: request.channels ?? {}, policies: request.policies, root: request.root, workspace, listeners: request.listeners ?? [], signal: request.signal, warn }, deps);
+  deps.checkpoint?.('run-executed');
+  await recordRun(deps, record, results, owner);
+  return { runId: prepared.runId, runDir: workspace.dir, record, plan: prepared.plan };
+}
+
+/** Keeps the newest run folders, the last success's and those of parked runs (they resume from them). */
+async function pruneRunDirs(pipeline: string, runId: string, deps: RunDeps): Promise<void> {
+  const recent = await deps.ledger.listRuns({ pipeline, limit: KEEP_RUN_DIRS });
+  const lastSuccess = recent.find((r) => r.status === 'succeeded');
+  const parked = (await deps.ledger.listRuns({ pipeline, unfinished: true })).map((r) => r.runId);
+  await deps.workspaces.prune(pipeline, KEEP_RUN_DIRS, new Set([runId, ...(lastSuccess ? [lastSuccess.runId] : []), ...parked]));
 }
 
 /** Closes runs whose owner died, from their event logs; kills what they left running. */

@@ -12,6 +12,7 @@ import { newRunId } from '../ledger/run-id.ts';
 import { foldEvents, type RunRecord } from '../ledger/run-record.ts';
 import { dueIntervals, dueWindow, type DueInterval } from '../planner/due-intervals.ts';
 import { runPipeline, type RunRequest, type RunSummary } from './run-pipeline.ts';
+import { findParkedRun } from './parked-runs.ts';
 import type { RunDeps } from './run-deps.ts';
 
 /** A manual run of a paused pipeline, without `--force`. */
@@ -46,8 +47,16 @@ export async function runScheduled(request: ScheduledRunRequest, deps: RunDeps):
   if (!spec.schedule) throw new NotScheduledError(spec.name);
   const control = await deps.ledger.readControl(spec.name);
   if (control?.paused && !request.force) return { outcome: 'paused', control, record: await recordPausedSkip(request, control, deps) };
-  const { due, deferred } = await intervalsToRun(request, deps);
   const runs: RunSummary[] = [];
+  // Gates ↓ a parked run resumes before any due interval starts; while it stays parked, nothing new starts.
+  const parked = request.interval ? undefined : await findParkedRun(deps.ledger, spec.name);
+  if (parked) {
+    const { force: _force, ...runRequest } = request;
+    const resumed = await runPipeline({ ...runRequest, resume: parked.runId, trigger: 'schedule' }, deps);
+    runs.push(resumed);
+    if (resumed.record.status === 'waiting') return { outcome: 'ran', runs, deferred: 0 };
+  }
+  const { due, deferred } = await intervalsToRun(request, deps);
   for (const next of due) {
     if (request.signal?.aborted) break;
     // A trigger that ran beside this one (a doubled cron event) may have done it meanwhile.
@@ -77,7 +86,7 @@ export async function intervalsToRun(request: ScheduledRunRequest, deps: RunDeps
 
 async function isDoneOrRunning(interval: Interval, pipeline: string, ledger: LedgerStore): Promise<boolean> {
   const runs = await ledger.listRuns({ pipeline, interval });
-  return runs.some((r) => (r.status === 'succeeded' || r.status === 'running') && r.interval.start === interval.start && r.interval.end === interval.end);
+  return runs.some((r) => (r.status === 'succeeded' || r.status === 'running' || r.status === 'waiting') && r.interval.start === interval.start && r.interval.end === interval.end);
 }
 
 /** A `skipped` run for the trigger a pause swallowed, so `weir history` shows it. */

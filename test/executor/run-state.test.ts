@@ -25,6 +25,7 @@ const toPhase: Record<StagePhase, RunEvent[]> = {
   skipped: [{ ...base, type: 'stage.skipped', stage: 'a', reason: 'condition_false' }],
   cancelled: [{ ...base, type: 'stage.cancelled', stage: 'a', detail: 'the run was cancelled' }],
   reused: [{ ...base, type: 'stage.reused', stage: 'a', fromRunId: 'r0' }],
+  waiting: [{ ...base, type: 'stage.started', stage: 'a', attempt: 1 }, { ...base, type: 'stage.waiting', stage: 'a', attempt: 1, durationMs: 1, detail: 'flags.x is not true' }],
 };
 
 const events: Record<string, RunEvent> = {
@@ -35,6 +36,7 @@ const events: Record<string, RunEvent> = {
   skipped: { ...base, type: 'stage.skipped', stage: 'a', reason: 'disabled' },
   cancelled: { ...base, type: 'stage.cancelled', stage: 'a', detail: 'stop' },
   reused: { ...base, type: 'stage.reused', stage: 'a', fromRunId: 'r0' },
+  waiting: { ...base, type: 'stage.waiting', stage: 'a', attempt: 1, durationMs: 1, detail: 'not met' },
 };
 
 // from phase → event → resulting phase of `a` (or 'invalid'), and what happens to `b`.
@@ -66,6 +68,14 @@ const table: [StagePhase, keyof typeof events, StagePhase | 'invalid', StagePhas
   ['cancelled', 'succeeded', 'invalid', '-'],
   ['reused', 'started', 'invalid', '-'],
   ['reused', 'reused', 'invalid', '-'],
+  // Gates: a gate that is not met waits; its dependents stay pending; the run's end closes it.
+  ['running', 'waiting', 'waiting', 'pending'],
+  ['up_for_retry', 'waiting', 'waiting', 'pending'],
+  ['ready', 'waiting', 'invalid', '-'],
+  ['waiting', 'cancelled', 'cancelled', 'doomed'],
+  ['waiting', 'started', 'invalid', '-'],
+  ['waiting', 'succeeded', 'invalid', '-'],
+  ['succeeded', 'waiting', 'invalid', '-'],
 ];
 
 function phaseOf(state: RunState, name: string) {
@@ -89,6 +99,22 @@ describe('run state transitions', () => {
   it('rejects events for stages that are not in the plan', () => {
     const state = initialRunState(planOf({ a: [] }));
     expect(() => applyRunEvent(state, { ...base, type: 'stage.started', stage: 'zzz', attempt: 1 })).toThrow(/not in the plan/);
+  });
+});
+
+describe('parking and resuming (gates)', () => {
+  it('run.parked marks the state waiting; run.resumed makes waiting gates ready again and the run unfinished', () => {
+    const plan = planOf({ a: [], b: ['a'] });
+    const state = deriveRunState(plan, [...toPhase.waiting, { ...base, type: 'run.parked', durationMs: 1, waitingOn: ['a'] }]);
+    expect(state.finished).toBe('waiting');
+    expect(nextActions(state, { capacity: 4 })).toEqual([]);
+    applyRunEvent(state, { ...base, type: 'run.resumed', pipeline: 'p', trigger: 'manual' });
+    expect(state.finished).toBeUndefined();
+    expect(phaseOf(state, 'a')).toBe('ready');
+    expect(nextActions(state, { capacity: 4 }).map((a) => [a.type, a.stage.name])).toEqual([['start', 'a']]);
+    applyRunEvent(state, { ...base, type: 'stage.started', stage: 'a', attempt: 2 });
+    applyRunEvent(state, { ...base, type: 'stage.succeeded', stage: 'a', attempt: 2, durationMs: 1 });
+    expect(phaseOf(state, 'b')).toBe('ready');
   });
 });
 

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { AmbiguousRunIdError } from '../../src/ledger/errors.ts';
 import type { LedgerStore } from '../../src/ledger/ledger-store.ts';
 import { newRunId } from '../../src/ledger/run-id.ts';
+import { GLOBAL_FLAG_SCOPE } from '../../src/ledger/flags.ts';
 import { activeRun, type FakeLiveness, fakeLiveness, files, finishedRun, owner, runEvents } from './ledger-fixtures.ts';
 
 export interface ContractFactory {
@@ -79,6 +80,49 @@ export function describeLedgerContract(name: string, factory: ContractFactory): 
         expect(await store.readControl('hourly')).toBeUndefined();
         await store.writeControl('daily', { paused: false, by: 'bob', at: '2026-11-02T07:00:00.000Z' });
         expect(await store.readControl('daily')).toEqual({ paused: false, by: 'bob', at: '2026-11-02T07:00:00.000Z' });
+      });
+    });
+
+    // Gates (gates issue) ↓
+    describe('flags', () => {
+      const at = '2026-11-02T06:00:00.000Z';
+      it('reads back flags per scope and key with who and when; a later set replaces, unset removes', async () => {
+        const { store } = await setup();
+        expect(await store.readFlags('docs')).toEqual([]);
+        await store.setFlags([
+          { scope: 'docs', name: 'ready', value: true, by: 'ada', at },
+          { scope: 'docs', name: 'ready', key: 'doc/42.pdf', value: { pages: 3 }, by: 'ada', at },
+          { scope: GLOBAL_FLAG_SCOPE, name: 'freeze', value: 'until monday', by: 'bob', at },
+        ]);
+        expect(await store.readFlags('docs')).toEqual([
+          { scope: 'docs', name: 'ready', value: true, by: 'ada', at },
+          { scope: 'docs', name: 'ready', key: 'doc/42.pdf', value: { pages: 3 }, by: 'ada', at },
+        ]);
+        expect(await store.readFlags(GLOBAL_FLAG_SCOPE)).toEqual([{ scope: GLOBAL_FLAG_SCOPE, name: 'freeze', value: 'until monday', by: 'bob', at }]);
+        expect(await store.readFlags('other')).toEqual([]);
+        await store.setFlags([{ scope: 'docs', name: 'ready', value: false, by: 'bob', at }]);
+        await store.setFlags([{ scope: 'docs', name: 'ready', key: 'doc/42.pdf', by: 'bob', at, unset: true }]);
+        expect(await store.readFlags('docs')).toEqual([{ scope: 'docs', name: 'ready', value: false, by: 'bob', at }]);
+        expect((await store.pipelines()).includes(GLOBAL_FLAG_SCOPE)).toBe(false);
+      });
+
+      it('loses no update when two writers set different flags at once', async () => {
+        const { store } = await setup();
+        const writes = (who: string) => Array.from({ length: 3 }, (_, i) => store.setFlags([{ scope: 'docs', name: `${who}${i}`, value: i, by: who, at }]));
+        await Promise.all([...writes('a'), ...writes('b')]);
+        expect((await store.readFlags('docs')).map((f) => f.name).sort()).toEqual([...Array.from({ length: 3 }, (_, i) => `a${i}`), ...Array.from({ length: 3 }, (_, i) => `b${i}`)].sort());
+      });
+
+      it('keeps a parked (waiting) run readable as waiting, unfinished, and never recovers it as abandoned', async () => {
+        const { store, liveness } = await setup();
+        const parked = { ...activeRun(idAt(1), undefined), status: 'waiting' as const, parkedAt: at, waitingOn: ['gate'] };
+        await store.saveActive(parked);
+        await store.finishRun(finishedRun(idAt(2)));
+        liveness.nowMs += 10 * 86_400_000;
+        expect((await store.listRuns({ pipeline: 'p', unfinished: true })).map((r) => [r.runId, r.status])).toEqual([[idAt(1), 'waiting']]);
+        expect((await store.getRun(idAt(1)))?.status).toBe('waiting');
+        expect(await store.recover({ loadEvents: async () => undefined })).toEqual([]);
+        expect((await store.getRun(idAt(1)))?.status).toBe('waiting');
       });
     });
 

@@ -35,7 +35,7 @@ export function owner(runId: string, pid: number, heartbeatAt = '2026-11-15T12:0
 export interface RunShape {
   pipeline?: string;
   startedAt?: string;
-  status?: Exclude<RunStatus, 'running'>;
+  status?: Exclude<RunStatus, 'running' | 'waiting'>;
   interval?: { start: string; end: string };
 }
 
