@@ -150,6 +150,10 @@ export class FsWorkspaceStore implements WorkspaceStore {
     return (await exists(dir)) ? new FsRunWorkspace(pipeline, runId, dir) : undefined;
   }
 
+  folderOf(pipeline: string, runId: string): string {
+    return this.#dir(pipeline, runId);
+  }
+
   async prune(pipeline: string, keep: number, protect: ReadonlySet<string>): Promise<void> {
     const names = (await readdir(join(this.runsDir, pipeline)).catch(() => [] as string[])).sort().reverse();
     const stale = names.slice(keep).filter((name) => !protect.has(name));

@@ -18,10 +18,24 @@ export async function findParkedRun(ledger: Pick<LedgerStore, 'listRuns'>, pipel
   return unfinished.filter((r) => r.status === 'waiting').at(-1);
 }
 
-/** Saves a parked run's record without an owner: no process runs it now, and none should be waited for. */
-export async function parkRun(ledger: Pick<LedgerStore, 'saveActive'>, record: RunRecord): Promise<void> {
+/** The cache key of a parked run's folder; cache entries are immutable, so each park of the run has its own (counted by its resumes). */
+export function parkedFolderKey(record: Pick<RunRecord, 'pipeline' | 'runId' | 'resumes'>): string {
+  return `weir-parked-${record.pipeline}-${record.runId}-${record.resumes?.length ?? 0}`;
+}
+
+/**
+ * Saves a parked run's record without an owner: no process runs it now, and none should be waited
+ * for. Where runs have a cache (GitHub Actions), its folder goes there too, so the trigger that
+ * resumes it may run on another runner. A folder that cannot be kept is a warning: the run then
+ * resumes only where it parked.
+ */
+export async function parkRun(deps: Pick<RunDeps, 'ledger' | 'stageCache'>, record: RunRecord, workspace: RunWorkspace, warn: (message: string) => void): Promise<void> {
   const { owner: _owner, ...parked } = record;
-  await ledger.saveActive(parked);
+  await deps.ledger.saveActive(parked);
+  if (!deps.stageCache) return;
+  await deps.stageCache.save([workspace.dir], parkedFolderKey(record)).catch((error: Error) => {
+    warn(`the folder of parked run ${record.runId} was not kept in the cache (${error.message}): it resumes only on this machine`);
+  });
 }
 
 /**
@@ -30,23 +44,31 @@ export async function parkRun(ledger: Pick<LedgerStore, 'saveActive'>, record: R
  * on another runner, or the folder was deleted), closes it as `abandoned` and returns that record:
  * a parked run that cannot resume must not block the pipeline's next runs.
  */
-export async function claimParkedRun(deps: Pick<RunDeps, 'ledger' | 'workspaces' | 'clock'>, parked: RunRecord): Promise<{ workspace: RunWorkspace } | { abandoned: RunRecord }> {
+export async function claimParkedRun(deps: Pick<RunDeps, 'ledger' | 'workspaces' | 'clock' | 'stageCache'>, parked: RunRecord): Promise<{ workspace: RunWorkspace } | { abandoned: RunRecord }> {
   const current = await deps.ledger.getRun(parked.runId);
   if (current?.status !== 'waiting') {
     throw new RunConflictError(
       `run ${parked.runId} of '${parked.pipeline}' is no longer parked (it is ${current?.status ?? 'gone'}): another trigger resumed it; see 'weir history ${parked.pipeline}'`,
     );
   }
-  const workspace = await deps.workspaces.open(parked.pipeline, parked.runId);
+  const workspace = (await deps.workspaces.open(parked.pipeline, parked.runId)) ?? (await restoreParkedFolder(deps, parked));
   if (workspace) return { workspace };
   const error = new AbandonedError(
     `parked run ${parked.runId} of '${parked.pipeline}' could not resume: its run folder (outputs, database) is not on this machine (it parked on another runner, or the folder was deleted); ` +
-      `it is closed as abandoned and the next trigger starts afresh (resume parked runs on the machine where they parked)`,
+      `it is closed as abandoned and the next trigger starts afresh (resume parked runs on the machine where they parked; in GitHub Actions the folder is kept in the Actions cache)`,
   );
   const abandoned = { ...abandonRun(current, deps.clock.now()), error: toErrorRecord(error) };
   for (const stage of Object.values(abandoned.stages)) if (stage.status === 'waiting') stage.status = 'cancelled';
   await deps.ledger.finishRun(abandoned);
   return { abandoned };
+}
+
+/** A parked run's folder from the cache (it parked on another runner), or undefined. */
+async function restoreParkedFolder(deps: Pick<RunDeps, 'workspaces' | 'stageCache'>, parked: RunRecord): Promise<RunWorkspace | undefined> {
+  const folder = deps.workspaces.folderOf?.(parked.pipeline, parked.runId);
+  if (!deps.stageCache || folder === undefined) return undefined;
+  const hit = await deps.stageCache.restore([folder], parkedFolderKey(parked)).catch(() => false);
+  return hit ? deps.workspaces.open(parked.pipeline, parked.runId) : undefined;
 }
 
 /**

@@ -47,6 +47,8 @@ export interface WorkspaceStore {
   create(pipeline: string, runId: string): Promise<RunWorkspace>;
   /** An existing run's workspace, or undefined when its folder is gone (pruned, another machine). */
   open(pipeline: string, runId: string): Promise<RunWorkspace | undefined>;
+  /** Where the folder of a run is (or would be) on this machine: a parked run's folder is restored there from the cache. */
+  folderOf?(pipeline: string, runId: string): string;
   /** Deletes all but the newest `keep` run folders of a pipeline, never one in `protect`. */
   prune(pipeline: string, keep: number, protect: ReadonlySet<string>): Promise<void>;
 }
@@ -65,7 +67,10 @@ export interface RunHost {
   ciRunId?: string;
 }
 
-/** Folders kept between runs by key (a stage's `cache:`): the Actions cache in GitHub, absent elsewhere. */
+/**
+ * Folders kept between runs by key: a stage's `cache:`, and the folder of a parked run so a later
+ * job on another runner can resume it. The Actions cache in GitHub, absent elsewhere.
+ */
 export interface StageCache {
   /** Restores `paths` (absolute) saved under `key`; false on a miss. */
   restore(paths: readonly string[], key: string): Promise<boolean>;
@@ -84,7 +89,7 @@ export interface RunDeps {
   detectResource(name: ResourceName): Promise<ResourceReport>;
   env: Readonly<Record<string, string | undefined>>;
   host: RunHost;
-  /** Where a stage's `cache:` folders are kept between runs; absent: nowhere (they stay on this machine's disk). */
+  /** Where a stage's `cache:` folders and parked runs' folders are kept between runs; absent: nowhere (they stay on this machine's disk). */
   stageCache?: StageCache;
   /** Stops a process group left by a run whose owner died (recovery). */
   killProcessGroup?(pgid: number): void;

@@ -234,7 +234,7 @@ async function executeAndRecord(prepared: PreparedRun, workspace: RunWorkspace, 
   });
   if (record.status === 'waiting') {
     // Gates: nothing is recorded as finished and nothing notified; the record stays, ownerless, for a trigger.
-    await parkRun(deps.ledger, record);
+    await parkRun(deps, record, workspace, warn);
     return { runId: prepared.runId, runDir: workspace.dir, record, plan: prepared.plan };
   }
   // notify: (reports issue) ↓ sent before the record is written, so their outcome is part of it.
