@@ -1,13 +1,16 @@
 /**
  * The Action's operations from `workflow_dispatch` (the `weir-control.yml` workflow `weir compile`
- * writes): `command: backfill` runs a range of past intervals, `pause` / `unpause` record the pause
- * on the ledger branch. The same use cases as `weir backfill`, `weir pause` and `weir unpause`.
+ * writes): `command: backfill` runs a range of past intervals, `retry` a new attempt of a failed
+ * run, `pause` / `unpause` record the pause on the ledger branch. The same use cases as
+ * `weir backfill`, `weir retry`, `weir pause` and `weir unpause`.
  */
 import { ConfigError } from '../model/errors.ts';
 import type { ActionsRuntime } from '../adapters/github-actions.ts';
 import { defaultStageKinds } from '../stages/registry.ts';
 import { isBackfillSucceeded, parseBackfillBound, planBackfill, REPROCESS_MODES, runBackfill, type BackfillDecision, type Reprocess } from '../use-cases/backfill.ts';
 import { setPaused } from '../use-cases/scheduled-run.ts';
+import { retryRun } from '../use-cases/retry-run.ts';
+import { renderRunSummary } from '../report/run-summary.ts';
 import type { ActionInputs } from './action-inputs.ts';
 import { prepareDuckDb } from './action-duckdb.ts';
 import { openActionLedger } from './action-ledger.ts';
@@ -96,4 +99,36 @@ export async function pauseAction(inputs: ActionInputs, runtime: ActionsRuntime,
   runtime.setOutput('status', paused ? 'paused' : 'unpaused');
   runtime.setOutput('summary', line);
   await runtime.appendSummary(`### ${line}\n`);
+}
+
+/** `command: retry` with `run-id`: a new attempt of a failed run, reusing the stages that succeeded (its folder from the Actions cache). */
+export async function retryAction(inputs: ActionInputs, runtime: ActionsRuntime, env: Env): Promise<void> {
+  if (!inputs.runId) throw new ConfigError("command: retry needs input 'run-id': the run to retry ('weir history' lists them)");
+  const loaded = await onePipeline(inputs, runtime, 'retry');
+  if (!loaded) return;
+  const { pipeline, policies, allowWritePaths, channels } = loaded;
+  const redact = maskPipelineSecrets([pipeline], inputs, env, runtime);
+  await prepareDuckDb(env, runtime);
+  const ledger = await openActionLedger(inputs, env, runtime);
+  const deps = createLocalRunDeps({ root: inputs.root, env }, ledger ? { ledger } : {});
+  const log = createGroupedRunLog(runtime);
+  const cancel = cancelOnSignals();
+  try {
+    const summary = await retryRun(
+      inputs.runId,
+      { pipeline, root: inputs.root, kinds: defaultStageKinds(), policies, allowWritePaths, channels, provenance: await collectProvenance(pipeline, inputs.root, env), listeners: [log.listener], signal: cancel.signal, warn: (message) => runtime.warning(message) },
+      deps,
+    );
+    const { record } = summary;
+    const reused = Object.values(record.stages).filter((s) => s.status === 'reused').length;
+    const artifact = await publishReport(summary, pipeline.spec.artifacts, inputs.root, env, runtime);
+    runtime.setOutput('run-id', record.runId);
+    runtime.setOutput('status', record.status);
+    runtime.setOutput('summary', `${record.pipeline}: attempt ${record.attempt} of run ${record.retryOf}: ${record.status} (${reused} stage(s) reused)`);
+    runtime.setOutput('report-artifact', artifact ?? '');
+    await runtime.appendSummary(redact(renderRunSummary({ record, plan: summary.plan, logs: log.logs }).markdown));
+    if (record.status !== 'succeeded') runtime.setFailed(`weir retry: run ${record.runId} ${record.status}; see the job summary`);
+  } finally {
+    cancel.dispose();
+  }
 }

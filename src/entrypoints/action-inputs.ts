@@ -8,7 +8,7 @@ import type { Interval } from '../model/events.ts';
 import { parseIntervalOption } from '../planner/interval.ts';
 import type { ActionsRuntime } from '../adapters/github-actions.ts';
 
-export const ACTION_COMMANDS = ['validate', 'plan', 'run', 'finalize', 'backfill', 'pause', 'unpause'] as const;
+export const ACTION_COMMANDS = ['validate', 'plan', 'run', 'finalize', 'backfill', 'retry', 'pause', 'unpause'] as const;
 export type ActionCommand = (typeof ACTION_COMMANDS)[number];
 
 /** The ledger branch used when `ledger-branch` is not given (read once the git ledger lands). */

@@ -25,10 +25,11 @@ export async function runWeirAction(runtime: ActionsRuntime, env: Env, cwd: stri
   try {
     const inputs = readActionInputs(runtime, env, cwd);
     maskDeclaredSecrets(inputs, env, runtime);
-    if (inputs.command === 'backfill' || inputs.command === 'pause' || inputs.command === 'unpause') {
+    if (inputs.command === 'backfill' || inputs.command === 'retry' || inputs.command === 'pause' || inputs.command === 'unpause') {
       // operations from workflow_dispatch.
       const control = await import('./action-control.ts');
       if (inputs.command === 'backfill') await control.backfillAction(inputs, runtime, env);
+      else if (inputs.command === 'retry') await control.retryAction(inputs, runtime, env);
       else await control.pauseAction(inputs, runtime, env, inputs.command === 'pause');
     } else if (inputs.command === 'finalize' || (inputs.command === 'run' && inputs.segment) || (inputs.command === 'plan' && inputs.handoff)) {
       // fan-out: the jobs of a run split into segments.

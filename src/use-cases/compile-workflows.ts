@@ -257,18 +257,19 @@ function describeSegment(segment: Segment): string {
 export const CONTROL_WORKFLOW_PATH = '.github/workflows/weir-control.yml';
 
 /**
- * Operations by hand (`workflow_dispatch`): backfill a range of a pipeline, pause or unpause it.
+ * Operations by hand (`workflow_dispatch`): backfill a range of a pipeline, retry a failed run, pause or unpause it.
  * One workflow for every pipeline with a schedule or params; it joins the pipeline's concurrency
  * group, so it never writes the ledger beside a scheduled run of the same pipeline.
  */
 export function controlWorkflow(pipelines: readonly string[], options: WorkflowOptions): WorkflowDocument {
   const inputs = {
-    operation: { description: 'What to do', type: 'choice', required: true, options: ['backfill', 'pause', 'unpause'], default: 'backfill' },
+    operation: { description: 'What to do', type: 'choice', required: true, options: ['backfill', 'retry', 'pause', 'unpause'], default: 'backfill' },
     pipeline: { description: 'The pipeline', type: 'choice', required: true, options: [...pipelines] },
     from: { description: 'backfill: first day (YYYY-MM-DD) of the range', type: 'string', required: false },
     to: { description: 'backfill: last day (YYYY-MM-DD, included) of the range', type: 'string', required: false },
     reprocess: { description: 'backfill: which intervals run', type: 'choice', required: false, options: ['failed', 'missing', 'all'], default: 'failed' },
     'dry-run': { description: 'backfill: list what would run, run nothing', type: 'boolean', required: false, default: false },
+    'run-id': { description: 'retry: the run to retry', type: 'string', required: false },
     reason: { description: 'pause: why (recorded on the ledger branch)', type: 'string', required: false },
   };
   const document = {
@@ -286,7 +287,7 @@ export function controlWorkflow(pipelines: readonly string[], options: WorkflowO
           {
             name: 'Run the operation',
             uses: options.action,
-            with: { command: '${{ inputs.operation }}', pipeline: '${{ inputs.pipeline }}', from: '${{ inputs.from }}', to: '${{ inputs.to }}', reprocess: '${{ inputs.reprocess }}', 'dry-run': '${{ inputs.dry-run }}', reason: '${{ inputs.reason }}' },
+            with: { command: '${{ inputs.operation }}', pipeline: '${{ inputs.pipeline }}', from: '${{ inputs.from }}', to: '${{ inputs.to }}', reprocess: '${{ inputs.reprocess }}', 'dry-run': '${{ inputs.dry-run }}', 'run-id': '${{ inputs.run-id }}', reason: '${{ inputs.reason }}' },
           },
         ],
       },

@@ -11,16 +11,12 @@ import type { StateCommit } from '../model/state.ts';
 import type { LedgerStore } from '../ledger/ledger-store.ts';
 import type { RunRecord } from '../ledger/run-record.ts';
 import type { RunDeps, RunWorkspace } from './run-deps.ts';
+import { keepRunFolder, openOrRestoreRunFolder, parkedFolderKey } from './kept-run-folders.ts';
 
 /** The oldest parked run of a pipeline: triggers resume runs in the order they parked. */
 export async function findParkedRun(ledger: Pick<LedgerStore, 'listRuns'>, pipeline: string): Promise<RunRecord | undefined> {
   const unfinished = await ledger.listRuns({ pipeline, unfinished: true });
   return unfinished.filter((r) => r.status === 'waiting').at(-1);
-}
-
-/** The cache key of a parked run's folder; cache entries are immutable, so each park of the run has its own (counted by its resumes). */
-export function parkedFolderKey(record: Pick<RunRecord, 'pipeline' | 'runId' | 'resumes'>): string {
-  return `weir-parked-${record.pipeline}-${record.runId}-${record.resumes?.length ?? 0}`;
 }
 
 /**
@@ -32,10 +28,7 @@ export function parkedFolderKey(record: Pick<RunRecord, 'pipeline' | 'runId' | '
 export async function parkRun(deps: Pick<RunDeps, 'ledger' | 'stageCache'>, record: RunRecord, workspace: RunWorkspace, warn: (message: string) => void): Promise<void> {
   const { owner: _owner, ...parked } = record;
   await deps.ledger.saveActive(parked);
-  if (!deps.stageCache) return;
-  await deps.stageCache.save([workspace.dir], parkedFolderKey(record)).catch((error: Error) => {
-    warn(`the folder of parked run ${record.runId} was not kept in the cache (${error.message}): it resumes only on this machine`);
-  });
+  await keepRunFolder(deps, workspace.dir, parkedFolderKey(record), warn, `parked run ${record.runId} resumes only on this machine`);
 }
 
 /**
@@ -51,7 +44,7 @@ export async function claimParkedRun(deps: Pick<RunDeps, 'ledger' | 'workspaces'
       `run ${parked.runId} of '${parked.pipeline}' is no longer parked (it is ${current?.status ?? 'gone'}): another trigger resumed it; see 'weir history ${parked.pipeline}'`,
     );
   }
-  const workspace = (await deps.workspaces.open(parked.pipeline, parked.runId)) ?? (await restoreParkedFolder(deps, parked));
+  const workspace = await openOrRestoreRunFolder(deps, parked, parkedFolderKey(parked));
   if (workspace) return { workspace };
   const error = new AbandonedError(
     `parked run ${parked.runId} of '${parked.pipeline}' could not resume: its run folder (outputs, database) is not on this machine (it parked on another runner, or the folder was deleted); ` +
@@ -61,14 +54,6 @@ export async function claimParkedRun(deps: Pick<RunDeps, 'ledger' | 'workspaces'
   for (const stage of Object.values(abandoned.stages)) if (stage.status === 'waiting') stage.status = 'cancelled';
   await deps.ledger.finishRun(abandoned);
   return { abandoned };
-}
-
-/** A parked run's folder from the cache (it parked on another runner), or undefined. */
-async function restoreParkedFolder(deps: Pick<RunDeps, 'workspaces' | 'stageCache'>, parked: RunRecord): Promise<RunWorkspace | undefined> {
-  const folder = deps.workspaces.folderOf?.(parked.pipeline, parked.runId);
-  if (!deps.stageCache || folder === undefined) return undefined;
-  const hit = await deps.stageCache.restore([folder], parkedFolderKey(parked)).catch(() => false);
-  return hit ? deps.workspaces.open(parked.pipeline, parked.runId) : undefined;
 }
 
 /**

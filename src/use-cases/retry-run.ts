@@ -9,6 +9,7 @@ import { ConfigError } from '../model/errors.ts';
 import type { LedgerStore } from '../ledger/ledger-store.ts';
 import type { RunRecord } from '../ledger/run-record.ts';
 import type { RunDeps } from './run-deps.ts';
+import { failedFolderKey, openOrRestoreRunFolder } from './kept-run-folders.ts';
 import { runPipeline, type RunRequest, type RunSummary } from './run-pipeline.ts';
 
 /** Refused: the run is unknown, still running, or one of its attempts already succeeded. Nothing ran. */
@@ -60,5 +61,7 @@ export async function retryRun(runId: string, request: Omit<RunRequest, 'resume'
   if (target.resume.pipeline !== request.pipeline.spec.name) {
     throw new RetryRefusedError(`retry: run ${runId} belongs to '${target.resume.pipeline}', not '${request.pipeline.spec.name}'`);
   }
+  // On a runner that keeps nothing, the failed attempt's folder comes back from the cache.
+  await openOrRestoreRunFolder(deps, target.resume, failedFolderKey(target.resume));
   return runPipeline({ ...request, resume: target.resume.runId, trigger: 'retry', retryOf: target.firstRunId, attempt: target.attempt }, deps);
 }

@@ -27,6 +27,7 @@ import type { RunDeps } from './run-deps.ts';
 import { acquireRunLease } from './run-lease.ts';
 import { notifyAfterRun, slaBreachNotifier } from './notify-run.ts';
 import { applyCommittedFlags, claimParkedRun, findParkedRun, parkRun } from './parked-runs.ts';
+import { failedFolderKey, keepRunFolder } from './kept-run-folders.ts';
 import type { RunWorkspace } from './run-deps.ts';
 import type { ChannelConfigs } from '../notify/channel-config.ts';
 
@@ -241,6 +242,8 @@ async function executeAndRecord(prepared: PreparedRun, workspace: RunWorkspace, 
   await notifyAfterRun(record, { spec: prepared.spec, channels: request.channels ?? {}, policies: request.policies, root: request.root, workspace, listeners: request.listeners ?? [], signal: request.signal, warn }, deps);
   deps.checkpoint?.('run-executed');
   await recordRun(deps, record, results, owner);
+  // A run that did not succeed keeps its folder where runners keep nothing (the Actions cache): its retry reuses what succeeded.
+  if (record.status !== 'succeeded') await keepRunFolder(deps, workspace.dir, failedFolderKey(record), warn, `'weir retry ${record.runId}' will run every stage again`);
   return { runId: prepared.runId, runDir: workspace.dir, record, plan: prepared.plan };
 }
 

@@ -64,3 +64,52 @@ describe('a parked run on GitHub', { timeout: 120_000 }, () => {
     expect(readFileSync(log, 'utf8')).toBe('ran\n');
   });
 });
+
+const FLAKY = `name: flaky
+stages:
+  upstream:
+    uses: command
+    with: { run: 'echo ran >> "$UPSTREAM_LOG"' }
+  extract:
+    uses: sql
+    needs: upstream
+    with: { query: "select 7 as n" }
+  load:
+    uses: command
+    needs: extract
+    with: { run: 'test -z "$FAIL_LOAD" || { echo "the warehouse refused the load" >&2; exit 3; }' }
+`;
+
+describe('retry on GitHub', { timeout: 120_000 }, () => {
+  it('a failed run keeps its folder in the cache; command: retry on another runner reuses what succeeded', async () => {
+    await using emulator = await startActionsResultsEmulator();
+    const bare = await createBareRemote();
+    const log = join(tempFolder(), 'upstream.log');
+    const env = (runId: string, dir: string, extra: Record<string, string> = {}) => ({ ...emulator.env, GITHUB_SERVER_URL: 'https://github.com', GITHUB_RUN_ID: runId, RUNNER_TEMP: dir, UPSTREAM_LOG: log, ...GIT_ENV, ...extra });
+    const checkoutFlaky = async () => {
+      const dir = await cloneOf(bare);
+      mkdirSync(join(dir, 'pipelines'));
+      writeFileSync(join(dir, 'pipelines', 'flaky.yml'), FLAKY);
+      return dir;
+    };
+    const first = await checkoutFlaky();
+    const failed = await runBundle(first, { inputs: { command: 'run', pipeline: 'flaky' }, env: env('1', first, { FAIL_LOAD: '1' }) });
+    expect(failed.code).not.toBe(0);
+    expect(failed.outputs.status).toBe('failed');
+    const runId = failed.outputs['run-id'];
+
+    const second = await checkoutFlaky();
+    const retried = await runBundle(second, { inputs: { command: 'retry', pipeline: 'flaky', 'run-id': runId }, env: env('2', second) });
+    expect(retried.code, retried.stdout + retried.stderr).toBe(0);
+    expect(retried.outputs.status).toBe('succeeded');
+    expect(retried.outputs.summary).toMatch(new RegExp(`flaky: attempt 2 of run ${runId}: succeeded \\(2 stage\\(s\\) reused\\)`));
+    expect(readFileSync(log, 'utf8')).toBe('ran\n');
+  });
+
+  it('command: retry without run-id fails the step with the fix', async () => {
+    const dir = tempFolder({ 'pipelines/flaky.yml': FLAKY });
+    const result = await runBundle(dir, { inputs: { command: 'retry', pipeline: 'flaky' } });
+    expect(result.code).not.toBe(0);
+    expect(result.stdout).toMatch(/command: retry needs input 'run-id'/);
+  });
+});

@@ -114,7 +114,7 @@ describe('the operations workflow (weir-control.yml)', () => {
   it('dispatches backfill, pause and unpause of a chosen pipeline, in that pipeline\'s concurrency group, with the least permissions', () => {
     const workflow = workflowOf(filesOf([GPU_PIPELINE, DISPATCH_ONLY_PIPELINE]), '.github/workflows/weir-control.yml') as any;
     const inputs = workflow.on.workflow_dispatch.inputs;
-    expect(inputs.operation).toMatchObject({ type: 'choice', options: ['backfill', 'pause', 'unpause'] });
+    expect(inputs.operation).toMatchObject({ type: 'choice', options: ['backfill', 'retry', 'pause', 'unpause'] });
     expect(inputs.pipeline.options).toEqual(['backfill', 'embed-docs']);
     expect(inputs.reprocess.options).toEqual(['failed', 'missing', 'all']);
     expect(workflow.permissions).toEqual({});
