@@ -3,7 +3,7 @@
  * and the store applies events one by one as they arrive. Nothing else writes run records.
  */
 import type { ErrorRecord } from '../model/errors.ts';
-import type { CheckResult, Interval, RunEvent, RunProvenance, RunStatus, SkipReason, SlaScope, StageStatus } from '../model/events.ts';
+import type { CheckResult, EventOf, Interval, RunEvent, RunProvenance, RunStatus, SkipReason, SlaScope, StageStatus } from '../model/events.ts';
 import type { StageResources } from '../model/resources.ts';
 import type { StateCommit } from '../model/state.ts';
 import type { LeaseOwner } from './ledger-store.ts';
@@ -43,19 +43,8 @@ export interface StageRecord {
   resources?: StageResources;
 }
 
-/** Fan-out: one segment, or one shard of it, of a run split across jobs. */
-export interface SegmentRecord {
-  segment: string;
-  shard?: number;
-  shards?: number;
-  runnerLabels: string[];
-  stages: string[];
-  /** `missing`: the segment never reported (its job was skipped, cancelled or lost). */
-  status: Exclude<RunStatus, 'running'> | 'missing';
-  host?: string;
-  startedAt?: string;
-  finishedAt?: string;
-}
+/** Fan-out: one segment, or one shard of it, of a run split across jobs, as `segment.reported` said. */
+export type SegmentRecord = Omit<EventOf<'segment.reported'>, 'type' | 'runId' | 'at'>;
 
 export interface BreakerTransition {
   key: string;

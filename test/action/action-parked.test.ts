@@ -29,10 +29,11 @@ stages:
     with: { query: "select n from extract" }
 `;
 
-async function checkout(bare: string): Promise<string> {
+/** A fresh checkout of the repository (another runner), holding the pipeline. */
+async function checkout(bare: string, name = 'gated', yaml = PIPELINE): Promise<string> {
   const dir = await cloneOf(bare);
   mkdirSync(join(dir, 'pipelines'));
-  writeFileSync(join(dir, 'pipelines', 'gated.yml'), PIPELINE);
+  writeFileSync(join(dir, 'pipelines', `${name}.yml`), yaml);
   return dir;
 }
 
@@ -86,12 +87,7 @@ describe('retry on GitHub', { timeout: 120_000 }, () => {
     const bare = await createBareRemote();
     const log = join(tempFolder(), 'upstream.log');
     const env = (runId: string, dir: string, extra: Record<string, string> = {}) => ({ ...emulator.env, GITHUB_SERVER_URL: 'https://github.com', GITHUB_RUN_ID: runId, RUNNER_TEMP: dir, UPSTREAM_LOG: log, ...GIT_ENV, ...extra });
-    const checkoutFlaky = async () => {
-      const dir = await cloneOf(bare);
-      mkdirSync(join(dir, 'pipelines'));
-      writeFileSync(join(dir, 'pipelines', 'flaky.yml'), FLAKY);
-      return dir;
-    };
+    const checkoutFlaky = () => checkout(bare, 'flaky', FLAKY);
     const first = await checkoutFlaky();
     const failed = await runBundle(first, { inputs: { command: 'run', pipeline: 'flaky' }, env: env('1', first, { FAIL_LOAD: '1' }) });
     expect(failed.code).not.toBe(0);
