@@ -11,11 +11,11 @@ import { type Segment, splitSegments } from '../planner/segments.ts';
 import { renderWorkflowYaml } from '../report/workflow-yaml.ts';
 import { defaultStageKinds } from '../stages/registry.ts';
 import { toUtcSchedule } from './compile-cron.ts';
-import { controlWorkflow, dispatchInputs, GENERATED_MARKER, pipelineWorkflow, validateWorkflow, type WorkflowOptions } from './compile-workflows.ts';
+import { controlWorkflow, dispatchInputs, GENERATED_MARKER, isFannedOut, pipelineWorkflow, validateWorkflow, type WorkflowOptions } from './compile-workflows.ts';
 
 /** GitHub refuses a `workflow_dispatch` with more inputs than this. */
 export const MAX_DISPATCH_INPUTS = 25;
-export const COMPILE_CODES = { tooManyInputs: 'WEIR701', tooManyShards: 'WEIR702', unsplittable: 'WEIR703' } as const;
+export const COMPILE_CODES = { tooManyInputs: 'WEIR701', tooManyShards: 'WEIR702', unsplittable: 'WEIR703', gateInFanOut: 'WEIR704' } as const;
 
 export interface CompileRequest {
   pipelines: readonly LoadedPipeline[];
@@ -62,6 +62,11 @@ function segmentsOf(pipeline: LoadedPipeline, kinds: ReadonlyMap<string, Plannin
   } catch (error) {
     if (!(error instanceof PlanError)) throw error;
     return diagnostic(pipeline, ['stages'], COMPILE_CODES.unsplittable, `pipeline '${pipeline.spec.name}' cannot be split into jobs: ${error.message}`);
+  }
+  // A parked run ends its job; a run split into jobs has no way yet to park and resume as one.
+  const gate = Object.entries(pipeline.spec.stages).find(([, stage]) => stage.uses === 'gate');
+  if (gate && isFannedOut(segments)) {
+    return diagnostic(pipeline, ['stages', gate[0], 'uses'], COMPILE_CODES.gateInFanOut, `stage '${gate[0]}' is a gate, and pipeline '${pipeline.spec.name}' runs as several jobs (runs-on or shards): a run split into jobs cannot park on a gate yet; move the gate to a pipeline of its own that runs on one runner, or drop runs-on/shards here`);
   }
   const oversized = segments.find((s) => (s.shards?.count ?? 0) > MAX_SHARDS);
   if (!oversized) return segments;

@@ -39,6 +39,8 @@ export async function startSegmentedRun(request: RunRequest, deps: Pick<RunDeps,
   const now = deps.clock.now();
   const prepared = prepareRun(request, now);
   if (prepared.plan.partial) throw new ConfigError('a run split into segments runs every stage: drop --only and --from');
+  const gate = prepared.plan.stages.find((s) => s.uses === 'gate');
+  if (gate) throw new ConfigError(`stage '${gate.name}' is a gate: a run split into segments cannot park on a gate yet; run '${prepared.spec.name}' with 'weir run' (one process)`);
   const segments = splitSegments(prepared.plan);
   const context: HandoffContext = {
     format: HANDOFF_FORMAT,

@@ -163,3 +163,22 @@ describe('segmentJobId', () => {
     expect(segmentJobId('a.b c')).toBe('segment-a_b_c');
   });
 });
+
+describe('a gate in a pipeline that runs as several jobs', () => {
+  it('is refused with WEIR704 at the gate stage, and nothing is written', async () => {
+    const { compileWorkflows } = await import('../../src/use-cases/compile.ts');
+    const { loadPipeline } = await import('./helpers.ts');
+    const yaml = `name: gated-gpu
+schedule: { cron: "0 6 * * *" }
+stages:
+  a: { uses: sql, with: { query: "select 1 as x" } }
+  wait: { uses: gate, needs: a, with: { condition: "flags.ready == true" } }
+  b: { uses: command, needs: wait, runs-on: gpu, with: { run: "true" } }
+`;
+    const result = compileWorkflows({ pipelines: [loadPipeline(yaml, 'pipelines/gated-gpu.yml')], options: { action: 'acme/weir@v1', regenerate: 'npx weir compile', cliPackage: 'weir-pipelines' }, now: new Date('2026-12-01T00:00:00Z') });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.diagnostics).toEqual([expect.objectContaining({ code: 'WEIR704', line: 5, file: 'pipelines/gated-gpu.yml' })]);
+    expect(result.diagnostics[0].message).toMatch(/stage 'wait' is a gate, and pipeline 'gated-gpu' runs as several jobs/);
+  });
+});

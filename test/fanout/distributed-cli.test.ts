@@ -183,6 +183,11 @@ describe('a run split into segments, process by process', { timeout: 90_000 }, (
     const stale = await weir(changed, ['run', 'fanout', '--segment', 'docs', '--handoff', handoff], GPU);
     expect(stale.code).toBe(1);
     expect(stale.stderr).toMatch(/fanout.yml changed after run .* was planned/);
+    // A gate cannot park a run split into jobs.
+    const gated = project({ 'pipelines/gated.yml': 'name: gated\nstages:\n  a: { uses: sql, with: { query: "select 1 as x" } }\n  wait: { uses: gate, needs: a, with: { condition: "flags.ready == true" } }\n  b: { uses: command, needs: wait, runs-on: gpu, with: { run: "true" } }\n' });
+    const refused = await weir(gated, ['plan', 'gated', '--handoff', handoffDir()]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/stage 'wait' is a gate: a run split into segments cannot park on a gate yet/);
     // Nothing was handed on by the refused jobs.
     const runDir = readdirSync(handoff)[0];
     expect(existsSync(join(handoff, runDir, 'parts'))).toBe(false);
