@@ -17,7 +17,7 @@ import { startActionsResultsEmulator } from '../test/support/actions-results-emu
 import { markdownTable, median, ms, round, tempProject, removeProject, type Suite } from './lib.ts';
 
 const ROWS = 1_000_000;
-const SAMPLES = 5;
+const SAMPLES = 9;
 
 interface HandoffResult {
   rows: number;

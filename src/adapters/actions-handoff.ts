@@ -53,7 +53,8 @@ export function createActionsHandoffStore(options: ActionsHandoffOptions): Hando
   const upload = async (name: string, dir: string): Promise<void> => {
     // A re-run job uploads its part again: the name must be free.
     await client.deleteArtifact(name).catch(() => undefined);
-    await client.uploadArtifact(name, await filesUnder(dir), dir, { retentionDays });
+    // Level 0: the tables are Parquet, compressed already; zipping them again costs time and saves nothing.
+    await client.uploadArtifact(name, await filesUnder(dir), dir, { retentionDays, compressionLevel: 0 });
   };
 
   return {
