@@ -143,7 +143,7 @@ export class FsPipelineState {
     const release = async () => {
       if ((await readTextIfExists(path)) === mine) await rm(path, { force: true });
     };
-    for (let tries = 0; tries < 2; tries++) {
+    for (let tries = 0; tries < 3; tries++) {
       try {
         await writeFile(path, mine, { flag: 'wx' });
         return release;
@@ -153,8 +153,12 @@ export class FsPipelineState {
       }
       const text = await readTextIfExists(path);
       const info = await stat(path).catch(() => undefined);
-      if (text !== undefined && info && !this.#isLockStale(text, info.mtimeMs)) return undefined;
-      if (text !== undefined && !(await takeOverStaleFile(path, text))) return undefined;
+      // Released between our create and our read (or our stat): try to create it again. Only a lock
+      // judged stale is ever moved aside: moving a live one, even for a moment, let a third process
+      // create a lock beside its holder's, and two compactions overwrote each other's state.json.
+      if (text === undefined || !info) continue;
+      if (!this.#isLockStale(text, info.mtimeMs)) return undefined;
+      if (!(await takeOverStaleFile(path, text))) return undefined;
     }
     return undefined;
   }
