@@ -5,7 +5,8 @@
  * processes a lock file `<target>.weir-lock` created exclusively (link), holding the owner's pid and
  * host. A lock left by a process that is gone (killed with -9) on this host is taken over.
  */
-import { link, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { link, readFile, rm, writeFile } from 'node:fs/promises';
+import { takeOverStaleFile } from '../ledger/durable-file.ts';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isPidAlive } from '../ledger/owner-liveness.ts';
@@ -39,37 +40,44 @@ export async function withTargetLock<T>(target: string, signal: AbortSignal, wor
 }
 
 async function acquireFile(lock: string, signal: AbortSignal, options: TargetLockOptions): Promise<() => Promise<void>> {
-  const me = { pid: process.pid, host: hostname() };
+  const me = { pid: process.pid, host: hostname(), nonce: Math.random().toString(36).slice(2) };
+  const mine = JSON.stringify(me);
   for (;;) {
     signal.throwIfAborted();
     // Written aside, then linked into place: the lock appears whole (link fails if it exists), never empty.
-    const draft = `${lock}.${me.pid}.${Math.random().toString(36).slice(2)}`;
-    await writeFile(draft, JSON.stringify(me));
+    const draft = `${lock}.${me.pid}.${me.nonce}`;
+    await writeFile(draft, mine);
     try {
       await link(draft, lock);
-      return () => rm(lock, { force: true });
+      // Removed only while it is still ours.
+      return async () => {
+        if ((await readFile(lock, 'utf8').catch(() => undefined)) === mine) await rm(lock, { force: true });
+      };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     } finally {
       await rm(draft, { force: true });
     }
-    if (await isStale(lock, me.host, options.isAlive ?? isPidAlive)) {
-      // Renamed aside rather than removed: of two waiters that both saw it stale, only one moves it.
-      await rename(lock, `${lock}.stale-${me.pid}`).then(() => rm(`${lock}.stale-${me.pid}`, { force: true }), () => undefined);
+    const stale = await staleText(lock, me.host, options.isAlive ?? isPidAlive);
+    if (stale !== undefined) {
+      // Moved aside only if it is still the lock judged stale: of two waiters that both judged it,
+      // the second must not move the fresh lock the first has taken since (it is put back).
+      await takeOverStaleFile(lock, stale);
       continue;
     }
     await sleep(options.pollMs ?? POLL_MS, undefined, { signal });
   }
 }
 
-async function isStale(lock: string, host: string, isAlive: (pid: number) => boolean): Promise<boolean> {
+/** The lock's text when its owner is gone (or it is not weir's), else undefined; gone already: undefined too (the next try takes it). */
+async function staleText(lock: string, host: string, isAlive: (pid: number) => boolean): Promise<string | undefined> {
   const text = await readFile(lock, 'utf8').catch(() => undefined);
-  if (text === undefined) return false; // gone already: the next try takes it
+  if (text === undefined) return undefined;
   try {
     const owner = JSON.parse(text) as { pid?: unknown; host?: unknown };
     // Another host's process cannot be checked from here: its lock is waited for.
-    return owner.host === host && typeof owner.pid === 'number' && !isAlive(owner.pid);
+    return owner.host === host && typeof owner.pid === 'number' && !isAlive(owner.pid) ? text : undefined;
   } catch {
-    return true; // not weir's: links make a lock appear whole
+    return text; // not weir's: links make a lock appear whole
   }
 }

@@ -36,7 +36,7 @@ describe('withTargetLock', () => {
     const second = withTargetLock(path, signal, async () => void order.push('second'));
     await firstStarted;
     expect(order).toEqual(['first start']);
-    expect(JSON.parse(readFileSync(`${path}.weir-lock`, 'utf8'))).toEqual({ pid: process.pid, host: hostname() });
+    expect(JSON.parse(readFileSync(`${path}.weir-lock`, 'utf8'))).toMatchObject({ pid: process.pid, host: hostname() });
     release();
     await Promise.all([first, second]);
     expect(order).toEqual(['first start', 'first end', 'second']);
