@@ -21,8 +21,9 @@ await build({
   target: 'node22.12',
   // Loaded only when needed, resolved from node_modules then, so other commands do not parse them:
   // vega, vega-lite (report charts) and nodemailer (email) when a report draws a chart or an email
-  // goes out (~1.5 MB); @actions/github (Octokit, undici: ~575 KB) by `weir reports` alone.
-  external: ['@duckdb/node-api', 'vega', 'vega-lite', 'nodemailer', '@actions/github'],
+  // goes out (~1.5 MB); @actions/github (Octokit, undici: ~575 KB) by `weir reports` alone;
+  // @actions/cache (Azure storage client: ~1.3 MB) by a stage's `cache:` and kept run folders, in Actions only.
+  external: ['@duckdb/node-api', 'vega', 'vega-lite', 'nodemailer', '@actions/github', '@actions/cache'],
   // Some dependencies are CommonJS and call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as weirCreateRequire } from 'node:module'; const require = weirCreateRequire(import.meta.url);" },
   sourcemap: 'linked',
