@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { openDuckDb } from '../src/adapters/duckdb.ts';
 import { createActionsHandoffStore } from '../src/adapters/actions-handoff.ts';
 import { FsHandoffStore } from '../src/adapters/fs-handoff.ts';
-import { writePartFolder } from '../src/adapters/handoff-part.ts';
 import { HANDOFF_FORMAT, type HandoffStore, type PartReport } from '../src/use-cases/handoff.ts';
 import { startActionsResultsEmulator } from '../test/support/actions-results-emulator.ts';
 import { markdownTable, median, ms, round, tempProject, removeProject, type Suite } from './lib.ts';
@@ -56,8 +55,7 @@ async function boundary(dir: string, source: string, carry: (file: string, sampl
 function viaStore(store: HandoffStore) {
   return async (out: string, sample: number): Promise<string> => {
     const report: PartReport = { format: HANDOFF_FORMAT, runId: 'bench', segment: `s${sample}`, status: 'succeeded', runnerLabels: [], host: 'bench', startedAt: '', finishedAt: '', tables: { docs: ROWS } };
-    await writePartFolder(out, { report, events: [], commits: {} });
-    await store.putPart('bench', { segment: `s${sample}` }, out);
+    await store.putPart('bench', { segment: `s${sample}` }, { report, events: [], commits: {}, tables: { docs: join(out, 'tables', 'docs.parquet') } });
     const part = await store.getPart('bench', { segment: `s${sample}` });
     return part!.tables.docs;
   };

@@ -11,8 +11,8 @@
 import { readdir, readFile, rm, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ArtifactNotFoundError, DefaultArtifactClient } from '@actions/artifact';
-import { HANDOFF_FORMAT, HandoffError, partName, type HandoffContext, type HandoffStore, type PartId, type ReceivedPart } from '../use-cases/handoff.ts';
-import { readPartFolder } from './handoff-part.ts';
+import { HANDOFF_FORMAT, HandoffError, partName, type HandoffContext, type HandoffStore, type PartContents, type PartId, type ReceivedPart } from '../use-cases/handoff.ts';
+import { readPartFolder, writePartFolder } from './handoff-part.ts';
 
 export interface ActionsHandoffOptions {
   /** Where downloaded parts are unpacked (the runner's temp folder). */
@@ -72,8 +72,12 @@ export function createActionsHandoffStore(options: ActionsHandoffOptions): Hando
       if (context.format !== HANDOFF_FORMAT) throw new HandoffError(`run ${runId} was planned by another weir version (hand-off format ${context.format}, this one reads ${HANDOFF_FORMAT}): use one version of the action in every job`);
       return context;
     },
-    async putPart(runId: string, part: PartId, dir: string) {
-      await upload(handoffArtifactName(runId, part), dir);
+    async putPart(runId: string, part: PartId, contents: PartContents) {
+      const name = handoffArtifactName(runId, part);
+      const dir = join(options.tempDir, 'weir-handoff', `${name}.upload`);
+      await writePartFolder(dir, contents);
+      await upload(name, dir);
+      await rm(dir, { recursive: true, force: true });
     },
     async getPart(runId: string, part: PartId): Promise<ReceivedPart | undefined> {
       const dir = await download(handoffArtifactName(runId, part));

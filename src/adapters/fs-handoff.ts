@@ -9,10 +9,10 @@
  * sees half a part; uploading the same part again replaces it.
  */
 import { randomBytes } from 'node:crypto';
-import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { HANDOFF_FORMAT, HandoffError, partName, type HandoffContext, type HandoffStore, type PartId, type ReceivedPart } from '../use-cases/handoff.ts';
-import { readPartFolder } from './handoff-part.ts';
+import { HANDOFF_FORMAT, HandoffError, partName, type HandoffContext, type HandoffStore, type PartContents, type PartId, type ReceivedPart } from '../use-cases/handoff.ts';
+import { readPartFolder, writePartFolder } from './handoff-part.ts';
 
 export class FsHandoffStore implements HandoffStore {
   readonly dir: string;
@@ -45,12 +45,12 @@ export class FsHandoffStore implements HandoffStore {
     throw new HandoffError(`the hand-off folder ${this.dir} holds several runs (${names.join(', ')}): name one with --run <id>`);
   }
 
-  async putPart(runId: string, part: PartId, dir: string): Promise<void> {
+  async putPart(runId: string, part: PartId, contents: PartContents): Promise<void> {
     const parts = join(this.dir, runId, 'parts');
     await mkdir(parts, { recursive: true });
     const target = join(parts, partName(part));
     const temp = join(parts, `.${partName(part)}.${randomBytes(4).toString('hex')}`);
-    await cp(dir, temp, { recursive: true });
+    await writePartFolder(temp, contents);
     await rm(target, { recursive: true, force: true });
     await rename(temp, target);
   }

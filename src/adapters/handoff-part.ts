@@ -1,19 +1,18 @@
 /** Reading and writing one part folder of the hand-off (layout in use-cases/handoff.ts); shared by the folder and artifact stores. */
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunEvent } from '../model/events.ts';
 import type { StateCommit } from '../model/state.ts';
-import { HandoffError, type PartReport, type ReceivedPart } from '../use-cases/handoff.ts';
+import { HandoffError, tableFileName, type PartContents, type PartReport, type ReceivedPart } from '../use-cases/handoff.ts';
 
-export interface PartContents {
-  report: PartReport;
-  events: readonly RunEvent[];
-  commits: Record<string, StateCommit>;
-}
-
-/** Writes part.json, events.jsonl and commits.json into `dir` (tables/ is written by the caller's database). */
+/** Writes a part folder afresh: tables/ (a hard link to each file where possible, else a copy), events.jsonl, commits.json, then part.json. */
 export async function writePartFolder(dir: string, contents: PartContents): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
   await mkdir(join(dir, 'tables'), { recursive: true });
+  for (const [table, file] of Object.entries(contents.tables)) {
+    const target = join(dir, 'tables', tableFileName(table));
+    await link(file, target).catch(() => copyFile(file, target));
+  }
   await writeFile(join(dir, 'events.jsonl'), contents.events.map((e) => `${JSON.stringify(e)}\n`).join(''));
   await writeFile(join(dir, 'commits.json'), JSON.stringify(contents.commits));
   // Last: a part is complete once its report is there.

@@ -70,13 +70,22 @@ export interface ReceivedPart {
   tables: Record<string, string>;
 }
 
+/** What a segment job hands on: its report, events and commits, and the Parquet file of each table downstream segments need. */
+export interface PartContents {
+  report: PartReport;
+  events: readonly RunEvent[];
+  commits: Record<string, StateCommit>;
+  /** Table name → a Parquet file on this machine (the store takes a copy). */
+  tables: Record<string, string>;
+}
+
 /** Carries contexts and parts between jobs. */
 export interface HandoffStore {
   writeContext(context: HandoffContext): Promise<void>;
   /** The context of run `runId` (the only one when undefined); throws HandoffError when there is none. */
   readContext(runId?: string): Promise<HandoffContext>;
-  /** Hands on a part: `dir` holds part.json, events.jsonl, commits.json and tables/. Replaces an earlier upload of the same part. */
-  putPart(runId: string, part: PartId, dir: string): Promise<void>;
+  /** Hands on a part. Replaces an earlier upload of the same part. */
+  putPart(runId: string, part: PartId, contents: PartContents): Promise<void>;
   /** A part of the run, unpacked under a folder of this machine; undefined when that part never reported. */
   getPart(runId: string, part: PartId): Promise<ReceivedPart | undefined>;
 }

@@ -22,7 +22,6 @@ import { MemoryLedgerStore } from '../ledger/memory-ledger-store.ts';
 import type { RunRecord } from '../ledger/run-record.ts';
 import { createPlan, unselectedUpstream, type Plan } from '../planner/plan.ts';
 import { segmentMatrix, splitSegments, type Segment } from '../planner/segments.ts';
-import { writePartFolder } from '../adapters/handoff-part.ts';
 import { executeRun } from './execute-run.ts';
 import { HANDOFF_FORMAT, HandoffError, pipelineDigest, tableFileName, type HandoffContext, type HandoffStore, type PartReport, type ReceivedPart } from './handoff.ts';
 import type { RunDeps } from './run-deps.ts';
@@ -222,15 +221,18 @@ export async function runSegment(request: SegmentRequest, deps: RunDeps): Promis
   );
 
   const own = new Set(segment.stages);
-  const partDir = join(workspace.dir, 'handoff-part');
-  await rm(partDir, { recursive: true, force: true });
-  await mkdir(join(partDir, 'tables'), { recursive: true });
+  // The tables downstream segments need, as Parquet files beside the run's database.
+  const outDir = join(workspace.dir, 'handoff-out');
+  await rm(outDir, { recursive: true, force: true });
+  await mkdir(outDir, { recursive: true });
   const tables: Record<string, number> = {};
+  const files: Record<string, string> = {};
   if (record.status === 'succeeded' && segment.outputs.length > 0) {
     const db = await deps.openDatabase(workspace.databasePath, { searchPath: request.root });
     try {
       for (const output of segment.outputs) {
-        await db.exec(`COPY (SELECT * FROM ${quoteIdent(output.table)}) TO ${quoteLiteral(join(partDir, 'tables', tableFileName(output.table)))} (FORMAT parquet)`);
+        files[output.table] = join(outDir, tableFileName(output.table));
+        await db.exec(`COPY (SELECT * FROM ${quoteIdent(output.table)}) TO ${quoteLiteral(files[output.table])} (FORMAT parquet)`);
         tables[output.table] = Number(await db.scalar(`SELECT count(*) FROM ${quoteIdent(output.table)}`));
       }
     } finally {
@@ -250,7 +252,6 @@ export async function runSegment(request: SegmentRequest, deps: RunDeps): Promis
     tables,
   };
   const commits = Object.fromEntries(results.filter(([stage, result]) => own.has(stage) && result.commit).map(([stage, result]) => [stage, result.commit!]));
-  await writePartFolder(partDir, { report, events: ownEvents(await workspace.readEvents(), own), commits });
-  await request.handoff.putPart(context.runId, { segment: segment.id, shard: shard?.index }, partDir);
+  await request.handoff.putPart(context.runId, { segment: segment.id, shard: shard?.index }, { report, events: ownEvents(await workspace.readEvents(), own), commits, tables: files });
   return { report, record, runDir: workspace.dir };
 }
