@@ -72,7 +72,9 @@ export function parseParamsInput(text: string): Record<string, string> {
   } catch (error) {
     throw new ActionInputError('params', `is not YAML or JSON (${(error as Error).message.split('\n')[0]}); write a map such as '{ base: USD, days: 3 }'`, { cause: error });
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+  // `${{ toJSON(inputs) }}` outside a workflow_dispatch (a schedule event) may give null: no params.
+  if (value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
     throw new ActionInputError('params', "must be a map of param names to values, such as '{ base: USD, days: 3 }'");
   }
   const params: Record<string, string> = {};

@@ -21,6 +21,10 @@ describe('the Action inputs', () => {
     expect(parseParamsInput('base: USD\ndays: 2')).toEqual({ base: 'USD', days: '2' });
     expect(() => parseParamsInput('base: [a, b]')).toThrow("input 'params': param 'base' has a list or map value");
     expect(() => parseParamsInput('{ base')).toThrow(ActionInputError);
+    // What `${{ toJSON(inputs) }}` may give on an event without inputs (a schedule): no params.
+    expect(parseParamsInput('null')).toEqual({});
+    expect(parseParamsInput('{}')).toEqual({});
+    expect(() => parseParamsInput('3')).toThrow("input 'params': must be a map");
   });
 
   it('resolves working-directory under the workspace and refuses date with interval, naming the input', () => {
