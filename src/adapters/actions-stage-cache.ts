@@ -7,7 +7,8 @@
 import { relative } from 'node:path';
 import type { StageCache } from '../use-cases/run-deps.ts';
 
-export function hasActionsCache(env: Readonly<Record<string, string | undefined>>): boolean {
+/** Whether this step can reach the Actions results service (artifacts and cache): the runner sets both for node actions. */
+export function hasResultsService(env: Readonly<Record<string, string | undefined>>): boolean {
   return Boolean(env.ACTIONS_RESULTS_URL && env.ACTIONS_RUNTIME_TOKEN);
 }
 

@@ -7,7 +7,7 @@
 import { ConfigError } from '../model/errors.ts';
 import type { ActionsRuntime } from '../adapters/github-actions.ts';
 import { defaultStageKinds } from '../stages/registry.ts';
-import { isBackfillSucceeded, parseBackfillBound, planBackfill, REPROCESS_MODES, runBackfill, type BackfillDecision, type Reprocess } from '../use-cases/backfill.ts';
+import { describeDecision, isBackfillSucceeded, parseBackfillBound, planBackfill, REPROCESS_MODES, runBackfill, type Reprocess } from '../use-cases/backfill.ts';
 import { setPaused } from '../use-cases/scheduled-run.ts';
 import { retryRun } from '../use-cases/retry-run.ts';
 import { renderRunSummary } from '../report/run-summary.ts';
@@ -16,28 +16,18 @@ import { prepareDuckDb } from './action-duckdb.ts';
 import { openActionLedger } from './action-ledger.ts';
 import { createGroupedRunLog } from './action-log.ts';
 import { collectProvenance } from './action-provenance.ts';
-import { loadPipelines, maskPipelineSecrets, publishReport } from './action-run.ts';
+import { loadOnePipeline, maskPipelineSecrets, publishReport } from './action-run.ts';
 import { cancelOnSignals } from './cancel-on-signals.ts';
 import { createLocalRunDeps } from './local-run-deps.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-async function onePipeline(inputs: ActionInputs, runtime: ActionsRuntime, command: string) {
-  if (inputs.pipelines.length !== 1) throw new ConfigError(`command: ${command} works on one pipeline: name it in 'pipeline'`);
-  const validation = await loadPipelines(inputs, runtime);
-  return validation?.ok ? { ...validation, pipeline: validation.pipelines[0] } : undefined;
-}
-
-function decisionCell(d: BackfillDecision): string {
-  return d.action === 'run' ? 'run' : `skip (${d.reason.replace('_', ' ')}${d.runId ? `: ${d.runId}` : ''})`;
-}
 
 /** `command: backfill` with `from`, `to`, `reprocess` (and `dry-run`). */
 export async function backfillAction(inputs: ActionInputs, runtime: ActionsRuntime, env: Env): Promise<void> {
   const range = { from: parseBackfillBound(inputs.from, 'from'), to: parseBackfillBound(inputs.to, 'to') };
   const reprocess = (inputs.reprocess || 'failed') as Reprocess;
   if (!REPROCESS_MODES.includes(reprocess)) throw new ConfigError(`input 'reprocess': '${inputs.reprocess}' is not one of ${REPROCESS_MODES.join(', ')}`);
-  const loaded = await onePipeline(inputs, runtime, 'backfill');
+  const loaded = await loadOnePipeline(inputs, runtime, 'command: backfill');
   if (!loaded) return;
   const { pipeline, policies, allowWritePaths, channels } = loaded;
   const redact = maskPipelineSecrets([pipeline], inputs, env, runtime);
@@ -47,7 +37,7 @@ export async function backfillAction(inputs: ActionInputs, runtime: ActionsRunti
   const toRun = plan.intervals.filter((d) => d.action === 'run').length;
   const head = `### ${pipeline.spec.name}: backfill ${range.from.toISOString()} .. ${range.to.toISOString()} (--reprocess ${reprocess}): ${plan.intervals.length} intervals, ${toRun} to run`;
   if (inputs.dryRun) {
-    const rows = plan.intervals.map((d) => `| ${d.interval.start} | ${d.interval.end} | ${decisionCell(d)} |`);
+    const rows = plan.intervals.map((d) => `| ${d.interval.start} | ${d.interval.end} | ${describeDecision(d, true)} |`);
     await runtime.appendSummary([`${head} (dry run: nothing ran)`, '', '| Start | End | Would |', '| --- | --- | --- |', ...rows, ''].join('\n'));
     runtime.setOutput('status', 'planned');
     runtime.setOutput('summary', `${pipeline.spec.name}: ${toRun} of ${plan.intervals.length} intervals would run`);
@@ -87,7 +77,7 @@ export async function backfillAction(inputs: ActionInputs, runtime: ActionsRunti
 export async function pauseAction(inputs: ActionInputs, runtime: ActionsRuntime, env: Env, paused: boolean): Promise<void> {
   const command = paused ? 'pause' : 'unpause';
   if (paused && !inputs.reason?.trim()) throw new ConfigError("command: pause needs input 'reason': say why, so whoever finds it paused knows when to unpause it");
-  const loaded = await onePipeline(inputs, runtime, command);
+  const loaded = await loadOnePipeline(inputs, runtime, `command: ${command}`);
   if (!loaded) return;
   const name = loaded.pipeline.spec.name;
   const ledger = await openActionLedger(inputs, env, runtime);
@@ -104,7 +94,7 @@ export async function pauseAction(inputs: ActionInputs, runtime: ActionsRuntime,
 /** `command: retry` with `run-id`: a new attempt of a failed run, reusing the stages that succeeded (its folder from the Actions cache). */
 export async function retryAction(inputs: ActionInputs, runtime: ActionsRuntime, env: Env): Promise<void> {
   if (!inputs.runId) throw new ConfigError("command: retry needs input 'run-id': the run to retry ('weir history' lists them)");
-  const loaded = await onePipeline(inputs, runtime, 'retry');
+  const loaded = await loadOnePipeline(inputs, runtime, 'command: retry');
   if (!loaded) return;
   const { pipeline, policies, allowWritePaths, channels } = loaded;
   const redact = maskPipelineSecrets([pipeline], inputs, env, runtime);

@@ -23,6 +23,7 @@ import { prepareDuckDb } from './action-duckdb.ts';
 import { cancelOnSignals } from './cancel-on-signals.ts';
 import { publishRunArtifact } from '../use-cases/run-artifact.ts';
 import { createActionsArtifactStore } from '../adapters/actions-artifacts.ts';
+import { hasResultsService } from '../adapters/actions-stage-cache.ts';
 import { openActionLedger } from './action-ledger.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -62,6 +63,13 @@ export async function loadPipelines(inputs: ActionInputs, runtime: ActionsRuntim
   }
   if (result.pipelines.length > 1 && Object.keys(inputs.params).length) throw new ConfigError("input 'params' applies to one pipeline: name it in 'pipeline', or run them in separate steps");
   return result;
+}
+
+/** The one pipeline a job of one pipeline names (a segment job, finalize, backfill…), validated; undefined when invalid (already annotated). */
+export async function loadOnePipeline(inputs: ActionInputs, runtime: ActionsRuntime, job: string) {
+  if (inputs.pipelines.length !== 1) throw new ConfigError(`${job} works on one pipeline: name it in 'pipeline'`);
+  const validation = await loadPipelines(inputs, runtime);
+  return validation?.ok ? { ...validation, pipeline: validation.pipelines[0] } : undefined;
 }
 
 export async function runAction(inputs: ActionInputs, runtime: ActionsRuntime, env: Env): Promise<void> {
@@ -138,7 +146,7 @@ async function runForEvent(request: RunRequest, deps: Parameters<typeof runPipel
  * the pipeline's `artifacts:`) when the runner offers the results service; a failure is a warning.
  */
 export async function publishReport(summary: RunSummary, globs: readonly string[] | undefined, root: string, env: Env, runtime: ActionsRuntime): Promise<string | undefined> {
-  if (!env.ACTIONS_RUNTIME_TOKEN || !env.ACTIONS_RESULTS_URL) {
+  if (!hasResultsService(env)) {
     runtime.info('no report artifact: the Actions results service is not available to this step');
     return undefined;
   }

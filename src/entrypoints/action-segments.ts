@@ -11,9 +11,9 @@
  */
 import { tmpdir } from 'node:os';
 import { ConfigError } from '../model/errors.ts';
-import type { LoadedPipeline } from '../model/pipeline.ts';
 import type { ActionsRuntime } from '../adapters/github-actions.ts';
 import { createActionsHandoffStore } from '../adapters/actions-handoff.ts';
+import { hasResultsService } from '../adapters/actions-stage-cache.ts';
 import { renderRunSummary } from '../report/run-summary.ts';
 import { defaultStageKinds } from '../stages/registry.ts';
 import { finalizeRun } from '../use-cases/finalize-run.ts';
@@ -24,25 +24,18 @@ import { prepareDuckDb } from './action-duckdb.ts';
 import { openActionLedger } from './action-ledger.ts';
 import { createGroupedRunLog } from './action-log.ts';
 import { collectProvenance, triggerOf } from './action-provenance.ts';
-import { loadPipelines, maskPipelineSecrets, publishReport } from './action-run.ts';
+import { loadOnePipeline, maskPipelineSecrets, publishReport } from './action-run.ts';
 import { cancelOnSignals } from './cancel-on-signals.ts';
 import { createLocalRunDeps } from './local-run-deps.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-async function onePipeline(inputs: ActionInputs, runtime: ActionsRuntime, command: string) {
-  if (inputs.pipelines.length !== 1) throw new ConfigError(`${command} works on one pipeline: name it in 'pipeline'`);
-  const validation = await loadPipelines(inputs, runtime);
-  if (!validation?.ok) return undefined;
-  return { ...validation, pipeline: validation.pipelines[0] as LoadedPipeline };
-}
 
 function handoffStore(env: Env) {
   return createActionsHandoffStore({ tempDir: env.RUNNER_TEMP || tmpdir() });
 }
 
 function requireResultsService(env: Env, command: string): void {
-  if (!env.ACTIONS_RUNTIME_TOKEN || !env.ACTIONS_RESULTS_URL) {
+  if (!hasResultsService(env)) {
     throw new ConfigError(`${command} hands tables between jobs as artifacts, and this step has no Actions results service (ACTIONS_RUNTIME_TOKEN, ACTIONS_RESULTS_URL): run it as a step of a GitHub Actions job`);
   }
 }
@@ -50,7 +43,7 @@ function requireResultsService(env: Env, command: string): void {
 /** `command: plan, handoff: artifacts`. */
 export async function planSegmentsAction(inputs: ActionInputs, runtime: ActionsRuntime, env: Env): Promise<void> {
   requireResultsService(env, 'plan with handoff: artifacts');
-  const loaded = await onePipeline(inputs, runtime, 'plan with handoff: artifacts');
+  const loaded = await loadOnePipeline(inputs, runtime, 'plan with handoff: artifacts');
   if (!loaded) return;
   const { pipeline, policies } = loaded;
   const name = pipeline.spec.name;
@@ -85,7 +78,7 @@ export async function planSegmentsAction(inputs: ActionInputs, runtime: ActionsR
 /** `command: run` with `segment:`. */
 export async function segmentAction(inputs: ActionInputs, runtime: ActionsRuntime, env: Env): Promise<void> {
   requireResultsService(env, 'a segment job');
-  const loaded = await onePipeline(inputs, runtime, 'a segment job');
+  const loaded = await loadOnePipeline(inputs, runtime, 'a segment job');
   if (!loaded) return;
   const { pipeline, policies, allowWritePaths } = loaded;
   maskPipelineSecrets([pipeline], inputs, env, runtime);
@@ -120,7 +113,7 @@ export async function finalizeAction(inputs: ActionInputs, runtime: ActionsRunti
     runtime.info('finalize: no run id (the plan job started no run); nothing to record');
     return;
   }
-  const loaded = await onePipeline(inputs, runtime, 'finalize');
+  const loaded = await loadOnePipeline(inputs, runtime, 'finalize');
   if (!loaded) return;
   const { pipeline, policies, channels } = loaded;
   const redact = maskPipelineSecrets([pipeline], inputs, env, runtime);

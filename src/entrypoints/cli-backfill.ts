@@ -4,7 +4,7 @@ import type { PolicyConfig } from '../policies/policy.ts';
 import type { ChannelConfigs } from '../notify/channel-config.ts';
 import { renderTable } from '../report/terminal.ts';
 import { defaultStageKinds } from '../stages/registry.ts';
-import { isBackfillSucceeded, parseBackfillBound as parseBound, planBackfill, REPROCESS_MODES, runBackfill, type BackfillDecision, type BackfillPlan, type BackfillResult, type Reprocess } from '../use-cases/backfill.ts';
+import { describeDecision, isBackfillSucceeded, parseBackfillBound as parseBound, planBackfill, REPROCESS_MODES, runBackfill, type BackfillPlan, type BackfillResult, type Reprocess } from '../use-cases/backfill.ts';
 import { parseParamPairs, resolveParams } from '../use-cases/params.ts';
 import { validatePipelines } from '../use-cases/validate.ts';
 import type { CliValues } from './cli.ts';
@@ -21,8 +21,9 @@ export interface LoadedProject {
   channels: ChannelConfigs;
 }
 
-/** Loads and validates one pipeline file; prints its diagnostics; undefined when it has an error. */
-export async function loadOnePipeline(file: string, values: CliValues, io: Io): Promise<LoadedProject | undefined> {
+/** Finds (by name or file), loads and validates one pipeline; prints its diagnostics; undefined when it has an error. */
+export async function loadOnePipeline(pipeline: string, values: CliValues, io: Io): Promise<LoadedProject | undefined> {
+  const [file] = await resolvePipelineArgs([pipeline], { ...values, all: false }, io, false);
   const root = rootOf(values, io);
   const result = await validatePipelines({ root, paths: [file] }, createCliDeps(root));
   if (!values.json) printDiagnostics(result.diagnostics, root, io);
@@ -42,17 +43,11 @@ function parseOptions(values: CliValues): { reprocess: Reprocess; maxParallel: n
   return { reprocess, maxParallel };
 }
 
-function decisionText(d: BackfillDecision, dryRun: boolean): string {
-  if (d.action === 'run') return dryRun ? 'run' : 'queued';
-  const why = { succeeded: `skip: succeeded in run ${d.runId}`, ran: `skip: ran in run ${d.runId} (--reprocess failed runs it again)`, running: `skip: running in run ${d.runId}`, not_complete: 'skip: interval not over yet' };
-  return why[d.reason];
-}
-
 function renderPlanTable(plan: BackfillPlan, result?: BackfillResult): string {
   const outcome = new Map(result?.outcomes.map((o) => [o.interval.start, o]));
   const rows = plan.intervals.map((d) => {
     const o = outcome.get(d.interval.start);
-    const text = o ? (o.record ? `${o.record.status} (run ${o.record.runId})` : `refused: ${o.error}`) : decisionText(d, !result);
+    const text = o ? (o.record ? `${o.record.status} (run ${o.record.runId})` : `refused: ${o.error}`) : describeDecision(d, !result);
     return [d.interval.start, d.interval.end, result && d.action === 'run' && !o ? 'not started (stopped)' : text];
   });
   const toRun = plan.intervals.filter((d) => d.action === 'run').length;
@@ -66,7 +61,7 @@ export async function backfillCommand(args: string[], values: CliValues, io: Io)
   if ((values.from?.length ?? 0) > 1) throw new UsageError('backfill takes one --from date');
   const { reprocess, maxParallel } = parseOptions(values);
   const root = rootOf(values, io);
-  const loaded = await loadOnePipeline((await resolvePipelineArgs(args, values, io, false))[0], values, io);
+  const loaded = await loadOnePipeline(args[0], values, io);
   if (!loaded) return EXIT.usage;
   const params = parseParamPairs(values.param ?? []);
   resolveParams(loaded.pipeline.spec, params, loaded.pipeline.file);

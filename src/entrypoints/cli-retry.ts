@@ -1,7 +1,5 @@
 /** `weir retry <run id>`: find the run's pipeline, run its next attempt, print it like `weir run`. */
-import type { RunEvent } from '../model/events.ts';
 import { AmbiguousRunIdError } from '../ledger/errors.ts';
-import { formatEventLine, PLAIN, COLOR } from '../report/terminal.ts';
 import { defaultStageKinds } from '../stages/registry.ts';
 import { retryRun, RetryRefusedError } from '../use-cases/retry-run.ts';
 import type { RunSummary } from '../use-cases/run-pipeline.ts';
@@ -9,7 +7,8 @@ import type { CliValues } from './cli.ts';
 import { loadOnePipeline } from './cli-backfill.ts';
 import { cancelOnSignals } from './cancel-on-signals.ts';
 import { EXIT, type Io, UsageError } from './cli-io.ts';
-import { resolvePipelineArgs, rootOf } from './cli-pipelines.ts';
+import { rootOf } from './cli-pipelines.ts';
+import { progressPrinter } from './cli-run.ts';
 import { createLocalRunDeps } from './local-run-deps.ts';
 
 export async function retryCommand(args: string[], values: CliValues, io: Io): Promise<number> {
@@ -21,15 +20,10 @@ export async function retryCommand(args: string[], values: CliValues, io: Io): P
     throw error;
   });
   if (!run) throw new RetryRefusedError(`retry: no run '${args[0]}' in the ledger; 'weir history' lists the runs`);
-  const loaded = await loadOnePipeline((await resolvePipelineArgs([run.pipeline], values, io, false))[0], values, io);
+  const loaded = await loadOnePipeline(run.pipeline, values, io);
   if (!loaded) return EXIT.usage;
 
   const cancel = cancelOnSignals();
-  const style = io.color ? COLOR : PLAIN;
-  const printEvent = (event: RunEvent) => {
-    const line = formatEventLine(event, style, values.verbose);
-    if (line !== undefined) io.out(line);
-  };
   let summary: RunSummary;
   try {
     const { pipeline, policies, allowWritePaths, channels } = loaded;
@@ -43,7 +37,7 @@ export async function retryCommand(args: string[], values: CliValues, io: Io): P
         allowWritePaths,
         channels,
         signal: cancel.signal,
-        listeners: values.json ? [] : [printEvent],
+        listeners: [progressPrinter(values, io)],
         warn: (message) => io.err(`weir: warning: ${message}`),
       },
       deps,

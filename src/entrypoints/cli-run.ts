@@ -22,7 +22,7 @@ import { printDiagnostics, resolvePipelineArgs, rootOf, summarize } from './cli-
  * Loads and validates pipelines, prints diagnostics, then checks what depends on them: stage
  * selection and params. Returns undefined when any pipeline has an error.
  */
-export async function loadValid(paths: string[], values: CliValues, io: Io): Promise<{ pipelines: LoadedPipeline[]; policies: PolicyConfig; allowWritePaths: string[]; channels: ChannelConfigs } | undefined> {
+async function loadValid(paths: string[], values: CliValues, io: Io): Promise<{ pipelines: LoadedPipeline[]; policies: PolicyConfig; allowWritePaths: string[]; channels: ChannelConfigs } | undefined> {
   const root = rootOf(values, io);
   const result = await validatePipelines({ root, paths }, createCliDeps(root));
   if (!values.json) printDiagnostics(result.diagnostics, root, io);

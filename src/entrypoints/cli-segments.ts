@@ -12,13 +12,14 @@ import { FsHandoffStore } from '../adapters/fs-handoff.ts';
 import { parseIntervalOption } from '../planner/interval.ts';
 import { defaultStageKinds } from '../stages/registry.ts';
 import { finalizeRun } from '../use-cases/finalize-run.ts';
-import { parseParamPairs } from '../use-cases/params.ts';
+import { parseParamPairs, resolveParams } from '../use-cases/params.ts';
 import { runSegment, startSegmentedRun } from '../use-cases/run-segment.ts';
 import type { CliValues } from './cli.ts';
 import { cancelOnSignals } from './cancel-on-signals.ts';
 import { EXIT, type Io, UsageError } from './cli-io.ts';
 import { rootOf } from './cli-pipelines.ts';
-import { assertRunArguments, loadValid, progressPrinter } from './cli-run.ts';
+import { loadOnePipeline } from './cli-backfill.ts';
+import { assertRunArguments, progressPrinter } from './cli-run.ts';
 import { createLocalRunDeps } from './local-run-deps.ts';
 import { resolve } from 'node:path';
 
@@ -44,13 +45,15 @@ export async function planHandoffCommand(args: string[], values: CliValues, io: 
   const handoff = handoffOf(values, io, 'plan --handoff');
   assertRunArguments(values);
   const root = rootOf(values, io);
-  const loaded = await loadValid([await pipelineFile(args[0], values, io)], values, io);
+  const loaded = await loadOnePipeline(args[0], values, io);
   if (!loaded) return EXIT.usage;
-  const [pipeline] = loaded.pipelines;
+  const { pipeline } = loaded;
+  const params = parseParamPairs(values.param ?? []);
+  resolveParams(pipeline.spec, params, pipeline.file);
   const text = values.interval ?? values.date;
   const deps = createLocalRunDeps({ root, env: io.env });
   const planned = await startSegmentedRun(
-    { pipeline, root, kinds: defaultStageKinds(), policies: loaded.policies, params: parseParamPairs(values.param ?? []), interval: text ? parseIntervalOption(text) : undefined },
+    { pipeline, root, kinds: defaultStageKinds(), policies: loaded.policies, params, interval: text ? parseIntervalOption(text) : undefined },
     deps,
     handoff,
   );
@@ -68,12 +71,6 @@ export async function planHandoffCommand(args: string[], values: CliValues, io: 
   return EXIT.ok;
 }
 
-async function pipelineFile(name: string, values: CliValues, io: Io): Promise<string> {
-  const { resolvePipelineArgs } = await import('./cli-pipelines.ts');
-  const [file] = await resolvePipelineArgs([name], { ...values, all: false }, io, false);
-  return file;
-}
-
 /** `weir run <pipeline> --segment <id> [--shard i/N] --handoff <dir>`. */
 export async function segmentRunCommand(args: string[], values: CliValues, io: Io): Promise<number> {
   const handoff = handoffOf(values, io, 'run --segment');
@@ -83,13 +80,13 @@ export async function segmentRunCommand(args: string[], values: CliValues, io: I
   }
   const shard = parseShardOption(values.shard);
   const root = rootOf(values, io);
-  const loaded = await loadValid([await pipelineFile(args[0], values, io)], values, io);
+  const loaded = await loadOnePipeline(args[0], values, io);
   if (!loaded) return EXIT.usage;
   const cancel = cancelOnSignals();
   try {
     const result = await runSegment(
       {
-        pipeline: loaded.pipelines[0], root, kinds: defaultStageKinds(), policies: loaded.policies, allowWritePaths: loaded.allowWritePaths,
+        pipeline: loaded.pipeline, root, kinds: defaultStageKinds(), policies: loaded.policies, allowWritePaths: loaded.allowWritePaths,
         handoff, segment: values.segment!, shard, listeners: [progressPrinter(values, io)], signal: cancel.signal,
         concurrency: values.concurrency === undefined ? undefined : Number(values.concurrency),
         warn: (message) => io.err(`weir: warning: ${message}`),
@@ -112,13 +109,13 @@ export async function finalizeCommand(args: string[], values: CliValues, io: Io)
   if (args.length > 1) throw new UsageError('finalize records one run: give at most one run id');
   const context = await handoff.readContext(args[0]);
   const root = rootOf(values, io);
-  const loaded = await loadValid([await pipelineFile(context.pipeline, values, io)], values, io);
+  const loaded = await loadOnePipeline(context.pipeline, values, io);
   if (!loaded) return EXIT.usage;
   const cancel = cancelOnSignals();
   try {
     const result = await finalizeRun(
       {
-        pipeline: loaded.pipelines[0], root, kinds: defaultStageKinds(), policies: loaded.policies, channels: loaded.channels, handoff, runId: context.runId,
+        pipeline: loaded.pipeline, root, kinds: defaultStageKinds(), policies: loaded.policies, channels: loaded.channels, handoff, runId: context.runId,
         listeners: [progressPrinter(values, io)], signal: cancel.signal, wait: values.wait, warn: (message) => io.err(`weir: warning: ${message}`),
       },
       createLocalRunDeps({ root, env: io.env }),

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openDuckDb } from '../adapters/duckdb.ts';
 import { FsWorkspaceStore } from '../adapters/fs-run-workspace.ts';
-import { createActionsStageCache, hasActionsCache } from '../adapters/actions-stage-cache.ts';
+import { createActionsStageCache, hasResultsService } from '../adapters/actions-stage-cache.ts';
 import { createGpuProbe } from '../adapters/hardware.ts';
 import { FsLedgerStore } from '../ledger/fs-ledger-store.ts';
 import { sleep } from '../policies/retry.ts';
@@ -59,7 +59,7 @@ export function createLocalRunDeps(options: LocalRunOptions, overrides: Partial<
         // already gone
       }
     },
-    ...(hasActionsCache(env) ? { stageCache: createActionsStageCache() } : {}),
+    ...(hasResultsService(env) ? { stageCache: createActionsStageCache() } : {}),
     ...overrides,
   };
 }

@@ -185,6 +185,13 @@ async function runOne(interval: Interval, base: Omit<RunRequest, 'interval' | 't
   }
 }
 
+/** What happens (or would, in a dry run) to an interval, in words: the CLI's table and the Action's summary. */
+export function describeDecision(d: BackfillDecision, dryRun: boolean): string {
+  if (d.action === 'run') return dryRun ? 'run' : 'queued';
+  const why = { succeeded: `skip: succeeded in run ${d.runId}`, ran: `skip: ran in run ${d.runId} (--reprocess failed runs it again)`, running: `skip: running in run ${d.runId}`, not_complete: 'skip: interval not over yet' };
+  return why[d.reason];
+}
+
 /** Whether every interval that was to run ran and succeeded. */
 export function isBackfillSucceeded(result: BackfillResult): boolean {
   return result.notStarted.length === 0 && result.outcomes.every((o) => o.record?.status === 'succeeded');

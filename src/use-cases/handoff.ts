@@ -5,7 +5,7 @@
  * GitHub Actions the port is artifacts of the workflow run (src/adapters/actions-handoff.ts);
  * locally, and in tests, a folder (src/adapters/fs-handoff.ts).
  *
- * A part is a folder:
+ * The stores keep a part as a folder (src/adapters/handoff-part.ts):
  *
  *   part.json                 PartReport: segment, shard, status, host, times
  *   events.jsonl              the events of the segment's own stages, in order

@@ -144,21 +144,26 @@ async function restoreTable(db: Database, table: string, files: readonly string[
   await db.exec(`CREATE OR REPLACE TABLE ${target} AS ${selects.join(' UNION ALL ')}`);
 }
 
-/** The events a part hands on: its own stages' (never the run's start and end, nor the upstream stages it restored). */
+/** Whether an event is about this segment's own stages (or the run as a whole), not a stage another job runs or a restored upstream one. */
+function isOwn(event: RunEvent, stages: ReadonlySet<string>): boolean {
+  if (event.type === 'stage.reused') return false;
+  return !('stage' in event) || event.stage === undefined || stages.has(event.stage);
+}
+
+/** The events a part hands on: its own stages' (never the run's start and end: finalize writes those). */
 export function ownEvents(events: readonly RunEvent[], stages: ReadonlySet<string>): RunEvent[] {
   return events.filter((event) => {
-    if (event.type === 'run.started' || event.type === 'run.finished' || event.type === 'stage.reused') return false;
+    if (event.type === 'run.started' || event.type === 'run.finished') return false;
     // The run's SLA is the whole run's, not one job's: finalize judges it; a stage's SLA is kept.
     if (event.type === 'sla.breached' && event.scope !== 'stage') return false;
-    return !('stage' in event) || event.stage === undefined || stages.has(event.stage);
+    return isOwn(event, stages);
   });
 }
 
-/** Listeners see the run's start and end and the segment's own stages, not the stages other jobs run. */
+/** Listeners see the run's start and end and the segment's own stages. */
 function ownListeners(listeners: readonly RunEventListener[], stages: ReadonlySet<string>): RunEventListener[] {
   return listeners.map((listener) => (event: RunEvent) => {
-    if (event.type === 'stage.reused' || ('stage' in event && event.stage !== undefined && !stages.has(event.stage))) return;
-    listener(event);
+    if (isOwn(event, stages)) listener(event);
   });
 }
 
